@@ -1,0 +1,53 @@
+"""Configuration read from environment variables, in one place, once per container."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    idempotency_table_name: str
+    event_bus_name: str
+    files_bucket: str
+    inbound_mail_bucket: str
+    user_pool_id: str
+    jwks_url: str
+    jwt_issuer: str
+    jwt_audience: str
+    cursor_signing_key: str
+    service_name: str
+    region: str
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set")
+    return value
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings(
+        table_name=_required("TABLE_NAME"),
+        idempotency_table_name=_required("IDEMPOTENCY_TABLE_NAME"),
+        event_bus_name=_required("EVENT_BUS_NAME"),
+        files_bucket=os.environ.get("FILES_BUCKET", ""),
+        inbound_mail_bucket=os.environ.get("INBOUND_MAIL_BUCKET", ""),
+        user_pool_id=_required("USER_POOL_ID"),
+        jwks_url=_required("JWKS_URL"),
+        jwt_issuer=_required("JWT_ISSUER"),
+        jwt_audience=_required("JWT_AUDIENCE"),
+        cursor_signing_key=_required("CURSOR_SIGNING_KEY"),
+        service_name=os.environ.get("POWERTOOLS_SERVICE_NAME", "bluehill"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    )
+
+
+def table_name() -> str:
+    """The table name, read without requiring the rest of the settings (PynamoDB Meta)."""
+    return os.environ.get("TABLE_NAME", "bluehill")
