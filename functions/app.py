@@ -1,0 +1,21 @@
+"""The BlueHill API: registers blueprints, jobs and middleware — nothing else."""
+
+from chalice import Chalice
+
+from chalicelib.audit.routes import bp as audit_routes
+from chalicelib.core import auth
+from chalicelib.core.http import auth_bp, problem_details_middleware
+from chalicelib.core.tenant_guard import install_tenant_guard
+from chalicelib.customers.routes import bp as customer_routes
+from chalicelib.system.routes import bp as system_routes
+from chalicelib.team import service as team
+from chalicelib.team.routes import bp as team_routes
+
+app = Chalice(app_name="bluehill")
+app.register_middleware(problem_details_middleware, "http")
+install_tenant_guard()
+auth.set_user_check(team.user_is_current)
+
+app.register_blueprint(auth_bp)
+for blueprint in (system_routes, team_routes, customer_routes, audit_routes):
+    app.register_blueprint(blueprint)

@@ -1,0 +1,119 @@
+"""Domain errors and the one table that maps them to RFC 9457 Problem Details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import ChaliceUnhandledError
+
+ERROR_TYPE_BASE = "https://errors.bluehill.dev/"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class DomainError(ChaliceUnhandledError):
+    """Base of every error a request can end in. Subclassing ChaliceUnhandledError lets the
+    exception reach the HTTP middleware instead of being turned into a Chalice 500."""
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class MalformedRequest(DomainError):
+    pass
+
+
+class Unauthenticated(DomainError):
+    pass
+
+
+class Forbidden(DomainError):
+    pass
+
+
+class NotFound(DomainError):
+    pass
+
+
+class Conflict(DomainError):
+    pass
+
+
+class PayloadTooLarge(DomainError):
+    pass
+
+
+class ValidationFailed(DomainError):
+    pass
+
+
+class Throttled(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    status: int
+    code: str
+    title: str
+
+
+PROBLEM_KINDS: dict[type[DomainError], ProblemKind] = {
+    MalformedRequest: ProblemKind(400, "bad_request", "Bad request"),
+    Unauthenticated: ProblemKind(401, "unauthorized", "Unauthorized"),
+    Forbidden: ProblemKind(403, "forbidden", "Forbidden"),
+    NotFound: ProblemKind(404, "not_found", "Not found"),
+    Conflict: ProblemKind(409, "conflict", "Conflict"),
+    PayloadTooLarge: ProblemKind(413, "payload_too_large", "Payload too large"),
+    ValidationFailed: ProblemKind(422, "validation_error", "Validation failed"),
+    Throttled: ProblemKind(429, "throttled", "Too many requests"),
+}
+
+STATUS_KINDS: dict[int, ProblemKind] = {kind.status: kind for kind in PROBLEM_KINDS.values()}
+STATUS_KINDS[405] = ProblemKind(405, "method_not_allowed", "Method not allowed")
+STATUS_KINDS[415] = ProblemKind(415, "unsupported_media_type", "Unsupported media type")
+STATUS_KINDS[500] = ProblemKind(500, "internal_error", "Internal server error")
+
+
+@dataclass
+class Problem:
+    kind: ProblemKind
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+
+    def body(self, request_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": ERROR_TYPE_BASE + self.kind.code.replace("_error", "").replace("_", "-"),
+            "title": self.kind.title,
+            "status": self.kind.status,
+            "detail": self.detail,
+            "code": self.kind.code,
+            "request_id": request_id,
+        }
+        if self.errors:
+            body["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
+        return body
+
+
+def problem_for(error: DomainError) -> Problem:
+    for cls in type(error).__mro__:
+        kind = PROBLEM_KINDS.get(cls)  # type: ignore[arg-type]
+        if kind:
+            return Problem(kind, error.detail, error.errors)
+    return Problem(STATUS_KINDS[500], "An internal error occurred.")
+
+
+def problem_for_status(status: int, detail: str) -> Problem:
+    kind = STATUS_KINDS.get(status) or ProblemKind(status, "error", "Error")
+    return Problem(kind, detail)
+
+
+def validation_error(field_name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{field_name}: {message}", [FieldError(field_name, message)])

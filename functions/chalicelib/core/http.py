@@ -1,0 +1,253 @@
+"""HTTP shaping, built once: the route decorator every room uses (authorize → parse →
+call → shape, with idempotent creates), and the middleware that turns every failure into
+Problem Details."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.core.auth import Principal, authorize
+from chalicelib.core.errors import (
+    DomainError,
+    FieldError,
+    MalformedRequest,
+    PayloadTooLarge,
+    ValidationFailed,
+    problem_for,
+    validation_error,
+    problem_for_status,
+)
+from chalicelib.core.idempotency import run_once
+from chalicelib.core.observability import logger
+from chalicelib.core.permissions import require
+from chalicelib.core.scope import tenant_scope
+
+MAX_BODY_BYTES = 256 * 1024
+JSON = "application/json"
+PROBLEM_JSON = "application/problem+json"
+
+auth_bp = Blueprint(__name__)
+api_authorizer = auth_bp.authorizer(ttl_seconds=300, name="api_authorizer")(authorize)
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    method: str
+    operation: str
+    summary: str
+    tag: str
+    permission: str | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    public: bool
+    media_type: str = JSON
+
+    @property
+    def idempotent(self) -> bool:
+        return self.method == "POST" and self.body is not None and not self.public
+
+
+ROUTES: dict[tuple[str, str], RouteSpec] = {}
+
+_current_request: ContextVar[Request | None] = ContextVar("bluehill_request", default=None)
+_current_request_id: ContextVar[str | None] = ContextVar("bluehill_request_id", default=None)
+
+
+def request_id() -> str | None:
+    return _current_request_id.get()
+
+
+def header(name: str) -> str | None:
+    request = _current_request.get()
+    return request.headers.get(name) if request is not None else None
+
+
+def expected_version(body: BaseModel) -> int:
+    """The version a PATCH was based on: the body's `version`, else the If-Match header."""
+    version = getattr(body, "version", None)
+    if version is None:
+        raw = (header("if-match") or "").strip().strip('"').removeprefix("W/").strip('"')
+        if not raw.isdigit():
+            raise validation_error("version", "is required (in the body or as If-Match)")
+        version = int(raw)
+    return version
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def _validation_failed(error: ValidationError, where: str) -> ValidationFailed:
+    errors = [FieldError(_field_name(e["loc"]), e["msg"]) for e in error.errors()]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+    return ValidationFailed(f"invalid {where}: {detail}", errors)
+
+
+def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:
+    raw = raw or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedRequest("request body is not valid JSON") from error
+    if not isinstance(data, dict):
+        raise ValidationFailed("request body must be a JSON object", [FieldError("body", "must be an object")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise _validation_failed(error, "request body") from error
+
+
+def parse_query(model: type[BaseModel], params: Any) -> BaseModel:
+    values = dict(params or {})
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise _validation_failed(error, "query") from error
+
+
+def json_response(body: Any, status: int = 200, content_type: str = JSON) -> Response:
+    return Response(body=json.dumps(body, separators=(",", ":")), status_code=status, headers={"Content-Type": content_type})
+
+
+def _shape(result: Any, response_model: type[BaseModel] | None) -> Any:
+    if result is None:
+        return None
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    if response_model is not None:
+        return response_model.model_validate(result).model_dump(mode="json")
+    return result
+
+
+def route(
+    bp: Blueprint,
+    path: str,
+    method: str,
+    *,
+    summary: str,
+    permission: str | None = None,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    public: bool = False,
+    media_type: str = JSON,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view. The view receives the principal (unless public), the path parameters,
+    and `body=` / `query=` as validated Pydantic models; it returns a model (or None for 204)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        spec = RouteSpec(
+            path=path,
+            method=method,
+            operation=view.__name__,
+            summary=summary,
+            tag=bp._import_name.split(".")[-2] if "." in bp._import_name else bp._import_name,
+            permission=permission,
+            body=body,
+            query=query,
+            response=response,
+            status=status,
+            public=public,
+            media_type=media_type,
+        )
+        ROUTES[(path, method)] = spec
+
+        @wraps(view)
+        def handler(**path_params: str) -> Response:
+            request = bp.current_request
+            principal = None if public else Principal.from_context(request.context["authorizer"])
+            with tenant_scope(principal.tenant_id) if principal else nullcontext():
+                if principal is not None:
+                    logger().append_keys(tenant_id=principal.tenant_id, user_id=principal.user_id)
+                    if permission:
+                        require(principal, permission)
+                kwargs: dict[str, Any] = dict(path_params)
+                if query is not None:
+                    kwargs["query"] = parse_query(query, request.query_params)
+                if body is not None:
+                    kwargs["body"] = parse_body(body, request.raw_body)
+                args = () if principal is None else (principal,)
+
+                def execute() -> dict[str, Any]:
+                    return {"status": status, "body": _shape(view(*args, **kwargs), response)}
+
+                if spec.media_type != JSON:
+                    return view(*args, **kwargs)
+
+                key = request.headers.get("idempotency-key")
+                if spec.idempotent and key and principal is not None:
+                    scope_key = f"{principal.tenant_id}:{principal.user_id}:{request.path}:{key}"
+                    outcome = run_once(spec.operation, scope_key, kwargs["body"].model_dump(mode="json"), execute)
+                else:
+                    outcome = execute()
+            if outcome["body"] is None:
+                return Response(body="", status_code=204)
+            return json_response(outcome["body"], outcome["status"])
+
+        bp.route(
+            path,
+            methods=[method],
+            authorizer=None if public else api_authorizer,
+            content_types=[JSON, PROBLEM_JSON, "text/plain"],
+        )(handler)
+        return view
+
+    return decorate
+
+
+def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body),
+        status_code=status,
+        headers={"Content-Type": PROBLEM_JSON, **(headers or {})},
+    )
+
+
+def _request_id(request: Request | None) -> str:
+    context = getattr(request, "context", None) or {}
+    return str(context.get("requestId") or uuid.uuid4())
+
+
+def problem_details_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Every failure leaves as Problem Details, whoever produced it (a domain error, Chalice's
+    own 404/405/415, or a bug — a 500 whose body leaks nothing)."""
+    request_id = _request_id(request)
+    token = _current_request.set(request)
+    id_token = _current_request_id.set(request_id)
+    logger().append_keys(request_id=request_id)
+    try:
+        response = get_response(request)
+    except DomainError as error:
+        problem = problem_for(error)
+        return problem_response(problem.kind.status, problem.body(request_id), {"X-Request-Id": request_id})
+    except Exception:
+        logger().exception("unhandled error")
+        problem = problem_for_status(500, "An internal error occurred.")
+        return problem_response(500, problem.body(request_id), {"X-Request-Id": request_id})
+    finally:
+        _current_request.reset(token)
+        _current_request_id.reset(id_token)
+        logger().remove_keys(["tenant_id", "user_id"])
+    if response.status_code >= 400 and isinstance(response.body, dict) and "Code" in response.body:
+        problem = problem_for_status(response.status_code, str(response.body.get("Message", "")))
+        headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
+        return problem_response(response.status_code, problem.body(request_id), {**headers, "X-Request-Id": request_id})
+    response.headers["X-Request-Id"] = request_id
+    return response

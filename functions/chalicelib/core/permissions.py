@@ -1,0 +1,53 @@
+"""The one table that decides what each role may do, and over which records.
+
+Handlers and services ask `require(principal, action)`; nobody re-implements a role check.
+The scope it returns says which records the action reaches for that role; services turn the
+scope into a key choice or a write condition."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from chalicelib.core.auth import ROLES, Principal
+from chalicelib.core.errors import Forbidden
+
+
+class Reach(Enum):
+    ALL = "all"  # every record of the tenant
+    OWNED = "owned"  # customers the user owns or is on the team of
+    ASSIGNED = "assigned"  # customers/projects/tasks the user is assigned to
+    OWN_COMPANY = "own_company"  # the portal user's own customer, shared data only
+
+
+A, O, S, C = Reach.ALL, Reach.OWNED, Reach.ASSIGNED, Reach.OWN_COMPANY
+
+PERMISSIONS: dict[str, dict[str, Reach]] = {
+    "me:read": {role: A for role in ROLES},
+    "tenant:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
+    "tenant:write": {"owner": A},
+    "users:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
+    "users:write": {"owner": A, "admin": A},
+    "audit:read": {"owner": A, "admin": A},
+    "customers:read": {"owner": A, "admin": A, "member": O, "contractor": S, "readonly": A, "portal": C},
+    "customers:write": {"owner": A, "admin": A, "member": O},
+    "contacts:read": {"owner": A, "admin": A, "member": O, "contractor": S, "readonly": A, "portal": C},
+    "contacts:write": {"owner": A, "admin": A, "member": O},
+}
+
+# Fields that carry money: never shown to contractors or portal users.
+FINANCIAL_VIEWERS = frozenset({"owner", "admin", "member", "readonly"})
+
+
+def roles_allowed(action: str) -> frozenset[str]:
+    return frozenset(PERMISSIONS[action])
+
+
+def require(principal: Principal, action: str) -> Reach:
+    reach = PERMISSIONS[action].get(principal.role)
+    if reach is None:
+        raise Forbidden(f"role '{principal.role}' may not {action.replace(':', ' ')}")
+    return reach
+
+
+def sees_financials(principal: Principal) -> bool:
+    return principal.role in FINANCIAL_VIEWERS

@@ -1,0 +1,212 @@
+"""The single table: the PynamoDB base every room's models extend, its indexes, and the
+transaction helper that turns DynamoDB condition failures into domain errors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core import schema
+from chalicelib.core.errors import Conflict, DomainError
+from chalicelib.core.settings import table_name
+
+
+def _endpoint() -> str | None:
+    return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+class TableMeta:
+    table_name = table_name()
+    region = _region()
+    host = _endpoint()
+    max_retry_attempts = 3
+
+
+def tenant_key(tenant_id: str, *parts: str) -> str:
+    """A partition key value inside a tenant: `T#<tenant>#part#part`."""
+    return "#".join(("T", tenant_id, *parts))
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _index(number: int) -> type[GlobalSecondaryIndex]:
+    definition = schema.TENANT_INDEXES[number - 1]
+
+    class Meta:
+        index_name = definition.name
+        projection = AllProjection()
+        region = _region()
+        host = _endpoint()
+
+    attrs: dict[str, Any] = {
+        "Meta": Meta,
+        definition.partition_key: UnicodeAttribute(hash_key=True, attr_name=definition.partition_key),
+        definition.sort_key: UnicodeAttribute(range_key=True, attr_name=definition.sort_key),
+    }
+    return type(definition.name, (GlobalSecondaryIndex,), attrs)
+
+
+GSI1 = _index(1)
+GSI2 = _index(2)
+GSI3 = _index(3)
+GSI4 = _index(4)
+GSI5 = _index(5)
+
+
+class TableItem(Model):
+    """Fields every item carries. Subclasses declare their own attributes and key builders."""
+
+    class Meta(TableMeta):
+        pass
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    type = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+
+
+class VersionedItem(TableItem):
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+@dataclass
+class _Step:
+    on_condition_failure: Callable[[], DomainError] | None
+
+
+@dataclass
+class Transaction:
+    """Collects the writes of one change; commit() runs them as one TransactWriteItems.
+
+    Each step may name the domain error its condition stands for, so a failure says *why*
+    (stale version, duplicate email, not permitted) without parsing any message text."""
+
+    _steps: list[tuple[str, tuple[Any, ...], dict[str, Any], _Step]] = field(default_factory=list)
+
+    def put(
+        self,
+        item: TableItem,
+        condition: Condition | None = None,
+        on_condition_failure: Callable[[], DomainError] | None = None,
+    ) -> None:
+        self._steps.append(("save", (item,), {"condition": condition}, _Step(on_condition_failure)))
+
+    def create(self, item: TableItem, on_conflict: Callable[[], DomainError]) -> None:
+        self.put(item, TableItem.PK.does_not_exist(), on_conflict)
+
+    def update(
+        self,
+        item: TableItem,
+        actions: list[Action],
+        condition: Condition | None = None,
+        on_condition_failure: Callable[[], DomainError] | None = None,
+    ) -> None:
+        self._steps.append(
+            ("update", (item, actions), {"condition": condition}, _Step(on_condition_failure))
+        )
+
+    def delete(
+        self,
+        item: TableItem,
+        condition: Condition | None = None,
+        on_condition_failure: Callable[[], DomainError] | None = None,
+    ) -> None:
+        self._steps.append(("delete", (item,), {"condition": condition}, _Step(on_condition_failure)))
+
+    def check(
+        self,
+        model: type[TableItem],
+        pk: str,
+        sk: str,
+        condition: Condition,
+        on_condition_failure: Callable[[], DomainError],
+    ) -> None:
+        self._steps.append(
+            ("condition_check", (model, pk, sk), {"condition": condition}, _Step(on_condition_failure))
+        )
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def commit(self) -> None:
+        if not self._steps:
+            return
+        if len(self._steps) > 100:
+            raise ValueError("a transaction holds at most 100 items")
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                for method, args, kwargs, _ in self._steps:
+                    getattr(transaction, method)(*args, **kwargs)
+        except TransactWriteError as error:
+            raise self._domain_error(error) from error
+
+    def _domain_error(self, error: TransactWriteError) -> Exception:
+        reasons = error.cancellation_reasons or []
+        for (_, _, _, step), reason in zip(self._steps, reasons, strict=False):
+            if reason is not None and reason.code == "ConditionalCheckFailed" and step.on_condition_failure:
+                return step.on_condition_failure()
+        if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
+            return Conflict("another change to the same records was in progress; retry")
+        return error
+
+
+_shared_connection: Connection | None = None
+
+
+def _connection() -> Connection:
+    global _shared_connection
+    if _shared_connection is None:
+        _shared_connection = Connection(region=_region(), host=_endpoint())
+    return _shared_connection
+
+
+def query_reader(
+    source: Any,
+    hash_key: str,
+    range_key_condition: Condition | None = None,
+    filter_condition: Condition | None = None,
+    newest_first: bool = False,
+) -> Callable[[int, dict[str, Any] | None], tuple[list[Any], dict[str, Any] | None]]:
+    """A page reader (see core.pagination) over one partition of the table or an index:
+    each call is one Query of at most `limit` items."""
+
+    def read(limit: int, start_key: dict[str, Any] | None) -> tuple[list[Any], dict[str, Any] | None]:
+        results = source.query(
+            hash_key,
+            range_key_condition=range_key_condition,
+            filter_condition=filter_condition,
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=start_key,
+            scan_index_forward=not newest_first,
+        )
+        items = list(results)
+        return items, results.last_evaluated_key
+
+    return read
+
+
+def require_version(item: VersionedItem, expected: int, kind: str) -> None:
+    """A change based on an older version than the stored one is refused before any write."""
+    if item.version != expected:
+        raise Conflict(f"version {expected} is stale; the {kind} is at version {item.version}")

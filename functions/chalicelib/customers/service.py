@@ -1,0 +1,463 @@
+"""Customer and contact rules: who may see and change which customer, uniqueness of domains
+and contact emails, archiving, and the derived index items — each change one transaction
+with its audit entry, then its domain event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+
+from chalicelib.audit import service as audit
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import Conflict, NotFound, validation_error
+from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.ids import new_id
+from chalicelib.core.pagination import Page, PageReader, read_page
+from chalicelib.core.permissions import Reach, require, sees_financials
+from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
+from chalicelib.team import service as team
+
+from .models import (
+    ACTIVE,
+    ARCHIVED,
+    Contact,
+    Customer,
+    CustomerIndexEntry,
+    UniqueClaim,
+    customers_pk,
+)
+
+CUSTOMER_FIELDS = (
+    "name", "domains", "tier", "segment", "tags", "lifecycle_stage", "owner_id", "team_ids",
+    "contract_start", "renewal_date", "signup_date", "mrr", "custom_fields",
+)
+FINANCIAL_FIELDS = frozenset({"mrr", "arr"})
+PORTAL_FIELDS = frozenset({"id", "name", "owner_id", "contract_start", "lifecycle_stage"})
+CONTACT_FIELDS = ("name", "email", "phone", "title", "exec_sponsor", "champion", "billing")
+
+Filters = dict[str, Any]
+
+
+# ---------- reach ----------
+
+
+def _reaches(principal: Principal, reach: Reach, customer: Customer) -> bool:
+    if reach is Reach.ALL:
+        return True
+    if reach is Reach.OWN_COMPANY:
+        return principal.customer_id == customer.id
+    return principal.user_id == customer.owner_id or principal.user_id in (customer.team_ids or [])
+
+
+def _load(principal: Principal, customer_id: str, action: str) -> Customer:
+    reach = require(principal, action)
+    try:
+        customer = Customer.get(Customer.pk(principal.tenant_id, customer_id), Customer.SORT)
+    except Customer.DoesNotExist as missing:
+        raise NotFound(f"customer {customer_id} not found") from missing
+    if not _reaches(principal, reach, customer):
+        raise NotFound(f"customer {customer_id} not found")
+    return customer
+
+
+# ---------- representation ----------
+
+
+def customer_fields(customer: Customer) -> dict[str, Any]:
+    return {name: getattr(customer, name) for name in CUSTOMER_FIELDS}
+
+
+def customer_view(principal: Principal, customer: Customer) -> dict[str, Any]:
+    view = {
+        "id": customer.id,
+        **customer_fields(customer),
+        "archived": customer.archived,
+        "version": customer.version,
+        "created_at": customer.created_at,
+        "updated_at": customer.updated_at,
+    }
+    if principal.role == "portal":
+        return {k: v for k, v in view.items() if k in PORTAL_FIELDS}
+    if not sees_financials(principal):
+        return {k: v for k, v in view.items() if k not in FINANCIAL_FIELDS}
+    return view
+
+
+def _contact_fields(contact: Contact) -> dict[str, Any]:
+    return {name: getattr(contact, name) for name in CONTACT_FIELDS}
+
+
+def contact_view(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "customer_id": contact.customer_id,
+        **_contact_fields(contact),
+        "version": contact.version,
+        "created_at": contact.created_at,
+        "updated_at": contact.updated_at,
+    }
+
+
+# ---------- derived items ----------
+
+
+def _index_entries(customer: Customer) -> dict[str, CustomerIndexEntry]:
+    facets = [("TAG", tag) for tag in customer.tags or []]
+    people = {customer.owner_id, *(customer.team_ids or [])} - {None}
+    facets += [("ACCESS", user) for user in sorted(people)]  # type: ignore[type-var]
+    entries = {}
+    for facet, value in facets:
+        sort = CustomerIndexEntry.sort(facet, value)
+        entries[sort] = CustomerIndexEntry(
+            customer.PK,
+            sort,
+            type="CustomerIndexEntry",
+            tenant_id=customer.tenant_id,
+            customer_id=customer.id,
+            GSI1PK=customers_pk(customer.tenant_id, customer.state(), facet, value),
+            GSI1SK=customer.GSI1SK,
+        )
+    return entries
+
+
+def _sync_index_entries(tx: Transaction, before: Customer | None, after: Customer) -> None:
+    old = _index_entries(before) if before else {}
+    new = _index_entries(after)
+    for sort, entry in new.items():
+        previous = old.get(sort)
+        if previous is None or (previous.GSI1PK, previous.GSI1SK) != (entry.GSI1PK, entry.GSI1SK):
+            tx.put(entry)
+    for sort, entry in old.items():
+        if sort not in new:
+            tx.delete(entry)
+
+
+def _domain_taken(domain: str) -> Callable[[], Conflict]:
+    return lambda: Conflict(f"domain {domain} already belongs to another customer", [])
+
+
+def _claim(tx: Transaction, pk: str, owner_id: str, tenant_id: str, on_taken: Callable[[], Conflict]) -> None:
+    tx.create(UniqueClaim(pk, UniqueClaim.SORT, type="UniqueClaim", tenant_id=tenant_id, owner_id=owner_id), on_taken)
+
+
+def _sync_domains(tx: Transaction, before: list[str], after: Customer) -> None:
+    tenant = after.tenant_id
+    for domain in sorted(set(after.domains) - set(before)):
+        _claim(tx, UniqueClaim.domain_pk(tenant, domain), after.id, tenant, _domain_taken(domain))
+    for domain in sorted(set(before) - set(after.domains)):
+        tx.delete(UniqueClaim(UniqueClaim.domain_pk(tenant, domain), UniqueClaim.SORT))
+
+
+def _stale(kind: str, item_id: str) -> Callable[[], Conflict]:
+    return lambda: Conflict(f"{kind} {item_id} was changed by someone else; reload and retry")
+
+
+def _require_people(tx: Transaction, principal: Principal, fields: dict[str, Any]) -> None:
+    if fields.get("owner_id"):
+        team.require_active_users(tx, principal.tenant_id, [fields["owner_id"]], "owner_id")
+    if fields.get("team_ids"):
+        team.require_active_users(tx, principal.tenant_id, fields["team_ids"], "team_ids")
+
+
+def _event(principal: Principal, detail_type: str, detail: dict[str, Any]) -> DomainEvent:
+    return DomainEvent("customers", detail_type, principal.tenant_id, detail)
+
+
+# ---------- customers ----------
+
+
+def create_customer(principal: Principal, fields: dict[str, Any]) -> Customer:
+    reach = require(principal, "customers:write")
+    fields = dict(fields)
+    if reach is Reach.OWNED and principal.user_id not in {fields.get("owner_id"), *fields.get("team_ids", [])}:
+        fields["owner_id"] = fields.get("owner_id") or principal.user_id
+        if fields["owner_id"] != principal.user_id:
+            fields["team_ids"] = [*fields.get("team_ids", []), principal.user_id]
+    now = now_iso()
+    customer_id = new_id()
+    customer = Customer(
+        Customer.pk(principal.tenant_id, customer_id),
+        Customer.SORT,
+        type="Customer",
+        tenant_id=principal.tenant_id,
+        id=customer_id,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        archived=False,
+        **{k: v for k, v in fields.items() if v is not None},
+    )
+    customer.index_keys()
+    tx = Transaction()
+    tx.create(customer, lambda: Conflict("customer already exists"))
+    _sync_domains(tx, [], customer)
+    _sync_index_entries(tx, None, customer)
+    _require_people(tx, principal, fields)
+    audit.record(tx, principal, "create", "customer", customer_id, audit.diff({}, customer_fields(customer)))
+    tx.commit()
+    publish(_event(principal, "Customer.Created", {"customer_id": customer_id, "fields": customer_fields(customer)}))
+    return customer
+
+
+def get_customer(principal: Principal, customer_id: str) -> Customer:
+    return _load(principal, customer_id, "customers:read")
+
+
+def update_customer(
+    principal: Principal, customer_id: str, changes: dict[str, Any], expected_version: int
+) -> Customer:
+    current = _load(principal, customer_id, "customers:write")
+    require_version(current, expected_version, "customer")
+    if current.archived:
+        raise Conflict("archived customers cannot be edited")
+    before = customer_fields(current)
+    after = {**before, **changes}
+    if "custom_fields" in changes:
+        merged = {**(before["custom_fields"] or {}), **(changes["custom_fields"] or {})}
+        after["custom_fields"] = {k: v for k, v in merged.items() if v is not None}
+    changed = audit.diff(before, after)
+    if not changed:
+        return current
+    updated = Customer(current.PK, current.SORT, **{**current.attribute_values, **after})
+    updated.version = current.version + 1
+    updated.updated_at = now_iso()
+    updated.index_keys()
+    tx = Transaction()
+    tx.put(updated, Customer.version == current.version, _stale("customer", customer_id))
+    _sync_domains(tx, before["domains"], updated)
+    _sync_index_entries(tx, current, updated)
+    _require_people(tx, principal, {k: changes.get(k) for k in ("owner_id", "team_ids")})
+    audit.record(tx, principal, "update", "customer", customer_id, changed)
+    tx.commit()
+    publish(
+        _event(
+            principal,
+            "Customer.Updated",
+            {"customer_id": customer_id, "version": updated.version, "changes": changed},
+        )
+    )
+    return updated
+
+
+def archive_customer(principal: Principal, customer_id: str) -> Customer:
+    current = _load(principal, customer_id, "customers:write")
+    if current.archived:
+        return current
+    archived = Customer(current.PK, current.SORT, **current.attribute_values)
+    archived.archived = True
+    archived.version = current.version + 1
+    archived.updated_at = now_iso()
+    archived.index_keys()
+    tx = Transaction()
+    tx.put(archived, Customer.version == current.version, _stale("customer", customer_id))
+    _sync_index_entries(tx, current, archived)
+    audit.record(tx, principal, "archive", "customer", customer_id, audit.diff({"archived": False}, {"archived": True}))
+    tx.commit()
+    publish(_event(principal, "Customer.Archived", {"customer_id": customer_id, "version": archived.version}))
+    return archived
+
+
+def customer_by_domain(principal: Principal, domain: str) -> Customer | None:
+    require(principal, "customers:read")
+    try:
+        claim = UniqueClaim.get(UniqueClaim.domain_pk(principal.tenant_id, domain), UniqueClaim.SORT)
+    except UniqueClaim.DoesNotExist:
+        return None
+    try:
+        return _load(principal, claim.owner_id, "customers:read")
+    except NotFound:
+        return None
+
+
+def _matches(customer: Customer, filters: Filters) -> bool:
+    checks = {
+        "owner_id": lambda v: customer.owner_id == v,
+        "tier": lambda v: customer.tier == v,
+        "lifecycle_stage": lambda v: customer.lifecycle_stage == v,
+        "tag": lambda v: v in (customer.tags or []),
+        "q": lambda v: customer.name.casefold().startswith(v.casefold()),
+    }
+    return all(checks[name](value) for name, value in filters.items() if value is not None and name in checks)
+
+
+def _via_index_entries(
+    principal: Principal, facet: str, value: str, state: str, filters: Filters
+) -> PageReader[Customer]:
+    """Query the index entries of one facet, then BatchGet the customers they point at."""
+    prefix = filters.get("q")
+    condition = CustomerIndexEntry.by_facet.GSI1SK.startswith(prefix.casefold()) if prefix else None  # type: ignore[attr-defined]
+    entries = query_reader(
+        CustomerIndexEntry.by_facet, customers_pk(principal.tenant_id, state, facet, value), condition
+    )
+
+    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Customer], dict[str, Any] | None]:
+        found, last = entries(limit, start)
+        keys = [(entry.PK, Customer.SORT) for entry in found]
+        by_pk = {c.PK: c for c in Customer.batch_get(keys)} if keys else {}
+        ordered = [by_pk[entry.PK] for entry in found if entry.PK in by_pk]
+        return [c for c in ordered if _matches(c, filters)], last
+
+    return read
+
+
+_FACET_INDEXES = (("owner_id", "by_owner", "OWNER"), ("tier", "by_tier", "TIER"), ("lifecycle_stage", "by_stage", "STAGE"))
+
+
+def _source(principal: Principal, reach: Reach, state: str, filters: Filters) -> PageReader[Customer]:
+    tenant = principal.tenant_id
+    if reach in (Reach.OWNED, Reach.ASSIGNED):
+        return _via_index_entries(principal, "ACCESS", principal.user_id, state, filters)
+    if filters.get("tag"):
+        return _via_index_entries(principal, "TAG", filters["tag"], state, filters)
+    prefix = filters.get("q")
+    for field, index_name, facet in _FACET_INDEXES:
+        if filters.get(field):
+            index = getattr(Customer, index_name)
+            sort_attribute = getattr(index, f"{index.Meta.index_name}SK")
+            rest = {k: v for k, v in filters.items() if k not in (field, "q")}
+            filter_condition = _filter_condition(rest)
+            return query_reader(
+                index,
+                customers_pk(tenant, state, facet, filters[field]),
+                sort_attribute.startswith(prefix.casefold()) if prefix else None,
+                filter_condition,
+            )
+    condition = Customer.by_name.GSI1SK.startswith(prefix.casefold()) if prefix else None  # type: ignore[attr-defined]
+    return query_reader(Customer.by_name, customers_pk(tenant, state), condition)
+
+
+def _filter_condition(filters: Filters) -> Condition | None:
+    condition: Condition | None = None
+    for name in ("owner_id", "tier", "lifecycle_stage"):
+        if filters.get(name):
+            term = getattr(Customer, name) == filters[name]
+            condition = term if condition is None else condition & term
+    return condition
+
+
+def list_customers(
+    principal: Principal, filters: Filters, include_archived: bool, limit: int, cursor: str | None
+) -> Page[Customer]:
+    reach = require(principal, "customers:read")
+    if filters.get("domain"):
+        found = customer_by_domain(principal, filters["domain"])
+        rest = {k: v for k, v in filters.items() if k != "domain"}
+        visible = found is not None and (include_archived or not found.archived) and _matches(found, rest)
+        return Page([found] if visible and found else [], None)
+    if reach is Reach.OWN_COMPANY:
+        assert principal.customer_id
+        own = get_customer(principal, principal.customer_id)
+        return Page([own] if _matches(own, filters) and not own.archived else [], None)
+    states = [ACTIVE, ARCHIVED] if include_archived else [ACTIVE]
+    return read_page("customers", [_source(principal, reach, state, filters) for state in states], limit, cursor)
+
+
+# ---------- contacts ----------
+
+
+def _email_taken(email: str) -> Callable[[], Conflict]:
+    return lambda: Conflict(f"a contact with email {email} already exists", [])
+
+
+def _load_contact(principal: Principal, contact_id: str, action: str) -> Contact:
+    try:
+        contact = Contact.get(Contact.pk(principal.tenant_id, contact_id), Contact.SORT)
+    except Contact.DoesNotExist as missing:
+        raise NotFound(f"contact {contact_id} not found") from missing
+    try:
+        _load(principal, contact.customer_id, action)
+    except NotFound as hidden:
+        raise NotFound(f"contact {contact_id} not found") from hidden
+    return contact
+
+
+def create_contact(principal: Principal, customer_id: str, fields: dict[str, Any]) -> Contact:
+    customer = _load(principal, customer_id, "contacts:write")
+    if customer.archived:
+        raise Conflict("archived customers cannot take new contacts")
+    now, contact_id, tenant = now_iso(), new_id(), principal.tenant_id
+    contact = Contact(
+        Contact.pk(tenant, contact_id),
+        Contact.SORT,
+        type="Contact",
+        tenant_id=tenant,
+        id=contact_id,
+        customer_id=customer_id,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        **{k: v for k, v in fields.items() if v is not None},
+    )
+    contact.index_keys()
+    tx = Transaction()
+    tx.create(contact, lambda: Conflict("contact already exists"))
+    _claim(tx, UniqueClaim.email_pk(tenant, contact.email), contact_id, tenant, _email_taken(contact.email))
+    tx.check(Customer, customer.PK, Customer.SORT, Customer.archived == False, lambda: Conflict("customer was archived"))  # noqa: E712
+    audit.record(tx, principal, "create", "contact", contact_id, audit.diff({}, _contact_fields(contact)))
+    tx.commit()
+    publish(
+        _event(principal, "Contact.Created", {"contact_id": contact_id, "customer_id": customer_id})
+    )
+    return contact
+
+
+def list_contacts(principal: Principal, customer_id: str, limit: int, cursor: str | None) -> Page[Contact]:
+    _load(principal, customer_id, "contacts:read")
+    source = query_reader(Contact.by_customer, Contact.customer_contacts_pk(principal.tenant_id, customer_id))
+    return read_page("contacts", [source], limit, cursor)
+
+
+def contact_by_email(principal: Principal, email: str) -> Contact | None:
+    require(principal, "contacts:read")
+    found = list(Contact.by_email.query(Contact.email_pk(principal.tenant_id, email), limit=1))
+    if not found:
+        return None
+    try:
+        return _load_contact(principal, found[0].id, "contacts:read")
+    except NotFound:
+        return None
+
+
+def update_contact(
+    principal: Principal, contact_id: str, changes: dict[str, Any], expected_version: int
+) -> Contact:
+    current = _load_contact(principal, contact_id, "contacts:write")
+    require_version(current, expected_version, "contact")
+    before = _contact_fields(current)
+    changed = audit.diff(before, {**before, **changes})
+    if not changed:
+        return current
+    updated = Contact(current.PK, current.SORT, **{**current.attribute_values, **changes})
+    updated.version, updated.updated_at = current.version + 1, now_iso()
+    updated.index_keys()
+    tenant = principal.tenant_id
+    tx = Transaction()
+    tx.put(updated, Contact.version == current.version, _stale("contact", contact_id))
+    if updated.email != current.email:
+        _claim(tx, UniqueClaim.email_pk(tenant, updated.email), contact_id, tenant, _email_taken(updated.email))
+        tx.delete(UniqueClaim(UniqueClaim.email_pk(tenant, current.email), UniqueClaim.SORT))
+    audit.record(tx, principal, "update", "contact", contact_id, changed)
+    tx.commit()
+    publish(_event(principal, "Contact.Updated", {"contact_id": contact_id, "changes": changed}))
+    return updated
+
+
+def delete_contact(principal: Principal, contact_id: str) -> None:
+    current = _load_contact(principal, contact_id, "contacts:write")
+    tenant = principal.tenant_id
+    tx = Transaction()
+    tx.delete(current, Contact.version == current.version, _stale("contact", contact_id))
+    tx.delete(UniqueClaim(UniqueClaim.email_pk(tenant, current.email), UniqueClaim.SORT))
+    audit.record(tx, principal, "delete", "contact", contact_id, audit.diff(_contact_fields(current), {}))
+    tx.commit()
+    publish(_event(principal, "Contact.Deleted", {"contact_id": contact_id, "customer_id": current.customer_id}))
+
+
+def validate_reference(principal: Principal, customer_id: str, field: str) -> None:
+    """For other rooms: a 422 naming `field` unless the customer exists and the caller reaches it."""
+    try:
+        _load(principal, customer_id, "customers:read")
+    except NotFound as missing:
+        raise validation_error(field, f"customer {customer_id} does not exist") from missing

@@ -1,0 +1,111 @@
+"""The OpenAPI 3.1 document, generated from the route table and the Pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.core.http import ROUTES, RouteSpec
+from chalicelib.core.permissions import roles_allowed
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code", "request_id"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+ERROR_STATUSES = {
+    "400": "Malformed JSON or bad cursor",
+    "401": "Missing or invalid token",
+    "403": "The role may not do this",
+    "404": "Absent, or another tenant's",
+    "409": "Stale version, illegal transition or duplicate",
+    "413": "Too large",
+    "422": "Validation failed",
+}
+
+
+def _parameters(spec: RouteSpec, defs: dict[str, Any]) -> list[dict[str, Any]]:
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_\\-]+$"}}
+        for name in re.findall(r"{(\w+)}", spec.path)
+    ]
+    if spec.query is not None:
+        schema = spec.query.model_json_schema(ref_template="#/components/schemas/{model}")
+        defs.update(schema.pop("$defs", {}))
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    if spec.idempotent:
+        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                       "schema": {"type": "string", "maxLength": 255}})
+    return params
+
+
+def _operation(spec: RouteSpec, names: dict[Any, str], defs: dict[str, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": spec.operation,
+        "summary": spec.summary,
+        "tags": [spec.tag],
+        "parameters": _parameters(spec, defs),
+    }
+    if spec.permission:
+        operation["description"] = "Roles: " + ", ".join(sorted(roles_allowed(spec.permission)))
+    if not spec.public:
+        operation["security"] = [{"bearer": []}]
+    if spec.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": names[(spec.body, "validation")]}}},
+        }
+    success: dict[str, Any] = {"description": "OK"}
+    if spec.media_type != "application/json":
+        success["content"] = {spec.media_type: {"schema": {"type": "string"}}}
+    elif spec.response is not None:
+        success["content"] = {"application/json": {"schema": {"$ref": names[(spec.response, "serialization")]}}}
+    status = "204" if spec.response is None and not spec.public else str(spec.status)
+    problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    errors = {} if spec.public else {code: {"description": text, **problem} for code, text in ERROR_STATUSES.items()}
+    operation["responses"] = {status: success, **errors}
+    return operation
+
+
+def document(extra_routes: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    specs = sorted(ROUTES.values(), key=lambda s: (s.path, s.method))
+    models = {(s.body, "validation") for s in specs if s.body} | {
+        (s.response, "serialization") for s in specs if s.response
+    }
+    names, schema = models_json_schema(sorted(models, key=lambda m: (m[0].__name__, m[1])),
+                                       ref_template="#/components/schemas/{model}")
+    defs: dict[str, Any] = dict(schema.get("$defs", {}))
+    refs = {key: value["$ref"] for key, value in names.items()}
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs, defs)
+    defs["Problem"] = PROBLEM_SCHEMA
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "BlueHill API", "version": "1.0.0",
+                 "description": "The customer operations platform. Errors are RFC 9457 Problem Details."},
+        "paths": paths,
+        "components": {
+            "schemas": defs,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }

@@ -1,0 +1,53 @@
+"""The tenant and its people.
+
+| access pattern | index | key condition |
+|---|---|---|
+| tenant settings | table | PK = T#t#TENANT, SK = TENANT |
+| user by id (authorizer, every request) | table | PK = T#t#USER#<id>, SK = USER |
+| users of the tenant, by email | GSI1 | GSI1PK = T#t#USERS |
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.core.table import GSI1, VersionedItem, tenant_key
+
+
+class Tenant(VersionedItem):
+    name = UnicodeAttribute()
+    timezone = UnicodeAttribute(default="UTC")
+    week_start = UnicodeAttribute(default="monday")
+    default_currency = UnicodeAttribute(default="USD")
+    owner_count = NumberAttribute(default=0)
+
+    SORT = "TENANT"
+
+    @staticmethod
+    def pk(tenant_id: str) -> str:
+        return tenant_key(tenant_id, "TENANT")
+
+
+class User(VersionedItem):
+    id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    customer_id = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    GSI1PK = UnicodeAttribute()
+    GSI1SK = UnicodeAttribute()
+    by_email = GSI1()
+
+    SORT = "USER"
+
+    @staticmethod
+    def pk(tenant_id: str, user_id: str) -> str:
+        return tenant_key(tenant_id, "USER", user_id)
+
+    @staticmethod
+    def list_pk(tenant_id: str) -> str:
+        return tenant_key(tenant_id, "USERS")
+
+    def index_keys(self) -> None:
+        self.GSI1PK, self.GSI1SK = User.list_pk(self.tenant_id), f"{self.email}#{self.id}"

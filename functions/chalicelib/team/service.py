@@ -1,0 +1,211 @@
+"""Tenant settings and the team: invitations, roles, deactivation, and the rule that a
+tenant always keeps an owner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+
+from chalicelib.audit import service as audit
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
+from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.pagination import Page, read_page
+from chalicelib.core.permissions import require
+from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
+
+from . import identity
+from .models import Tenant, User
+
+TENANT_FIELDS = ("name", "timezone", "week_start", "default_currency")
+USER_FIELDS = ("email", "name", "role", "customer_id", "active")
+OWNER = "owner"
+
+
+def _tenant(tenant_id: str) -> Tenant:
+    try:
+        return Tenant.get(Tenant.pk(tenant_id), Tenant.SORT)
+    except Tenant.DoesNotExist as missing:
+        raise NotFound("tenant not found") from missing
+
+
+def tenant_fields(tenant: Tenant) -> dict[str, Any]:
+    return {name: getattr(tenant, name) for name in TENANT_FIELDS}
+
+
+def user_fields(user: User) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in USER_FIELDS}
+
+
+def get_tenant(principal: Principal) -> Tenant:
+    require(principal, "tenant:read")
+    return _tenant(principal.tenant_id)
+
+
+def tenant_settings(tenant_id: str) -> dict[str, Any]:
+    """For other rooms (SLA calendars, reports, invoices): the tenant's settings."""
+    return tenant_fields(_tenant(tenant_id))
+
+
+def update_tenant(principal: Principal, changes: dict[str, Any], expected_version: int) -> Tenant:
+    require(principal, "tenant:write")
+    current = _tenant(principal.tenant_id)
+    require_version(current, expected_version, "tenant")
+    before = tenant_fields(current)
+    changed = audit.diff(before, {**before, **changes})
+    if not changed:
+        return current
+    actions = [getattr(Tenant, name).set(changes[name]) for name in changed]
+    actions += [Tenant.version.add(1), Tenant.updated_at.set(now_iso())]
+    tx = Transaction()
+    tx.update(current, actions, Tenant.version == current.version,
+              lambda: Conflict("the tenant was changed by someone else; reload and retry"))
+    audit.record(tx, principal, "update", "tenant", principal.tenant_id, changed)
+    tx.commit()
+    publish(DomainEvent("team", "Tenant.Updated", principal.tenant_id, {"changes": changed}))
+    return _tenant(principal.tenant_id)
+
+
+def _user(tenant_id: str, user_id: str) -> User:
+    try:
+        return User.get(User.pk(tenant_id, user_id), User.SORT)
+    except User.DoesNotExist as missing:
+        raise NotFound(f"user {user_id} not found") from missing
+
+
+def me(principal: Principal) -> tuple[User, Tenant]:
+    require(principal, "me:read")
+    return _user(principal.tenant_id, principal.user_id), _tenant(principal.tenant_id)
+
+
+def user_is_current(principal: Principal) -> bool:
+    """The authorizer's question: is the token's user still active, with the token's role?"""
+    try:
+        user = _user(principal.tenant_id, principal.user_id)
+    except NotFound:
+        return False
+    return user.active and user.role == principal.role and (user.customer_id or None) == principal.customer_id
+
+
+def list_users(principal: Principal, limit: int, cursor: str | None) -> Page[User]:
+    require(principal, "users:read")
+    return read_page("users", [query_reader(User.by_email, User.list_pk(principal.tenant_id))], limit, cursor)
+
+
+def _owner_count_change(tx: Transaction, tenant_id: str, delta: int) -> None:
+    guard: Condition | None = Tenant.owner_count > 1 if delta < 0 else None
+    tx.update(
+        Tenant(Tenant.pk(tenant_id), Tenant.SORT),
+        [Tenant.owner_count.add(delta)],
+        guard,
+        lambda: Conflict("a tenant must keep at least one active owner"),
+    )
+
+
+def _check_role_grant(principal: Principal, role: str, customer_id: str | None) -> None:
+    if role == OWNER and principal.role != OWNER:
+        raise Forbidden("only an owner may grant the owner role")
+    if role == "portal" and not customer_id:
+        raise validation_error("customer_id", "is required for a portal user")
+    if role != "portal" and customer_id:
+        raise validation_error("customer_id", "is only for portal users")
+    if customer_id:
+        from chalicelib.customers import service as customers  # the customers room depends on this one
+
+        customers.validate_reference(principal, customer_id, "customer_id")
+
+
+def _new_user(tenant_id: str, user_id: str, email: str, name: str, role: str, customer_id: str | None) -> User:
+    now = now_iso()
+    user = User(
+        User.pk(tenant_id, user_id), User.SORT, type="User", tenant_id=tenant_id, id=user_id, email=email,
+        name=name, role=role, customer_id=customer_id, active=True, version=1, created_at=now, updated_at=now,
+    )
+    user.index_keys()
+    return user
+
+
+def invite_user(principal: Principal, fields: dict[str, Any], password: str | None = None) -> User:
+    require(principal, "users:write")
+    role, customer_id = fields["role"], fields.get("customer_id")
+    _check_role_grant(principal, role, customer_id)
+    tenant = principal.tenant_id
+    user_id = identity.create_login(fields["email"], fields["name"], tenant, role, customer_id, password)
+    user = _new_user(tenant, user_id, fields["email"], fields["name"], role, customer_id)
+    tx = Transaction()
+    tx.create(user, lambda: Conflict(f"user {fields['email']} already exists"))
+    if role == OWNER:
+        _owner_count_change(tx, tenant, 1)
+    audit.record(tx, principal, "create", "user", user_id, audit.diff({}, user_fields(user)))
+    try:
+        tx.commit()
+    except Exception:
+        identity.delete_login(fields["email"])  # never leave a login without its user record
+        raise
+    publish(DomainEvent("team", "User.Invited", tenant, {"user_id": user_id, "role": role}))
+    return user
+
+
+def update_user(principal: Principal, user_id: str, changes: dict[str, Any], expected_version: int) -> User:
+    require(principal, "users:write")
+    current = _user(principal.tenant_id, user_id)
+    require_version(current, expected_version, "user")
+    if OWNER in (current.role, changes.get("role")) and principal.role != OWNER:
+        raise Forbidden("only an owner may change an owner's role or grant the owner role")
+    before = user_fields(current)
+    after = {**before, **changes}
+    if after["role"] != "portal":
+        after["customer_id"] = None
+    changed = audit.diff(before, after)
+    if not changed:
+        return current
+    if "role" in changed or "customer_id" in changed:
+        _check_role_grant(principal, after["role"], after["customer_id"])
+    was_owner = before["role"] == OWNER and before["active"]
+    is_owner = after["role"] == OWNER and after["active"]
+    updated = User(current.PK, current.SORT, **{**current.attribute_values, **after})
+    updated.version, updated.updated_at = current.version + 1, now_iso()
+    updated.index_keys()
+    tx = Transaction()
+    tx.put(updated, User.version == current.version,
+           lambda: Conflict("the user was changed by someone else; reload and retry"))
+    if was_owner != is_owner:
+        _owner_count_change(tx, principal.tenant_id, 1 if is_owner else -1)
+    audit.record(tx, principal, "update", "user", user_id, changed)
+    tx.commit()
+    identity.update_login(updated.email, principal.tenant_id, updated.role, updated.customer_id, updated.active)
+    publish(DomainEvent("team", "User.Updated", principal.tenant_id, {"user_id": user_id, "changes": changed}))
+    return updated
+
+
+def require_active_users(tx: Transaction, tenant_id: str, user_ids: list[str], field: str) -> None:
+    """For other rooms: add to `tx` the check that each user exists and is active (422 on `field`)."""
+    for user_id in dict.fromkeys(user_ids):
+        tx.check(
+            User, User.pk(tenant_id, user_id), User.SORT, User.active == True,  # noqa: E712
+            lambda user_id=user_id: validation_error(field, f"user {user_id} is not an active member of the team"),
+        )
+
+
+def create_tenant(tenant_id: str, name: str, owner_email: str, owner_name: str, password: str | None = None) -> User:
+    """Provision a tenant with its first owner (used by sign-up and by the seed)."""
+    now = now_iso()
+    user_id = identity.create_login(owner_email, owner_name, tenant_id, OWNER, None, password)
+    founder = Principal(tenant_id=tenant_id, user_id=user_id, role=OWNER, email=owner_email)
+    tenant = Tenant(
+        Tenant.pk(tenant_id), Tenant.SORT, type="Tenant", tenant_id=tenant_id, name=name, owner_count=1,
+        version=1, created_at=now, updated_at=now,
+    )
+    owner = _new_user(tenant_id, user_id, owner_email, owner_name, OWNER, None)
+    tx = Transaction()
+    tx.create(tenant, lambda: Conflict(f"tenant {tenant_id} already exists"))
+    tx.create(owner, lambda: Conflict(f"user {owner_email} already exists"))
+    audit.record(tx, founder, "create", "tenant", tenant_id, audit.diff({}, tenant_fields(tenant)))
+    try:
+        tx.commit()
+    except Exception:
+        identity.delete_login(owner_email)
+        raise
+    publish(DomainEvent("team", "Tenant.Created", tenant_id, {"owner_id": user_id}))
+    return owner

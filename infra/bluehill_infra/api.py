@@ -1,0 +1,424 @@
+"""The Chalice application (``functions/``) packaged into the stack, and the API around it.
+
+``chalice package`` turns ``functions/`` into a SAM template that ``chalice.cdk.Chalice``
+includes in the stack; this construct then, through the SAM template's escape hatches,
+
+* runs every function on arm64 / python3.11 with the dependency layer (``layers/build``),
+* logs every function to its own log group with a bounded retention,
+* gives every function a role of our own, scoped resource by resource (no ``*``),
+* maps API Gateway's own error responses to Problem Details, throttles every method and
+  writes JSON access logs.
+
+Chalice stays a plain Chalice project: the stage config comes from here, nothing is written
+into ``functions/`` except Chalice's own (git-ignored) ``.chalice/deployments`` cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from cdk_nag import NagPackSuppression, NagSuppressions
+from chalice.cdk import Chalice
+from chalice.utils import to_cfn_resource_name
+from chalicelib.core import schema
+from chalicelib.core.gateway_responses import GATEWAY_RESPONSES, PROBLEM_CONTENT_TYPE, problem_body
+from constructs import Construct
+
+from .data import Data
+from .events import Events
+from .identity import Identity
+from .storage import RAW_MAIL_PREFIX, Storage
+
+RUNTIME = lambda_.Runtime.PYTHON_3_11
+ARCHITECTURE = lambda_.Architecture.ARM_64
+SAM_FUNCTION = "AWS::Serverless::Function"
+REST_API_LOGICAL_ID = "RestAPI"  # chalice package's name for the AWS::Serverless::Api
+LAYER_STAMP_FILE = ".requirements.sha256"  # written by layers/build_layer.py, not shipped
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
+# One JSON object per request; no IP, user agent or body (no personal data in logs).
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "responseLatency": "$context.responseLatency",
+        "integrationLatency": "$context.integration.latency",
+        "integrationStatus": "$context.integration.status",
+        "errorResponseType": "$context.error.responseType",
+    },
+    separators=(",", ":"),
+)
+
+# Extra headers on some gateway responses (values are API Gateway literals: single-quoted).
+_EXTRA_GATEWAY_HEADERS: dict[int, dict[str, str]] = {
+    401: {"WWW-Authenticate": "'Bearer'"},
+    429: {"Retry-After": "'1'"},
+}
+
+# DynamoDB actions a request or job may use. No Scan: every access pattern is a key lookup.
+_ITEM_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+]
+_IDEMPOTENCY_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+]
+# User administration by tenant owners/admins (invite, change role, disable, sign out).
+_USER_ADMIN_ACTIONS = [
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminResetUserPassword",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:AdminInitiateAuth",
+    "cognito-idp:AdminRespondToAuthChallenge",
+]
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Tunables of the API; the defaults are production's."""
+
+    service_name: str = "bluehill"
+    metrics_namespace: str = "BlueHill"
+    memory_size: int = 512
+    throttle_rate_limit: float = 50.0
+    throttle_burst_limit: int = 100
+    # Chalice function names (the Python names, e.g. "sla_sweep") that are system jobs: they
+    # run under the system role (cross-tenant SYSDUE index, no user administration).
+    system_functions: Sequence[str] = ()
+    # API Gateway needs an account-wide CloudWatch role to write access logs. Set False when
+    # the account already has one (it is one setting per account and region).
+    manage_account_logging_role: bool = True
+
+
+def gateway_responses_property() -> dict[str, object]:
+    """The SAM ``GatewayResponses`` property: every row of the shared table, as Problem Details."""
+    responses: dict[str, object] = {}
+    for response_type, response in GATEWAY_RESPONSES.items():
+        headers = {"Content-Type": f"'{PROBLEM_CONTENT_TYPE}'", **_EXTRA_GATEWAY_HEADERS.get(response.status, {})}
+        body = problem_body(response_type, request_id="$context.requestId")
+        responses[response_type] = {
+            "StatusCode": str(response.status),
+            "ResponseParameters": {"Headers": headers},
+            "ResponseTemplates": {"application/json": json.dumps(body, separators=(",", ":"))},
+        }
+    return responses
+
+
+@contextlib.contextmanager
+def _chalice_packaging(workdir: Path, region: str) -> Iterator[None]:
+    """Run ``chalice package`` offline: in ``workdir`` (it writes ``chalice.out`` to the cwd)
+    and with a region set (it only uses it to spell the API Gateway service principal)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    added_region = not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    if added_region:
+        os.environ["AWS_DEFAULT_REGION"] = region
+    try:
+        with contextlib.chdir(workdir):
+            yield
+    finally:
+        if added_region:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        source_dir: Path,
+        layer_dir: Path,
+        data: Data,
+        storage: Storage,
+        events: Events,
+        identity: Identity,
+        settings: ApiSettings | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.settings = settings = settings or ApiSettings()
+        self._data, self._storage, self._events, self._identity = data, storage, events, identity
+
+        if not (layer_dir / "python").is_dir():
+            raise FileNotFoundError(f"{layer_dir / 'python'} is missing: run `python layers/build_layer.py`")
+        self.layer = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=lambda_.Code.from_asset(str(layer_dir), exclude=[LAYER_STAMP_FILE]),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="BlueHill runtime dependencies (layers/requirements.txt)",
+        )
+
+        self.cursor_signing_key = secretsmanager.Secret(
+            self,
+            "CursorSigningKey",
+            description="HMAC key that tamper-proofs pagination cursors",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.cursor_signing_key,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-SMG4",
+                    reason="The cursor-signing key is resolved into the functions' environment at "
+                    "deploy time; rotating it means redeploying, which only invalidates "
+                    "outstanding pagination cursors (clients restart the listing). There is no "
+                    "credential to rotate with a rotation Lambda.",
+                )
+            ],
+        )
+
+        self.role = self._function_role("FunctionRole", "Request handlers (tenant-scoped work)")
+        self.system_role = self._function_role("SystemJobRole", "System jobs (cross-tenant, narrow)")
+        self._grant_request_access(self.role)
+        self._grant_system_access(self.system_role)
+
+        self.environment = self._environment()
+        with _chalice_packaging(Path(cdk.Stage.of(self).outdir) / "chalice", self._packaging_region()):
+            self.chalice = Chalice(
+                self,
+                "App",
+                source_dir=str(source_dir),
+                stage_config=self._stage_config(),
+            )
+
+        self.function_log_groups: dict[str, logs.LogGroup] = {}
+        system_ids = {to_cfn_resource_name(name) for name in settings.system_functions}
+        for function in self.functions():
+            logical_id = function.logical_id if isinstance(function.logical_id, str) else ""
+            logical_id = function.node.id
+            log_group = logs.LogGroup(
+                self, f"{logical_id}Logs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY
+            )
+            self.function_log_groups[logical_id] = log_group
+            function.add_property_override("Runtime", RUNTIME.name)
+            function.add_property_override("Architectures", [ARCHITECTURE.name])
+            function.add_property_override("Layers", [self.layer.layer_version_arn])
+            function.add_property_override("MemorySize", settings.memory_size)
+            function.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name})
+            role = self.system_role if logical_id in system_ids else self.role
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group.log_group_arn],
+                )
+            )
+
+        self.rest_api = self._configure_rest_api()
+
+    # -- Chalice ---------------------------------------------------------------------------
+
+    def functions(self) -> list[cdk.CfnResource]:
+        """Every ``AWS::Serverless::Function`` in the Chalice SAM template."""
+        return [
+            child
+            for child in self.chalice.sam_template.node.children
+            if isinstance(child, cdk.CfnResource) and child.cfn_resource_type == SAM_FUNCTION
+        ]
+
+    def function(self, name: str) -> lambda_.IFunction:
+        """A Chalice function by its Python name (``api_handler`` for the routes)."""
+        return self.chalice.get_function(to_cfn_resource_name(name))
+
+    def _packaging_region(self) -> str:
+        region = cdk.Stack.of(self).region
+        return "us-east-1" if cdk.Token.is_unresolved(region) else region
+
+    def _environment(self) -> dict[str, str]:
+        identity, storage = self._identity, self._storage
+        environment = {
+            "TABLE_NAME": self._data.table.table_name,
+            "IDEMPOTENCY_TABLE_NAME": self._data.idempotency_table.table_name,
+            "EVENT_BUS_NAME": self._events.bus.event_bus_name,
+            "FILES_BUCKET": storage.files_bucket.bucket_name,
+            "INBOUND_MAIL_BUCKET": storage.mail_bucket.bucket_name,
+            "USER_POOL_ID": identity.user_pool.user_pool_id,
+            "JWKS_URL": identity.jwks_url,
+            "JWT_ISSUER": identity.issuer,
+            "JWT_AUDIENCE": identity.audience,
+            # A {{resolve:secretsmanager:...}} dynamic reference: CloudFormation resolves it at
+            # deploy time, so the value is in neither the template nor the cloud assembly.
+            "CURSOR_SIGNING_KEY": self.cursor_signing_key.secret_value.unsafe_unwrap(),
+        }
+        missing = set(schema.ENVIRONMENT_VARIABLES) - environment.keys()
+        if missing:
+            raise ValueError(f"schema.ENVIRONMENT_VARIABLES not set by the stack: {sorted(missing)}")
+        return {
+            **environment,
+            "POWERTOOLS_SERVICE_NAME": self.settings.service_name,
+            "POWERTOOLS_METRICS_NAMESPACE": self.settings.metrics_namespace,
+        }
+
+    def _stage_config(self) -> dict[str, object]:
+        return {
+            "environment_variables": self.environment,
+            "manage_iam_role": False,
+            "iam_role_arn": self.role.role_arn,
+            "lambda_functions": {
+                name: {"iam_role_arn": self.system_role.role_arn} for name in self.settings.system_functions
+            },
+            "lambda_architecture": ARCHITECTURE.name,
+            "lambda_memory_size": self.settings.memory_size,
+            "api_gateway_endpoint_type": "REGIONAL",
+            "xray": False,
+        }
+
+    # -- IAM ---------------------------------------------------------------------------------
+
+    def _function_role(self, construct_id: str, description: str) -> iam.Role:
+        return iam.Role(
+            self,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"BlueHill functions: {description}",
+        )
+
+    def _grant_common(self, role: iam.Role, *, index_arns: list[str]) -> None:
+        data, storage = self._data, self._storage
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=_ITEM_ACTIONS, resources=[data.table.table_arn])
+        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=_IDEMPOTENCY_ACTIONS, resources=[data.idempotency_table.table_arn])
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["events:PutEvents"], resources=[self._events.bus.event_bus_arn])
+        )
+        files_objects = storage.files_bucket.arn_for_objects("*")
+        raw_mail = storage.mail_bucket.arn_for_objects(f"{RAW_MAIL_PREFIX}*")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources=[files_objects]
+            )
+        )
+        role.add_to_principal_policy(
+            # ListBucket lets a GetObject of a missing key answer 404 rather than 403.
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[storage.files_bucket.bucket_arn])
+        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[raw_mail]))
+        stack = cdk.Stack.of(self)
+        NagSuppressions.add_resource_suppressions(
+            role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="Object-level S3 actions must name objects: files are keyed per tenant at "
+                    "run time (any key in the files bucket); inbound mail is read only under raw/.",
+                    applies_to=[
+                        f"Resource::<{stack.get_logical_id(storage.files_bucket.node.default_child)}.Arn>/*",
+                        f"Resource::<{stack.get_logical_id(storage.mail_bucket.node.default_child)}.Arn>/"
+                        f"{RAW_MAIL_PREFIX}*",
+                    ],
+                )
+            ],
+            apply_to_children=True,
+        )
+
+    def _grant_request_access(self, role: iam.Role) -> None:
+        """Tenant-scoped indexes only, plus user administration in the pool."""
+        self._grant_common(role, index_arns=self._data.index_arns(include_system=False))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=_USER_ADMIN_ACTIONS, resources=[self._identity.user_pool.user_pool_arn])
+        )
+
+    def _grant_system_access(self, role: iam.Role) -> None:
+        """Every index, including the cross-tenant SYSDUE; no user administration."""
+        self._grant_common(role, index_arns=self._data.index_arns(include_system=True))
+
+    # -- API Gateway -------------------------------------------------------------------------
+
+    def _configure_rest_api(self) -> cdk.CfnResource | None:
+        """Problem Details gateway responses, method throttling and access logs on the
+        ``AWS::Serverless::Api`` (absent while the app has no routes)."""
+        rest_api = self.chalice.sam_template.node.try_find_child(REST_API_LOGICAL_ID)
+        if not isinstance(rest_api, cdk.CfnResource):
+            return None
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        rest_api.add_property_override("GatewayResponses", gateway_responses_property())
+        rest_api.add_property_override(
+            "MethodSettings",
+            [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "ThrottlingRateLimit": self.settings.throttle_rate_limit,
+                    "ThrottlingBurstLimit": self.settings.throttle_burst_limit,
+                    "MetricsEnabled": True,
+                }
+            ],
+        )
+        rest_api.add_property_override(
+            "AccessLogSetting",
+            {"DestinationArn": self.access_logs.log_group_arn, "Format": ACCESS_LOG_FORMAT},
+        )
+        if self.settings.manage_account_logging_role:
+            rest_api.add_dependency(self._account_logging_role())
+        return rest_api
+
+    def _account_logging_role(self) -> apigateway.CfnAccount:
+        role = iam.Role(
+            self,
+            "ApiGatewayCloudWatchRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+                )
+            ],
+        )
+        # The account setting outlives this stack; keep the role it points to.
+        role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        NagSuppressions.add_resource_suppressions(
+            role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM4",
+                    reason="API Gateway's account-wide CloudWatch role: the AWS-managed "
+                    "AmazonAPIGatewayPushToCloudWatchLogs policy is the documented one, used only "
+                    "by the API Gateway service to write the API's logs.",
+                    applies_to=[
+                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                        "AmazonAPIGatewayPushToCloudWatchLogs"
+                    ],
+                )
+            ],
+        )
+        account = apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+        account.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        return account

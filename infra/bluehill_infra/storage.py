@@ -1,0 +1,126 @@
+"""S3 buckets (files, inbound mail, their access logs) and the SES inbound-mail rule set."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_ses_actions as ses_actions
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+RAW_MAIL_PREFIX = "raw/"
+RAW_MAIL_RETENTION = cdk.Duration.days(90)
+NONCURRENT_VERSION_RETENTION = cdk.Duration.days(30)
+ACCESS_LOG_RETENTION = cdk.Duration.days(365)
+
+
+def _private_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    access_logs: s3.IBucket | None,
+    access_log_prefix: str | None = None,
+    versioned: bool,
+    lifecycle_rules: Sequence[s3.LifecycleRule],
+) -> s3.Bucket:
+    """Private, encrypted (SSE-S3), TLS-only, ACLs disabled, kept on stack deletion."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned=versioned,
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix=access_log_prefix,
+        lifecycle_rules=list(lifecycle_rules),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+
+
+class Storage(Construct):
+    """``files_bucket`` (attachments, exports), ``mail_bucket`` (inbound mail under ``raw/``)
+    and ``receipt_rule_set``, which SES uses to write inbound mail to ``mail_bucket``.
+
+    SES allows one *active* receipt rule set per account and region, and CloudFormation cannot
+    activate one: after the first deploy, run
+    ``aws ses set-active-receipt-rule-set --rule-set-name <InboundMailRuleSetName output>``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        mail_recipients: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.access_logs_bucket = _private_bucket(
+            self,
+            "AccessLogsBucket",
+            access_logs=None,
+            versioned=False,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=ACCESS_LOG_RETENTION)],
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.access_logs_bucket,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-S1",
+                    reason="This bucket receives the other buckets' server access logs; logging "
+                    "it to itself would loop and logging it elsewhere only moves the problem.",
+                )
+            ],
+        )
+
+        abort_uploads = s3.LifecycleRule(
+            id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=cdk.Duration.days(7)
+        )
+        self.files_bucket = _private_bucket(
+            self,
+            "FilesBucket",
+            access_logs=self.access_logs_bucket,
+            access_log_prefix="files/",
+            versioned=True,
+            lifecycle_rules=[
+                abort_uploads,
+                s3.LifecycleRule(
+                    id="expire-old-versions", noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION
+                ),
+            ],
+        )
+        self.mail_bucket = _private_bucket(
+            self,
+            "InboundMailBucket",
+            access_logs=self.access_logs_bucket,
+            access_log_prefix="inbound-mail/",
+            versioned=True,
+            lifecycle_rules=[
+                abort_uploads,
+                s3.LifecycleRule(
+                    id="expire-raw-mail",
+                    prefix=RAW_MAIL_PREFIX,
+                    expiration=RAW_MAIL_RETENTION,
+                    noncurrent_version_expiration=cdk.Duration.days(1),
+                ),
+            ],
+        )
+
+        # The S3 action adds the bucket policy that lets SES (for this account only) write
+        # under raw/, and orders the rule after that policy.
+        self.receipt_rule_set = ses.ReceiptRuleSet(
+            self,
+            "InboundMail",
+            rules=[
+                ses.ReceiptRuleOptions(
+                    recipients=list(mail_recipients) or None,
+                    scan_enabled=True,
+                    actions=[ses_actions.S3(bucket=self.mail_bucket, object_key_prefix=RAW_MAIL_PREFIX)],
+                )
+            ],
+        )
