@@ -28,7 +28,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from cdk_nag import NagPackSuppression, NagSuppressions
 from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
 from chalicelib.core import schema
@@ -38,6 +37,7 @@ from constructs import Construct
 from .data import Data
 from .events import Events
 from .identity import Identity
+from .nag import acknowledge
 from .storage import RAW_MAIL_PREFIX, Storage
 
 RUNTIME = lambda_.Runtime.PYTHON_3_11
@@ -188,17 +188,12 @@ class Api(Construct):
                 password_length=64, exclude_punctuation=True
             ),
         )
-        NagSuppressions.add_resource_suppressions(
+        acknowledge(
             self.cursor_signing_key,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-SMG4",
-                    reason="The cursor-signing key is resolved into the functions' environment at "
-                    "deploy time; rotating it means redeploying, which only invalidates "
-                    "outstanding pagination cursors (clients restart the listing). There is no "
-                    "credential to rotate with a rotation Lambda.",
-                )
-            ],
+            "AwsSolutions-SMG4",
+            "The cursor-signing key is resolved into the functions' environment at deploy time; "
+            "rotating it means redeploying, which only invalidates outstanding pagination cursors "
+            "(clients restart the listing). There is no credential for a rotation Lambda to rotate.",
         )
 
         self.role = self._function_role("FunctionRole", "Request handlers (tenant-scoped work)")
@@ -218,8 +213,7 @@ class Api(Construct):
         self.function_log_groups: dict[str, logs.LogGroup] = {}
         system_ids = {to_cfn_resource_name(name) for name in settings.system_functions}
         for function in self.functions():
-            logical_id = function.logical_id if isinstance(function.logical_id, str) else ""
-            logical_id = function.node.id
+            logical_id = function.node.id  # CfnInclude names each child by its logical ID
             log_group = logs.LogGroup(
                 self, f"{logical_id}Logs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY
             )
@@ -331,22 +325,13 @@ class Api(Construct):
         )
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[raw_mail]))
         stack = cdk.Stack.of(self)
-        NagSuppressions.add_resource_suppressions(
-            role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason="Object-level S3 actions must name objects: files are keyed per tenant at "
-                    "run time (any key in the files bucket); inbound mail is read only under raw/.",
-                    applies_to=[
-                        f"Resource::<{stack.get_logical_id(storage.files_bucket.node.default_child)}.Arn>/*",
-                        f"Resource::<{stack.get_logical_id(storage.mail_bucket.node.default_child)}.Arn>/"
-                        f"{RAW_MAIL_PREFIX}*",
-                    ],
-                )
-            ],
-            apply_to_children=True,
+        reason = (
+            "Object-level S3 actions must name objects: files are keyed per tenant at run time "
+            "(any key in the files bucket); inbound mail is read only under raw/."
         )
+        for bucket, objects in ((storage.files_bucket, "*"), (storage.mail_bucket, f"{RAW_MAIL_PREFIX}*")):
+            bucket_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+            acknowledge(role, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{objects}]", reason)
 
     def _grant_request_access(self, role: iam.Role) -> None:
         """Tenant-scoped indexes only, plus user administration in the pool."""
@@ -404,20 +389,13 @@ class Api(Construct):
         )
         # The account setting outlives this stack; keep the role it points to.
         role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-        NagSuppressions.add_resource_suppressions(
+        acknowledge(
             role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM4",
-                    reason="API Gateway's account-wide CloudWatch role: the AWS-managed "
-                    "AmazonAPIGatewayPushToCloudWatchLogs policy is the documented one, used only "
-                    "by the API Gateway service to write the API's logs.",
-                    applies_to=[
-                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                        "AmazonAPIGatewayPushToCloudWatchLogs"
-                    ],
-                )
-            ],
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-wide CloudWatch role: the AWS-managed "
+            "AmazonAPIGatewayPushToCloudWatchLogs policy is the documented one, and only the API "
+            "Gateway service can assume the role.",
         )
         account = apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
         account.apply_removal_policy(cdk.RemovalPolicy.RETAIN)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
-from cdk_nag import NagPackSuppression, NagSuppressions
 from chalicelib.core import schema
 from constructs import Construct
+
+from .nag import acknowledge
 
 
 class Identity(Construct):
@@ -46,22 +47,18 @@ class Identity(Construct):
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        NagSuppressions.add_resource_suppressions(
+        acknowledge(
             self.user_pool,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-COG2",
-                    reason="MFA is optional (TOTP) rather than required: portal users are customers' "
-                    "staff, and requiring MFA for them is a per-tenant product decision, not a "
-                    "pool-wide one. Staff MFA enforcement is tracked as a product setting.",
-                ),
-                NagPackSuppression(
-                    id="AwsSolutions-COG8",
-                    reason="Threat protection (advanced security) needs the Plus feature plan, billed "
-                    "per monthly active user; the pool uses Essentials until that cost is approved. "
-                    "Strong passwords and optional TOTP MFA apply meanwhile.",
-                ),
-            ],
+            "AwsSolutions-COG2",
+            "MFA is optional (TOTP) rather than required: portal users are customers' staff, and "
+            "requiring MFA for them is a per-tenant product decision, not a pool-wide one.",
+        )
+        acknowledge(
+            self.user_pool,
+            "AwsSolutions-COG8",
+            "Threat protection (advanced security) needs the Plus feature plan, billed per monthly "
+            "active user; the pool uses Essentials until that cost is approved. Strong passwords "
+            "and optional TOTP MFA apply meanwhile.",
         )
 
         writable = cognito.ClientAttributes().with_standard_attributes(

@@ -8,8 +8,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
-from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
+
+from .nag import acknowledge
 
 RAW_MAIL_PREFIX = "raw/"
 RAW_MAIL_RETENTION = cdk.Duration.days(90)
@@ -67,15 +68,11 @@ class Storage(Construct):
             versioned=False,
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=ACCESS_LOG_RETENTION)],
         )
-        NagSuppressions.add_resource_suppressions(
+        acknowledge(
             self.access_logs_bucket,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-S1",
-                    reason="This bucket receives the other buckets' server access logs; logging "
-                    "it to itself would loop and logging it elsewhere only moves the problem.",
-                )
-            ],
+            "AwsSolutions-S1",
+            "This bucket receives the other buckets' server access logs; logging it to itself "
+            "would loop, and logging it to another bucket only moves the problem.",
         )
 
         abort_uploads = s3.LifecycleRule(

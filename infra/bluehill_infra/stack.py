@@ -1,0 +1,63 @@
+"""The BlueHill stack: data, storage, events, identity and the API, wired together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from .api import Api, ApiSettings
+from .data import Data
+from .events import DEFAULT_BUS_NAME, Events
+from .identity import Identity
+from .storage import Storage
+
+
+class BlueHillStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        source_dir: Path,
+        layer_dir: Path,
+        api_settings: ApiSettings | None = None,
+        bus_name: str = DEFAULT_BUS_NAME,
+        mail_recipients: Sequence[str] = (),
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+
+        self.data = Data(self, "Data")
+        self.storage = Storage(self, "Storage", mail_recipients=mail_recipients)
+        self.events = Events(self, "Events", bus_name=bus_name)
+        self.identity = Identity(self, "Identity")
+        self.api = Api(
+            self,
+            "Api",
+            source_dir=source_dir,
+            layer_dir=layer_dir,
+            data=self.data,
+            storage=self.storage,
+            events=self.events,
+            identity=self.identity,
+            settings=api_settings,
+        )
+
+        outputs = {
+            "TableName": self.data.table.table_name,
+            "IdempotencyTableName": self.data.idempotency_table.table_name,
+            "EventBusName": self.events.bus.event_bus_name,
+            "FilesBucketName": self.storage.files_bucket.bucket_name,
+            "InboundMailBucketName": self.storage.mail_bucket.bucket_name,
+            "InboundMailRuleSetName": self.storage.receipt_rule_set.receipt_rule_set_name,
+            "UserPoolId": self.identity.user_pool.user_pool_id,
+            "UserPoolClientId": self.identity.client.user_pool_client_id,
+            "JwksUrl": self.identity.jwks_url,
+            "JwtIssuer": self.identity.issuer,
+            "JwtAudience": self.identity.audience,
+        }
+        for name, value in outputs.items():
+            cdk.CfnOutput(self, name, value=value)
