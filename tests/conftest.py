@@ -28,14 +28,14 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-import boto3  # noqa: E402
-import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+import pytest
+from moto import mock_aws
+from moto.utilities.utils import load_resource
 
-import bluehill_dev  # noqa: E402, F401  (puts functions/ on sys.path)
-from bluehill_dev import local_gateway, resources  # noqa: E402
+import bluehill_dev  # noqa: F401  (puts functions/ on sys.path)
+from bluehill_dev import local_gateway, resources
 
-from moto.utilities.utils import load_resource  # noqa: E402
 PASSWORD = "Correct-Horse-9-Battery"
 ROLES = ("owner", "admin", "member", "contractor", "readonly", "portal")
 
@@ -47,7 +47,7 @@ def jwks_url() -> Iterator[str]:
     body = json.dumps(load_resource("moto.cognitoidp.responses", "resources/jwks-public.json")).encode()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()

@@ -55,8 +55,8 @@ def install() -> None:
         try:
             return original_handle(self, method, path, headers, body)
         except local.LocalGatewayException as error:
-            if isinstance(error, local.ForbiddenError) and error.body and b"Authorization header" in error.body \
-                    or error.body and b"Missing Authentication Token" in error.body:
+            if (isinstance(error, local.ForbiddenError) and error.body and b"Authorization header" in error.body) \
+                    or (error.body and b"Missing Authentication Token" in error.body):
                 raise _mapped(_NotFound(error.headers), "MISSING_AUTHENTICATION_TOKEN") from error
             kind = _ERROR_TYPES.get(error.headers.get("x-amzn-ErrorType", ""), "DEFAULT_4XX")
             raise _mapped(error, kind) from error

@@ -70,13 +70,6 @@ def table_definition() -> dict[str, Any]:
     }
 
 
-def _exists(call: Any, *ignored: type[Exception]) -> None:
-    try:
-        call()
-    except ignored:
-        pass
-
-
 def create_all(session: boto3.session.Session | None = None, endpoint: str | None = None) -> LocalResources:
     """Idempotent: a second call finds everything in place and returns the same pool ids."""
     session = session or boto3.session.Session(region_name=REGION)
@@ -125,7 +118,11 @@ def _user_pool(cognito: Any) -> LocalResources:
         client_id = cognito.create_user_pool_client(
             UserPoolId=pool_id,
             ClientName="bluehill-web",
-            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            ExplicitAuthFlows=[
+                "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                "ALLOW_USER_PASSWORD_AUTH",
+                "ALLOW_REFRESH_TOKEN_AUTH",
+            ],
         )["UserPoolClient"]["ClientId"]
     return LocalResources(user_pool_id=pool_id, client_id=client_id)
 

@@ -25,8 +25,8 @@ from chalicelib.core.errors import (
     PayloadTooLarge,
     ValidationFailed,
     problem_for,
-    validation_error,
     problem_for_status,
+    validation_error,
 )
 from chalicelib.core.idempotency import run_once
 from chalicelib.core.observability import logger
@@ -122,7 +122,9 @@ def parse_query(model: type[BaseModel], params: Any) -> BaseModel:
 
 
 def json_response(body: Any, status: int = 200, content_type: str = JSON) -> Response:
-    return Response(body=json.dumps(body, separators=(",", ":")), status_code=status, headers={"Content-Type": content_type})
+    return Response(
+        body=json.dumps(body, separators=(",", ":")), status_code=status, headers={"Content-Type": content_type}
+    )
 
 
 def _shape(result: Any, response_model: type[BaseModel] | None) -> Any:

@@ -19,7 +19,7 @@ class Reach(Enum):
     OWN_COMPANY = "own_company"  # the portal user's own customer, shared data only
 
 
-A, O, S, C = Reach.ALL, Reach.OWNED, Reach.ASSIGNED, Reach.OWN_COMPANY
+A, OWN, S, C = Reach.ALL, Reach.OWNED, Reach.ASSIGNED, Reach.OWN_COMPANY
 
 PERMISSIONS: dict[str, dict[str, Reach]] = {
     "me:read": {role: A for role in ROLES},
@@ -28,10 +28,10 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "users:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
     "users:write": {"owner": A, "admin": A},
     "audit:read": {"owner": A, "admin": A},
-    "customers:read": {"owner": A, "admin": A, "member": O, "contractor": S, "readonly": A, "portal": C},
-    "customers:write": {"owner": A, "admin": A, "member": O},
-    "contacts:read": {"owner": A, "admin": A, "member": O, "contractor": S, "readonly": A, "portal": C},
-    "contacts:write": {"owner": A, "admin": A, "member": O},
+    "customers:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "customers:write": {"owner": A, "admin": A, "member": OWN},
+    "contacts:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "contacts:write": {"owner": A, "admin": A, "member": OWN},
 }
 
 # Fields that carry money: never shown to contractors or portal users.

@@ -8,7 +8,7 @@
 | customers in a tier | GSI3 | GSI3PK = T#t#CUSTOMERS#<state>#TIER#<tier> |
 | customers in a lifecycle stage | GSI4 | GSI4PK = T#t#CUSTOMERS#<state>#STAGE#<stage> |
 | customers with a tag | GSI1 on CustomerIndexEntry | GSI1PK = T#t#CUSTOMERS#<state>#TAG#<tag>, then BatchGet |
-| customers a member/contractor may see | GSI1 on CustomerIndexEntry | GSI1PK = T#t#CUSTOMERS#<state>#ACCESS#<user>, then BatchGet |
+| customers a member/contractor may see | GSI1 on CustomerIndexEntry | GSI1PK = T#t#CUSTOMERS#<state>#ACCESS#<user> |
 | customer by email domain | table | PK = T#t#DOMAIN#<domain> (claim), then GetItem |
 | contact by id | table | PK = T#t#CONTACT#<id>, SK = CONTACT |
 | contacts of a customer | GSI1 | GSI1PK = T#t#CUSTOMER#<id>#CONTACTS |

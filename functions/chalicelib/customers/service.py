@@ -302,7 +302,11 @@ def _via_index_entries(
     return read
 
 
-_FACET_INDEXES = (("owner_id", "by_owner", "OWNER"), ("tier", "by_tier", "TIER"), ("lifecycle_stage", "by_stage", "STAGE"))
+_FACET_INDEXES = (
+    ("owner_id", "by_owner", "OWNER"),
+    ("tier", "by_tier", "TIER"),
+    ("lifecycle_stage", "by_stage", "STAGE"),
+)
 
 
 def _source(principal: Principal, reach: Reach, state: str, filters: Filters) -> PageReader[Customer]:
@@ -394,7 +398,8 @@ def create_contact(principal: Principal, customer_id: str, fields: dict[str, Any
     tx = Transaction()
     tx.create(contact, lambda: Conflict("contact already exists"))
     _claim(tx, UniqueClaim.email_pk(tenant, contact.email), contact_id, tenant, _email_taken(contact.email))
-    tx.check(Customer, customer.PK, Customer.SORT, Customer.archived == False, lambda: Conflict("customer was archived"))  # noqa: E712
+    still_active = Customer.archived == False  # noqa: E712 (a PynamoDB condition, not a comparison)
+    tx.check(Customer, customer.PK, Customer.SORT, still_active, lambda: Conflict("customer was archived"))
     audit.record(tx, principal, "create", "contact", contact_id, audit.diff({}, _contact_fields(contact)))
     tx.commit()
     publish(
