@@ -5,6 +5,7 @@ Problem Details."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -29,7 +30,7 @@ from chalicelib.core.errors import (
     validation_error,
 )
 from chalicelib.core.idempotency import run_once
-from chalicelib.core.observability import logger
+from chalicelib.core.observability import logger, record_request
 from chalicelib.core.permissions import require
 from chalicelib.core.scope import tenant_scope
 
@@ -229,8 +230,22 @@ def _request_id(request: Request | None) -> str:
 
 def problem_details_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Every failure leaves as Problem Details, whoever produced it (a domain error, Chalice's
-    own 404/405/415, or a bug — a 500 whose body leaks nothing)."""
+    own 404/405/415, or a bug — a 500 whose body leaks nothing); every request leaves one
+    access-log line and one metric."""
+    started = time.perf_counter()
     request_id = _request_id(request)
+    response = _answer(request, get_response, request_id)
+    context = getattr(request, "context", None) or {}
+    record_request(
+        route=str(context.get("resourcePath", "unknown")),
+        method=getattr(request, "method", ""),
+        status=response.status_code,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+    return response
+
+
+def _answer(request: Request, get_response: Callable[[Request], Response], request_id: str) -> Response:
     token = _current_request.set(request)
     id_token = _current_request_id.set(request_id)
     logger().append_keys(request_id=request_id)
