@@ -1,0 +1,189 @@
+"""The in-process AWS that the tests and the benchmark run the real app on: moto with the
+platform's resources, moto's Cognito JWKS served over loopback HTTP, Chalice's local gateway
+answering as API Gateway does, and tenants with a user (and an id token) per role.
+
+tests/conftest.py wraps these in fixtures; `python -m bluehill_dev.bench` uses them directly.
+
+Importing this module points every AWS client at nothing real: fake credentials, no endpoint
+override, so no client it or the app creates can pick up real credentials."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.utilities.utils import load_resource
+
+from bluehill_dev import local_gateway, resources  # bluehill_dev puts functions/ on sys.path
+
+OFFLINE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "TABLE_NAME": "bluehill",
+    "CURSOR_SIGNING_KEY": "test-cursor-key",
+    "POWERTOOLS_METRICS_NAMESPACE": "BlueHill",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+# Set on import, before any client exists (none of the imports above creates one).
+os.environ.update(OFFLINE_ENVIRONMENT)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+PASSWORD = "Correct-Horse-9-Battery"
+ROLES = ("owner", "admin", "member", "contractor", "readonly", "portal")
+
+
+@contextmanager
+def jwks_server() -> Iterator[str]:
+    """moto's Cognito signs with a fixed key; serve its public JWKS over loopback HTTP, as
+    Cognito serves it, so token verification runs exactly the code path it runs in AWS."""
+    body = json.dumps(load_resource("moto.cognitoidp.responses", "resources/jwks-public.json")).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+    finally:
+        server.shutdown()
+
+
+@contextmanager
+def in_process_aws(jwks_url: str) -> Iterator[resources.LocalResources]:
+    """moto in-process with the platform's resources created and the app's settings pointing
+    at them; Chalice's local gateway mapped to API Gateway's answers."""
+    with mock_aws():
+        created = resources.create_all()
+        os.environ.update(created.environment(None, jwks_url))
+        from chalicelib.core.settings import get_settings
+
+        get_settings.cache_clear()
+        local_gateway.install()
+        yield created
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+    @property
+    def json(self) -> Any:
+        return self.body
+
+
+class Api:
+    """Calls the app over chalice.test.Client as one identity."""
+
+    def __init__(self, client: Any, token: str | None) -> None:
+        self._client, self.token = client, token
+
+    def request(self, method: str, path: str, json_body: Any = None, headers: dict[str, str] | None = None,
+                raw: bytes | None = None) -> Response:
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if self.token:
+            all_headers["Authorization"] = f"Bearer {self.token}"
+        body = raw if raw is not None else (json.dumps(json_body).encode() if json_body is not None else b"")
+        response = self._client.http.request(method, path, headers=all_headers, body=body)
+        text = response.body.decode() if response.body else ""
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return Response(response.status_code, parsed, dict(response.headers))
+
+    def get(self, path: str, **kw: Any) -> Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Response:
+        return self.request("POST", path, body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any) -> Response:
+        return self.request("PATCH", path, body, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> Response:
+        return self.request("PUT", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Response:
+        return self.request("DELETE", path, **kw)
+
+
+@dataclass
+class TenantWorld:
+    tenant_id: str
+    client: Any
+    tokens: dict[str, str] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+    portal_customer_id: str = ""
+
+    def as_(self, role: str) -> Api:
+        return Api(self.client, self.tokens[role])
+
+    def principal(self, role: str) -> Any:
+        from chalicelib.core.auth import Principal
+
+        return Principal(
+            tenant_id=self.tenant_id,
+            user_id=self.users[role],
+            role=role,
+            email=self.emails[role],
+            customer_id=self.portal_customer_id if role == "portal" else None,
+        )
+
+
+def token_for(aws: resources.LocalResources, email: str) -> str:
+    return resources.id_token(boto3.client("cognito-idp"), aws, email, PASSWORD)
+
+
+def build_tenant(aws: resources.LocalResources, client: Any, roles: tuple[str, ...] = ROLES) -> TenantWorld:
+    from chalicelib.core.scope import tenant_scope
+    from chalicelib.customers import service as customers
+    from chalicelib.team import service as team
+
+    tenant_id = "t" + secrets.token_hex(5)
+    world = TenantWorld(tenant_id=tenant_id, client=client)
+    with tenant_scope(tenant_id):
+        owner_email = f"owner@{tenant_id}.example"
+        owner = team.create_tenant(tenant_id, f"Tenant {tenant_id}", owner_email, "Olive Owner", PASSWORD)
+        world.users["owner"], world.emails["owner"] = owner.id, owner_email
+        for role in roles:
+            if role == "owner":
+                continue
+            if role == "portal":
+                company = customers.create_customer(world.principal("owner"), {"name": "Portal Co"})
+                world.portal_customer_id = company.id
+            email = f"{role}@{tenant_id}.example"
+            user = team.invite_user(
+                world.principal("owner"),
+                {"email": email, "name": role.title(), "role": role,
+                 "customer_id": world.portal_customer_id if role == "portal" else None},
+                password=PASSWORD,
+            )
+            world.users[role], world.emails[role] = user.id, email
+    for role in roles:
+        world.tokens[role] = token_for(aws, world.emails[role])
+    return world
