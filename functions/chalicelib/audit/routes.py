@@ -27,7 +27,7 @@ class AuditEntryOut(Out):
     entity_type: str
     entity_id: str
     changes: dict[str, dict[str, Any]] = Field(description="field → {before, after}")
-    request_id: str | None
+    request_id: str | None = None
     occurred_at: str
 
 

@@ -55,6 +55,14 @@ def decode_cursor(cursor: str, list_name: str) -> dict[str, Any]:
         raise MalformedRequest("cursor is not valid for this list") from error
 
 
+def list_name(kind: str, **params: Any) -> str:
+    """The name to page a list under: its kind plus every parameter that decides which
+    partitions it reads (filters, parent id, reader). A cursor then only continues the list it
+    came from, and a key from another partition never reaches DynamoDB as a start key."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return f"{kind}:{digest}"
+
+
 # A page reader takes (limit, exclusive_start_key) and returns (items, last_evaluated_key).
 PageReader = Callable[[int, dict[str, Any] | None], tuple[list[T], dict[str, Any] | None]]
 

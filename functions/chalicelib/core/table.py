@@ -94,6 +94,11 @@ class _Step:
     on_condition_failure: Callable[[], DomainError] | None
 
 
+# PynamoDB sends a transaction's items grouped by kind in this order, whatever order they were
+# added in; DynamoDB's cancellation reasons follow the items as sent.
+_SENT_ORDER = {"condition_check": 0, "delete": 1, "save": 2, "update": 3}
+
+
 @dataclass
 class Transaction:
     """Collects the writes of one change; commit() runs them as one TransactWriteItems.
@@ -162,7 +167,8 @@ class Transaction:
 
     def _domain_error(self, error: TransactWriteError) -> Exception:
         reasons = error.cancellation_reasons or []
-        for (_, _, _, step), reason in zip(self._steps, reasons, strict=False):
+        sent = sorted(self._steps, key=lambda entry: _SENT_ORDER[entry[0]])
+        for (_, _, _, step), reason in zip(sent, reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed" and step.on_condition_failure:
                 return step.on_condition_failure()
         if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, route
@@ -112,6 +112,12 @@ class CustomerOut(Out):
     created_at: str | None = None
     updated_at: str | None = None
 
+    @model_serializer(mode="wrap")
+    def _only_fields_shown(self, serialize: SerializerFunctionWrapHandler) -> Any:
+        """A field the reader's role may not see (money for contractors, all but the portal-safe
+        fields for portal users) is absent, not null: null would claim the value is empty."""
+        return {name: value for name, value in serialize(self).items() if name in self.model_fields_set}
+
 
 class CustomerQuery(ListQuery):
     owner_id: Id | None = None
@@ -153,8 +159,8 @@ class ContactOut(Out):
     customer_id: str
     name: str
     email: str
-    phone: str | None
-    title: str | None
+    phone: str | None = None
+    title: str | None = None
     exec_sponsor: bool
     champion: bool
     billing: bool

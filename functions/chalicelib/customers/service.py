@@ -14,7 +14,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, NotFound, validation_error
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import Page, PageReader, read_page
+from chalicelib.core.pagination import Page, PageReader, list_name, read_page
 from chalicelib.core.permissions import Reach, require, sees_financials
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.team import service as team
@@ -287,7 +287,7 @@ def _via_index_entries(
 ) -> PageReader[Customer]:
     """Query the index entries of one facet, then BatchGet the customers they point at."""
     prefix = filters.get("q")
-    condition = CustomerIndexEntry.by_facet.GSI1SK.startswith(prefix.casefold()) if prefix else None  # type: ignore[attr-defined]
+    condition = CustomerIndexEntry.GSI1SK.startswith(prefix.casefold()) if prefix else None
     entries = query_reader(
         CustomerIndexEntry.by_facet, customers_pk(principal.tenant_id, state, facet, value), condition
     )
@@ -319,7 +319,8 @@ def _source(principal: Principal, reach: Reach, state: str, filters: Filters) ->
     for field, index_name, facet in _FACET_INDEXES:
         if filters.get(field):
             index = getattr(Customer, index_name)
-            sort_attribute = getattr(index, f"{index.Meta.index_name}SK")
+            # the model's attribute, not the index instance's: PynamoDB resolves those per item
+            sort_attribute = getattr(Customer, f"{index.Meta.index_name}SK")
             rest = {k: v for k, v in filters.items() if k not in (field, "q")}
             filter_condition = _filter_condition(rest)
             return query_reader(
@@ -328,7 +329,7 @@ def _source(principal: Principal, reach: Reach, state: str, filters: Filters) ->
                 sort_attribute.startswith(prefix.casefold()) if prefix else None,
                 filter_condition,
             )
-    condition = Customer.by_name.GSI1SK.startswith(prefix.casefold()) if prefix else None  # type: ignore[attr-defined]
+    condition = Customer.GSI1SK.startswith(prefix.casefold()) if prefix else None
     return query_reader(Customer.by_name, customers_pk(tenant, state), condition)
 
 
@@ -355,7 +356,9 @@ def list_customers(
         own = get_customer(principal, principal.customer_id)
         return Page([own] if _matches(own, filters) and not own.archived else [], None)
     states = [ACTIVE, ARCHIVED] if include_archived else [ACTIVE]
-    return read_page("customers", [_source(principal, reach, state, filters) for state in states], limit, cursor)
+    sources = [_source(principal, reach, state, filters) for state in states]
+    name = list_name("customers", filters=filters, states=states, reader=principal.user_id)
+    return read_page(name, sources, limit, cursor)
 
 
 # ---------- contacts ----------
@@ -411,7 +414,7 @@ def create_contact(principal: Principal, customer_id: str, fields: dict[str, Any
 def list_contacts(principal: Principal, customer_id: str, limit: int, cursor: str | None) -> Page[Contact]:
     _load(principal, customer_id, "contacts:read")
     source = query_reader(Contact.by_customer, Contact.customer_contacts_pk(principal.tenant_id, customer_id))
-    return read_page("contacts", [source], limit, cursor)
+    return read_page(list_name("contacts", customer_id=customer_id), [source], limit, cursor)
 
 
 def contact_by_email(principal: Principal, email: str) -> Contact | None:

@@ -23,7 +23,7 @@ class UserOut(Out):
     email: str
     name: str
     role: Role
-    customer_id: str | None
+    customer_id: str | None = None
     active: bool
     version: int
     created_at: str
