@@ -10,6 +10,7 @@ from chalicelib.customers.routes import bp as customer_routes
 from chalicelib.system.routes import bp as system_routes
 from chalicelib.team import service as team
 from chalicelib.team.routes import bp as team_routes
+from chalicelib.templates.routes import bp as template_routes
 
 app = Chalice(app_name="bluehill")
 app.register_middleware(problem_details_middleware, "http")
@@ -17,5 +18,5 @@ install_tenant_guard()
 auth.set_user_check(team.user_is_current)
 
 app.register_blueprint(auth_bp)
-for blueprint in (system_routes, team_routes, customer_routes, audit_routes):
+for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes):
     app.register_blueprint(blueprint)

@@ -5,11 +5,12 @@
 | tenant settings | table | PK = T#t#TENANT, SK = TENANT |
 | user by id (authorizer, every request) | table | PK = T#t#USER#<id>, SK = USER |
 | users of the tenant, by email | GSI1 | GSI1PK = T#t#USERS |
+| tenant holidays (working-day calendars, SLA clocks) | table | PK = T#t#TENANT, SK = HOLIDAYS |
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.table import GSI1, VersionedItem, tenant_key
 
@@ -26,6 +27,18 @@ class Tenant(VersionedItem):
     @staticmethod
     def pk(tenant_id: str) -> str:
         return tenant_key(tenant_id, "TENANT")
+
+
+class Holidays(VersionedItem):
+    """The tenant's holidays, one item: `[{"date": "YYYY-MM-DD", "name": ...}]` in date order."""
+
+    holidays = JSONAttribute(default=list)
+
+    SORT = "HOLIDAYS"
+
+    @staticmethod
+    def pk(tenant_id: str) -> str:
+        return Tenant.pk(tenant_id)
 
 
 class User(VersionedItem):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 from zoneinfo import available_timezones
 
@@ -83,6 +84,30 @@ class UpdateTenant(Strict):
         return value
 
 
+class Holiday(Strict):
+    date: date
+    name: Name | None = None
+
+
+class SetHolidays(Strict):
+    version: int = Field(None, ge=0, description="the version you read (0 when none were set); or send If-Match")
+    holidays: list[Holiday] = Field(max_length=500)
+
+    model_config = Strict.model_config | {
+        "json_schema_extra": {"examples": [{"version": 0, "holidays": [{"date": "2026-12-25", "name": "Christmas"}]}]}
+    }
+
+
+class HolidaysOut(Out):
+    holidays: list[dict[str, str | None]]
+    version: int
+    updated_at: str | None = None
+
+
+def _holidays_out(holidays: object) -> HolidaysOut:
+    return HolidaysOut.model_validate(holidays.attribute_values)  # type: ignore[attr-defined]
+
+
 def _tenant_out(tenant_id: str, tenant: object) -> TenantOut:
     return TenantOut.model_validate({"id": tenant_id, **tenant.attribute_values})  # type: ignore[attr-defined]
 
@@ -129,3 +154,16 @@ def get_tenant(principal: Principal) -> TenantOut:
        response=TenantOut)
 def update_tenant(principal: Principal, body: UpdateTenant) -> TenantOut:
     return _tenant_out(principal.tenant_id, service.update_tenant(principal, _changes(body), expected_version(body)))
+
+
+@route(bp, "/tenant/holidays", "GET", summary="The tenant's holidays", permission="holidays:read",
+       response=HolidaysOut)
+def get_holidays(principal: Principal) -> HolidaysOut:
+    return _holidays_out(service.get_holidays(principal))
+
+
+@route(bp, "/tenant/holidays", "PUT", summary="Replace the tenant's holidays (working-day calendars skip them)",
+       permission="holidays:write", body=SetHolidays, response=HolidaysOut)
+def set_holidays(principal: Principal, body: SetHolidays) -> HolidaysOut:
+    holidays = [holiday.model_dump(mode="json") for holiday in body.holidays]
+    return _holidays_out(service.set_holidays(principal, holidays, expected_version(body)))

@@ -3,6 +3,7 @@ tenant always keeps an owner."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
@@ -16,7 +17,7 @@ from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 
 from . import identity
-from .models import Tenant, User
+from .models import Holidays, Tenant, User
 
 TENANT_FIELDS = ("name", "timezone", "week_start", "default_currency")
 USER_FIELDS = ("email", "name", "role", "customer_id", "active")
@@ -65,6 +66,52 @@ def update_tenant(principal: Principal, changes: dict[str, Any], expected_versio
     tx.commit()
     publish(DomainEvent("team", "Tenant.Updated", principal.tenant_id, {"changes": changed}))
     return _tenant(principal.tenant_id)
+
+
+def _holidays(tenant_id: str) -> Holidays | None:
+    try:
+        return Holidays.get(Holidays.pk(tenant_id), Holidays.SORT)
+    except Holidays.DoesNotExist:
+        return None
+
+
+def get_holidays(principal: Principal) -> Holidays:
+    """The tenant's holidays; version 0 and no dates when none were ever set."""
+    require(principal, "holidays:read")
+    return _holidays(principal.tenant_id) or Holidays(
+        Holidays.pk(principal.tenant_id), Holidays.SORT, holidays=[], version=0, updated_at=None)
+
+
+def tenant_holidays(tenant_id: str) -> list[date]:
+    """For other rooms (working-day schedules, SLA clocks): the tenant's holiday dates, in order."""
+    found = _holidays(tenant_id)
+    return [date.fromisoformat(entry["date"]) for entry in (found.holidays if found else [])]
+
+
+def set_holidays(principal: Principal, holidays: list[dict[str, Any]], expected_version: int) -> Holidays:
+    """Replace the tenant's holidays. `expected_version` is the version read (0 when none exist yet)."""
+    require(principal, "holidays:write")
+    seen: set[str] = set()
+    for entry in holidays:
+        if entry["date"] in seen:
+            raise validation_error("holidays", f"{entry['date']} is listed more than once")
+        seen.add(entry["date"])
+    current = get_holidays(principal)
+    require_version(current, expected_version, "holiday list")
+    now = now_iso()
+    updated = Holidays(
+        Holidays.pk(principal.tenant_id), Holidays.SORT, type="Holidays", tenant_id=principal.tenant_id,
+        holidays=sorted(holidays, key=lambda entry: entry["date"]), version=current.version + 1,
+        created_at=current.created_at or now, updated_at=now,
+    )
+    condition = Holidays.version == current.version if current.version else Holidays.PK.does_not_exist()
+    tx = Transaction()
+    tx.put(updated, condition, lambda: Conflict("the holidays were changed by someone else; reload and retry"))
+    audit.record(tx, principal, "update", "holidays", principal.tenant_id,
+                 audit.diff({"holidays": current.holidays}, {"holidays": updated.holidays}))
+    tx.commit()
+    publish(DomainEvent("team", "Holidays.Updated", principal.tenant_id, {"count": len(updated.holidays)}))
+    return updated
 
 
 def _user(tenant_id: str, user_id: str) -> User:
@@ -202,6 +249,9 @@ def create_tenant(tenant_id: str, name: str, owner_email: str, owner_name: str, 
     tx.create(tenant, lambda: Conflict(f"tenant {tenant_id} already exists"))
     tx.create(owner, lambda: Conflict(f"user {owner_email} already exists"))
     audit.record(tx, founder, "create", "tenant", tenant_id, audit.diff({}, tenant_fields(tenant)))
+    from chalicelib.templates import service as templates  # the templates room builds on this one
+
+    templates.add_library(tx, founder)  # every tenant starts with its own copies of the built-in templates
     try:
         tx.commit()
     except Exception:

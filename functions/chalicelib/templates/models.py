@@ -1,0 +1,129 @@
+"""Templates, their versions, and the counters their analytics read.
+
+| access pattern | index | key condition |
+|---|---|---|
+| template by id (+ latest definition: apply reads one item) | table | PK = T#t#TEMPLATE#<id>, SK = TEMPLATE |
+| versions of a template, oldest first | table | PK = T#t#TEMPLATE#<id>, SK begins_with VERSION# |
+| one version | table | PK = T#t#TEMPLATE#<id>, SK = VERSION#<000001> |
+| templates, by name | GSI1 | GSI1PK = T#t#TEMPLATES#<state>, GSI1SK = <name>#<id> |
+| templates in a category, by name | GSI2 | GSI2PK = T#t#TEMPLATES#<state>#CATEGORY#<category> |
+| a template's analytics (counters and completion buckets) | table | PK = T#t#TEMPLATE#<id>#STATS |
+| completion already counted? (replay guard) | table | PK = T#t#TEMPLATE#<id>#COUNTED, SK = <project>#<task key> |
+
+`<state>` is `active` or `archived`. Analytics read one partition whose size depends on the
+template (its tasks by distinct completion Days), never on how many projects used it.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.core.table import GSI1, GSI2, TableItem, VersionedItem, tenant_key
+
+ACTIVE, ARCHIVED = "active", "archived"
+
+
+def templates_pk(tenant_id: str, state: str, *facet: str) -> str:
+    return tenant_key(tenant_id, "TEMPLATES", state, *facet)
+
+
+class Template(VersionedItem):
+    """`version` guards concurrent edits of this item; `template_version` numbers the task
+    definitions that projects are made from."""
+
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    category = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    library_key = UnicodeAttribute(null=True)
+    calendar = UnicodeAttribute()
+    project = JSONAttribute()
+    roles = ListAttribute(default=list)
+    tasks = JSONAttribute()
+    template_version = NumberAttribute()
+    archived = BooleanAttribute(default=False)
+    GSI1PK = UnicodeAttribute()
+    GSI1SK = UnicodeAttribute()
+    GSI2PK = UnicodeAttribute()
+    GSI2SK = UnicodeAttribute()
+    by_name = GSI1()
+    by_category = GSI2()
+
+    SORT = "TEMPLATE"
+
+    @staticmethod
+    def pk(tenant_id: str, template_id: str) -> str:
+        return tenant_key(tenant_id, "TEMPLATE", template_id)
+
+    def state(self) -> str:
+        return ARCHIVED if self.archived else ACTIVE
+
+    def index_keys(self) -> None:
+        sort = f"{self.name.casefold()}#{self.id}"
+        self.GSI1PK, self.GSI1SK = templates_pk(self.tenant_id, self.state()), sort
+        self.GSI2PK, self.GSI2SK = templates_pk(self.tenant_id, self.state(), "CATEGORY", self.category), sort
+
+
+class TemplateVersion(TableItem):
+    """What a version defines, frozen: the schedule-shaping fields apply reads."""
+
+    template_id = UnicodeAttribute()
+    number = NumberAttribute()
+    calendar = UnicodeAttribute()
+    project = JSONAttribute()
+    roles = ListAttribute(default=list)
+    tasks = JSONAttribute()
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+
+    PREFIX = "VERSION#"
+
+    @staticmethod
+    def sort(number: int) -> str:
+        return f"{TemplateVersion.PREFIX}{number:06d}"
+
+
+class TemplateStat(TableItem):
+    """A counter: projects created per version, projects completed per completion Day, task
+    completions per (planned Day, actual Day). Moved with ADD, so concurrent writers never
+    lose a count."""
+
+    count = NumberAttribute(default=0)
+    late = NumberAttribute(default=0)
+    template_version = NumberAttribute(null=True)
+    task_key = UnicodeAttribute(null=True)
+    planned_day = NumberAttribute(null=True)
+    actual_day = NumberAttribute(null=True)
+
+    CREATED, PROJECT_DONE, TASK_DONE = "CREATED#", "PROJECT#", "TASK#"
+
+    @staticmethod
+    def pk(tenant_id: str, template_id: str) -> str:
+        return tenant_key(tenant_id, "TEMPLATE", template_id, "STATS")
+
+    @staticmethod
+    def created_sort(template_version: int) -> str:
+        return f"{TemplateStat.CREATED}{template_version:06d}"
+
+    @staticmethod
+    def project_done_sort(actual_day: int) -> str:
+        return f"{TemplateStat.PROJECT_DONE}{actual_day:+06d}"
+
+    @staticmethod
+    def task_done_sort(task_key: str, planned_day: int, actual_day: int) -> str:
+        return f"{TemplateStat.TASK_DONE}{task_key}#{planned_day:+06d}#{actual_day:+06d}"
+
+
+class CountedCompletion(TableItem):
+    """Created in the same transaction as the counters it moves: a replayed event finds it and
+    counts nothing twice."""
+
+    SORT_PROJECT = "PROJECT"
+
+    @staticmethod
+    def pk(tenant_id: str, template_id: str) -> str:
+        return tenant_key(tenant_id, "TEMPLATE", template_id, "COUNTED")
+
+    @staticmethod
+    def sort(project_id: str, task_key: str) -> str:
+        return f"{project_id}#{task_key}"

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from chalice import Blueprint
+from pydantic import Field, StringConstraints
+
+from chalicelib.core.auth import Principal
+from chalicelib.core.http import expected_version, route
+from chalicelib.core.models import Id, ListOf, ListQuery, LongText, Name, Out, Strict, Tag
+
+from . import service
+
+bp = Blueprint(__name__)
+
+Key = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+Calendar = Literal["calendar_days", "working_days"]
+MAX_TASKS = 200
+
+
+class TemplateTask(Strict):
+    key: Key = Field(description="stable within the template; dependencies and subtasks refer to it")
+    title: Name
+    description: LongText | None = None
+    day: int = Field(ge=-3650, le=3650, description="Day 1 is the anchor date; Day -1 the day before; no Day 0")
+    duration_days: int = Field(1, ge=1, le=365)
+    weight: int = Field(1, ge=0, le=1000)
+    is_milestone: bool = False
+    task_type: Tag | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    portal_visible: bool = False
+    parent_key: Key | None = None
+    depends_on: list[Key] = Field(default_factory=list, max_length=50)
+    assignee_role: Slug | None = None
+
+
+class TaskStatus(Strict):
+    name: Slug
+    category: Literal["todo", "doing", "done"]
+
+
+class ProjectDefaults(Strict):
+    task_statuses: list[TaskStatus] | None = Field(None, min_length=2, max_length=20)
+    status_mode: Literal["auto", "manual"] = "auto"
+    portal_visible: bool = False
+
+
+class TemplateFields(Strict):
+    description: LongText | None = None
+    calendar: Calendar = Field(None)
+    project: ProjectDefaults = Field(None)
+    roles: list[Slug] = Field(None, max_length=20)
+    tasks: list[TemplateTask] = Field(None, max_length=MAX_TASKS)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True, exclude={"version"})
+
+
+EXAMPLE_TASKS = [
+    {"key": "kickoff", "title": "Kickoff call", "day": 3, "is_milestone": True, "assignee_role": "csm"},
+    {"key": "go-live", "title": "Go-live", "day": 14, "depends_on": ["kickoff"], "assignee_role": "csm"},
+]
+
+
+class CreateTemplate(TemplateFields):
+    name: Name
+    category: Slug = Field(description="onboarding, implementation, kickoff, qbr, renewal, professional_services, "
+                                        "or your own")
+    tasks: list[TemplateTask] = Field(max_length=MAX_TASKS)
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [
+        {"name": "Pilot onboarding", "category": "onboarding", "roles": ["csm"], "tasks": EXAMPLE_TASKS}]}}
+
+
+class UpdateTemplate(TemplateFields):
+    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    name: Name = Field(None)
+    category: Slug = Field(None)
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"version": 1, "name": "Renamed"}]}}
+
+
+class TemplateOut(Out):
+    id: str
+    name: str
+    category: str
+    description: str | None
+    calendar: Calendar
+    project: dict[str, Any]
+    roles: list[str]
+    tasks: list[dict[str, Any]]
+    library_key: str | None
+    template_version: int = Field(description="the task definition's version; projects record it")
+    archived: bool
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class TemplateQuery(ListQuery):
+    category: Slug | None = None
+    include_archived: bool = False
+
+
+class VersionOut(Out):
+    template_id: str
+    template_version: int
+    calendar: Calendar
+    project: dict[str, Any]
+    roles: list[str]
+    tasks: list[dict[str, Any]]
+    created_at: str
+    created_by: str
+
+
+class DiffQuery(Strict):
+    from_version: int | None = Field(None, alias="from", ge=1)
+    to_version: int | None = Field(None, alias="to", ge=1)
+
+
+class DiffOut(Out):
+    from_version: int
+    to_version: int
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    changed: list[dict[str, Any]] = Field(description="key and fields: field → {before, after}")
+
+
+def template_out(template: object) -> TemplateOut:
+    return TemplateOut.model_validate(service.template_view(template))  # type: ignore[arg-type]
+
+
+@route(bp, "/templates", "POST", summary="Create a template", permission="templates:write", body=CreateTemplate,
+       response=TemplateOut, status=201)
+def create_template(principal: Principal, body: CreateTemplate) -> TemplateOut:
+    return template_out(service.create_template(principal, body.changes()))
+
+
+@route(bp, "/templates", "GET", summary="List templates", permission="templates:read", query=TemplateQuery,
+       response=ListOf[TemplateOut])
+def list_templates(principal: Principal, query: TemplateQuery) -> ListOf[TemplateOut]:
+    page = service.list_templates(principal, query.category, query.include_archived, query.limit, query.cursor)
+    return ListOf[TemplateOut](items=[template_out(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@route(bp, "/templates/{template_id}", "GET", summary="Get a template", permission="templates:read",
+       response=TemplateOut)
+def get_template(principal: Principal, template_id: Id) -> TemplateOut:
+    return template_out(service.load_template(principal, template_id))
+
+
+@route(bp, "/templates/{template_id}", "PATCH", summary="Edit a template (task changes make a new version)",
+       permission="templates:write", body=UpdateTemplate, response=TemplateOut)
+def update_template(principal: Principal, template_id: Id, body: UpdateTemplate) -> TemplateOut:
+    return template_out(service.update_template(principal, template_id, body.changes(), expected_version(body)))
+
+
+@route(bp, "/templates/{template_id}", "DELETE", summary="Archive a template", permission="templates:write",
+       response=TemplateOut)
+def archive_template(principal: Principal, template_id: Id) -> TemplateOut:
+    return template_out(service.archive_template(principal, template_id))
+
+
+@route(bp, "/templates/{template_id}/versions", "GET", summary="A template's versions, oldest first",
+       permission="templates:read", query=ListQuery, response=ListOf[VersionOut])
+def list_versions(principal: Principal, template_id: Id, query: ListQuery) -> ListOf[VersionOut]:
+    page = service.list_versions(principal, template_id, query.limit, query.cursor)
+    items = [VersionOut.model_validate(service.version_view(v)) for v in page.items]
+    return ListOf[VersionOut](items=items, next_cursor=page.next_cursor)
+
+
+@route(bp, "/templates/{template_id}/diff", "GET", summary="What changed between two versions",
+       permission="templates:read", query=DiffQuery, response=DiffOut)
+def diff_versions(principal: Principal, template_id: Id, query: DiffQuery) -> DiffOut:
+    return DiffOut.model_validate(service.diff_versions(principal, template_id, query.from_version, query.to_version))

@@ -1,0 +1,224 @@
+"""Template rules with storage: templates and their versions, the built-in library, and the
+analytics counters. Applying, re-anchoring and upgrading projects live in `apply.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.audit import service as audit
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import Conflict, NotFound, validation_error
+from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.ids import new_id
+from chalicelib.core.pagination import Page, read_page
+from chalicelib.core.permissions import require
+from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
+
+from . import rules
+from .library import LIBRARY
+from .models import ACTIVE, ARCHIVED, Template, TemplateStat, TemplateVersion, templates_pk
+from .schedule import CALENDAR_DAYS
+
+TEMPLATE_FIELDS = ("name", "category", "description", "calendar", "project", "roles", "tasks")
+# Changing any of these changes what applying produces, so it makes a new version.
+DEFINITION_FIELDS = ("calendar", "project", "roles", "tasks")
+PROJECT_DEFAULTS = {"task_statuses": None, "status_mode": "auto", "portal_visible": False}
+
+
+def template_fields(template: Template) -> dict[str, Any]:
+    return {name: getattr(template, name) for name in TEMPLATE_FIELDS}
+
+
+def template_view(template: Template) -> dict[str, Any]:
+    return {
+        "id": template.id,
+        **template_fields(template),
+        "library_key": template.library_key,
+        "template_version": template.template_version,
+        "archived": template.archived,
+        "version": template.version,
+        "created_at": template.created_at,
+        "updated_at": template.updated_at,
+    }
+
+
+def version_view(version: TemplateVersion) -> dict[str, Any]:
+    return {
+        "template_id": version.template_id,
+        "template_version": version.number,
+        "calendar": version.calendar,
+        "project": version.project,
+        "roles": version.roles,
+        "tasks": version.tasks,
+        "created_at": version.created_at,
+        "created_by": version.created_by,
+    }
+
+
+def _stale(template_id: str) -> Callable[[], Conflict]:
+    return lambda: Conflict(f"template {template_id} was changed by someone else; reload and retry")
+
+
+def _event(tenant_id: str, detail_type: str, detail: dict[str, Any]) -> DomainEvent:
+    return DomainEvent("templates", detail_type, tenant_id, detail)
+
+
+# ---------- building items ----------
+
+
+def _normalised(fields: dict[str, Any]) -> dict[str, Any]:
+    """Defaults filled in, tasks completed and validated: what gets stored."""
+    values = {"description": None, "calendar": CALENDAR_DAYS, "roles": [], **fields}
+    values["project"] = {**PROJECT_DEFAULTS, **(values.get("project") or {})}
+    values["tasks"] = [rules.complete_task(task) for task in values.get("tasks") or []]
+    rules.validate_tasks(values["tasks"], values["roles"])
+    return values
+
+
+def _version_item(template: Template, actor_id: str) -> TemplateVersion:
+    return TemplateVersion(
+        template.PK, TemplateVersion.sort(template.template_version), type="TemplateVersion",
+        tenant_id=template.tenant_id, template_id=template.id, number=template.template_version,
+        calendar=template.calendar, project=template.project, roles=template.roles, tasks=template.tasks,
+        created_at=template.updated_at, created_by=actor_id,
+    )
+
+
+def add_template(tx: Transaction, actor: Principal, fields: dict[str, Any]) -> Template:
+    """Add a new template (version 1) and its audit entry to `tx`."""
+    values = _normalised(fields)
+    now, template_id, tenant = now_iso(), new_id(), actor.tenant_id
+    template = Template(
+        Template.pk(tenant, template_id), Template.SORT, type="Template", tenant_id=tenant, id=template_id,
+        template_version=1, archived=False, version=1, created_at=now, updated_at=now,
+        **{name: values.get(name) for name in (*TEMPLATE_FIELDS, "library_key")},
+    )
+    template.index_keys()
+    tx.create(template, lambda: Conflict("template already exists"))
+    tx.create(_version_item(template, actor.user_id), lambda: Conflict("template version already exists"))
+    audit.record(tx, actor, "create", "template", template_id, audit.diff({}, template_fields(template)))
+    return template
+
+
+def add_library(tx: Transaction, founder: Principal) -> None:
+    """For tenant creation: the built-in templates, as the tenant's own editable copies."""
+    for definition in LIBRARY:
+        add_template(tx, founder, definition)
+
+
+# ---------- templates ----------
+
+
+def load_template(principal: Principal, template_id: str, action: str = "templates:read") -> Template:
+    require(principal, action)
+    try:
+        return Template.get(Template.pk(principal.tenant_id, template_id), Template.SORT)
+    except Template.DoesNotExist as missing:
+        raise NotFound(f"template {template_id} not found") from missing
+
+
+def create_template(principal: Principal, fields: dict[str, Any]) -> Template:
+    require(principal, "templates:write")
+    tx = Transaction()
+    template = add_template(tx, principal, {k: v for k, v in fields.items() if k != "library_key"})
+    tx.commit()
+    publish(_event(principal.tenant_id, "Template.Created", {"template_id": template.id, "template_version": 1}))
+    return template
+
+
+def list_templates(
+    principal: Principal, category: str | None, include_archived: bool, limit: int, cursor: str | None
+) -> Page[Template]:
+    require(principal, "templates:read")
+    states = [ACTIVE, ARCHIVED] if include_archived else [ACTIVE]
+    tenant = principal.tenant_id
+    sources = [
+        query_reader(Template.by_category, templates_pk(tenant, state, "CATEGORY", category)) if category
+        else query_reader(Template.by_name, templates_pk(tenant, state))
+        for state in states
+    ]
+    return read_page("templates", sources, limit, cursor)
+
+
+def update_template(
+    principal: Principal, template_id: str, changes: dict[str, Any], expected_version: int
+) -> Template:
+    current = load_template(principal, template_id, "templates:write")
+    require_version(current, expected_version, "template")
+    if current.archived:
+        raise Conflict("archived templates cannot be edited")
+    before = template_fields(current)
+    after = _normalised({**before, **changes})
+    changed = audit.diff(before, {name: after[name] for name in TEMPLATE_FIELDS})
+    if not changed:
+        return current
+    updated = Template(current.PK, current.SORT, **{**current.attribute_values,
+                                                   **{name: after[name] for name in TEMPLATE_FIELDS}})
+    updated.version, updated.updated_at = current.version + 1, now_iso()
+    new_version = any(name in changed for name in DEFINITION_FIELDS)
+    if new_version:
+        updated.template_version = current.template_version + 1
+    updated.index_keys()
+    tx = Transaction()
+    tx.put(updated, Template.version == current.version, _stale(template_id))
+    if new_version:
+        tx.create(_version_item(updated, principal.user_id), _stale(template_id))
+    audit.record(tx, principal, "update", "template", template_id, changed)
+    tx.commit()
+    publish(_event(principal.tenant_id, "Template.Updated", {
+        "template_id": template_id, "template_version": updated.template_version, "changes": sorted(changed)}))
+    return updated
+
+
+def archive_template(principal: Principal, template_id: str) -> Template:
+    current = load_template(principal, template_id, "templates:write")
+    if current.archived:
+        return current
+    archived = Template(current.PK, current.SORT, **current.attribute_values)
+    archived.archived, archived.version, archived.updated_at = True, current.version + 1, now_iso()
+    archived.index_keys()
+    tx = Transaction()
+    tx.put(archived, Template.version == current.version, _stale(template_id))
+    audit.record(tx, principal, "archive", "template", template_id, audit.diff({"archived": False}, {"archived": True}))
+    tx.commit()
+    publish(_event(principal.tenant_id, "Template.Archived", {"template_id": template_id}))
+    return archived
+
+
+# ---------- versions ----------
+
+
+def list_versions(principal: Principal, template_id: str, limit: int, cursor: str | None) -> Page[TemplateVersion]:
+    template = load_template(principal, template_id)
+    source = query_reader(TemplateVersion, template.PK, TemplateVersion.SK.startswith(TemplateVersion.PREFIX))
+    return read_page("template-versions", [source], limit, cursor)
+
+
+def template_version(tenant_id: str, template_id: str, number: int) -> TemplateVersion:
+    try:
+        return TemplateVersion.get(Template.pk(tenant_id, template_id), TemplateVersion.sort(number))
+    except TemplateVersion.DoesNotExist as missing:
+        raise NotFound(f"version {number} of template {template_id} not found") from missing
+
+
+def diff_versions(principal: Principal, template_id: str, first: int | None, second: int | None) -> dict[str, Any]:
+    template = load_template(principal, template_id)
+    to_number = second or template.template_version
+    from_number = first or max(to_number - 1, 1)
+    for name, number in (("from", from_number), ("to", to_number)):
+        if number > template.template_version:
+            raise validation_error(name, f"template {template_id} has no version {number}")
+    old = template_version(principal.tenant_id, template_id, from_number)
+    new = template if to_number == template.template_version else \
+        template_version(principal.tenant_id, template_id, to_number)
+    return {"from_version": from_number, "to_version": to_number, **rules.diff_tasks(old.tasks, new.tasks)}
+
+
+# ---------- analytics counters ----------
+
+
+def count_project_created(tx: Transaction, tenant_id: str, template_id: str, number: int) -> None:
+    stat = TemplateStat(TemplateStat.pk(tenant_id, template_id), TemplateStat.created_sort(number))
+    tx.update(stat, [TemplateStat.count.add(1), TemplateStat.type.set("TemplateStat"),
+                     TemplateStat.tenant_id.set(tenant_id), TemplateStat.template_version.set(number)])
