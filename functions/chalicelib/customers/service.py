@@ -469,3 +469,8 @@ def validate_reference(principal: Principal, customer_id: str, field: str) -> No
         _load(principal, customer_id, "customers:read")
     except NotFound as missing:
         raise validation_error(field, f"customer {customer_id} does not exist") from missing
+
+
+def get_contact(principal: Principal, contact_id: str) -> Contact:
+    """For other rooms: a contact the caller may read (404 otherwise)."""
+    return _load_contact(principal, contact_id, "contacts:read")
