@@ -202,8 +202,8 @@ def update_user(principal: Principal, user_id: str, changes: dict[str, Any], exp
         raise Forbidden("only an owner may change an owner's role or grant the owner role")
     before = user_fields(current)
     after = {**before, **changes}
-    if after["role"] != "portal":
-        after["customer_id"] = None
+    if after["role"] != "portal" and "customer_id" not in changes:
+        after["customer_id"] = None  # leaving the portal role leaves the customer; asking for one is refused below
     changed = audit.diff(before, after)
     if not changed:
         return current
