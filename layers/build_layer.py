@@ -63,11 +63,7 @@ def requirements_hash(requirements: Path = REQUIREMENTS) -> str:
 
 
 def is_up_to_date() -> bool:
-    return (
-        SITE_PACKAGES.is_dir()
-        and STAMP.is_file()
-        and STAMP.read_text().strip() == requirements_hash()
-    )
+    return SITE_PACKAGES.is_dir() and STAMP.is_file() and STAMP.read_text().strip() == requirements_hash()
 
 
 def build(force: bool = False) -> bool:

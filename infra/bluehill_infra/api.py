@@ -18,7 +18,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+import subprocess
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,14 +113,25 @@ class ApiSettings:
     service_name: str = "bluehill"
     metrics_namespace: str = "BlueHill"
     memory_size: int = 512
+    # API Gateway gives up on an integration after 29 s; a function's own .chalice/config.json
+    # `lambda_functions` entry (e.g. a long job) takes precedence over this.
+    timeout_seconds: int = 30
     throttle_rate_limit: float = 50.0
     throttle_burst_limit: int = 100
     # Chalice function names (the Python names, e.g. "sla_sweep") that are system jobs: they
     # run under the system role (cross-tenant SYSDUE index, no user administration).
     system_functions: Sequence[str] = ()
+    # Chalice authorizers (their names): they only read the table, to check that the token's
+    # user is still active with the token's role, so they run under a read-only role.
+    authorizer_functions: Sequence[str] = ("api_authorizer",)
     # API Gateway needs an account-wide CloudWatch role to write access logs. Set False when
     # the account already has one (it is one setting per account and region).
     manage_account_logging_role: bool = True
+
+
+def _logical_id(function_name: str) -> str:
+    """The logical ID ``chalice package`` gives a function (``api_handler`` is the routes')."""
+    return "APIHandler" if function_name == "api_handler" else to_cfn_resource_name(function_name)
 
 
 def gateway_responses_property() -> dict[str, object]:
@@ -135,20 +148,45 @@ def gateway_responses_property() -> dict[str, object]:
     return responses
 
 
-@contextlib.contextmanager
-def _chalice_packaging(workdir: Path, region: str) -> Iterator[None]:
-    """Run ``chalice package`` offline: in ``workdir`` (it writes ``chalice.out`` to the cwd)
-    and with a region set (it only uses it to spell the API Gateway service principal)."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    added_region = not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
-    if added_region:
-        os.environ["AWS_DEFAULT_REGION"] = region
-    try:
-        with contextlib.chdir(workdir):
-            yield
-    finally:
-        if added_region:
-            os.environ.pop("AWS_DEFAULT_REGION", None)
+# `chalice package`, run in a child process: it imports functions/app.py and copies the stage's
+# environment variables into os.environ, neither of which belongs in the synthesizing process.
+_PACKAGE_SCRIPT = """
+import json, sys
+from chalice import api
+args = json.loads(sys.argv[1])
+api.package_app(args["project_dir"], args["output_dir"], args["stage"], chalice_config=args["config"])
+"""
+
+
+class _IsolatedChalice(Chalice):
+    """``chalice.cdk.Chalice`` with ``chalice package`` run in a child process.
+
+    The stage config may hold CDK tokens (``${Token[...]}`` strings); they pass through the SAM
+    template unchanged and resolve when this process synthesizes the stack. Packaging needs a
+    region only to spell the API Gateway service principal, and no network: the project's
+    ``requirements.txt`` is empty, so Chalice installs nothing.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, packaging_region: str, **kwargs: object) -> None:
+        self.packaging_region = packaging_region  # read by _package_app, called by __init__
+        super().__init__(scope, construct_id, **kwargs)
+
+    def _package_app(self) -> None:
+        environment = dict(os.environ)
+        if not (environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION")):
+            environment["AWS_DEFAULT_REGION"] = self.packaging_region
+        arguments = {
+            "project_dir": self.source_dir,
+            "output_dir": self._sam_package_dir,
+            "stage": self.stage_name,
+            "config": self.stage_config,
+        }
+        subprocess.run(
+            [sys.executable, "-c", _PACKAGE_SCRIPT, json.dumps(arguments)],
+            check=True,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+        )
 
 
 class Api(Construct):
@@ -168,6 +206,8 @@ class Api(Construct):
         super().__init__(scope, construct_id)
         self.settings = settings = settings or ApiSettings()
         self._data, self._storage, self._events, self._identity = data, storage, events, identity
+        self._targets: dict[str, lambda_.IFunction] = {}
+        self.access_logs: logs.LogGroup | None = None
 
         if not (layer_dir / "python").is_dir():
             raise FileNotFoundError(f"{layer_dir / 'python'} is missing: run `python layers/build_layer.py`")
@@ -184,9 +224,7 @@ class Api(Construct):
             self,
             "CursorSigningKey",
             description="HMAC key that tamper-proofs pagination cursors",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True
-            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
         )
         acknowledge(
             self.cursor_signing_key,
@@ -198,20 +236,26 @@ class Api(Construct):
 
         self.role = self._function_role("FunctionRole", "Request handlers (tenant-scoped work)")
         self.system_role = self._function_role("SystemJobRole", "System jobs (cross-tenant, narrow)")
+        self.authorizer_role = self._function_role("AuthorizerRole", "API authorizer (read-only)")
         self._grant_request_access(self.role)
         self._grant_system_access(self.system_role)
+        self._grant_authorizer_access(self.authorizer_role)
 
         self.environment = self._environment()
-        with _chalice_packaging(Path(cdk.Stage.of(self).outdir) / "chalice", self._packaging_region()):
-            self.chalice = Chalice(
+        # The construct writes its packages to ./chalice.out: keep them in the cloud assembly.
+        workdir = Path(cdk.Stage.of(self).outdir) / "chalice"
+        workdir.mkdir(parents=True, exist_ok=True)
+        with contextlib.chdir(workdir):
+            self.chalice = _IsolatedChalice(
                 self,
                 "App",
+                packaging_region=self._packaging_region(),
                 source_dir=str(source_dir),
                 stage_config=self._stage_config(),
             )
 
         self.function_log_groups: dict[str, logs.LogGroup] = {}
-        system_ids = {to_cfn_resource_name(name) for name in settings.system_functions}
+        roles_by_function = self._roles_by_function()
         for function in self.functions():
             logical_id = function.node.id  # CfnInclude names each child by its logical ID
             log_group = logs.LogGroup(
@@ -221,9 +265,11 @@ class Api(Construct):
             function.add_property_override("Runtime", RUNTIME.name)
             function.add_property_override("Architectures", [ARCHITECTURE.name])
             function.add_property_override("Layers", [self.layer.layer_version_arn])
-            function.add_property_override("MemorySize", settings.memory_size)
             function.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name})
-            role = self.system_role if logical_id in system_ids else self.role
+            # Chalice reads per-function settings only from .chalice/config.json, so the role
+            # of a system job or authorizer is set here; every other function keeps `role`.
+            role = roles_by_function.get(logical_id, self.role)
+            function.add_property_override("Role", role.role_arn)
             role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -244,8 +290,16 @@ class Api(Construct):
         ]
 
     def function(self, name: str) -> lambda_.IFunction:
-        """A Chalice function by its Python name (``api_handler`` for the routes)."""
-        return self.chalice.get_function(to_cfn_resource_name(name))
+        """A Chalice function by its Python name (``api_handler`` for the routes), usable as a
+        target: rules and schedules that invoke it get their ``lambda:InvokeFunction`` permission
+        (``chalice.cdk``'s own ``get_function`` imports it from an ARN, where they would not)."""
+        logical_id = _logical_id(name)
+        if logical_id not in self._targets:
+            arn = self.chalice.get_resource(logical_id).get_att("Arn").to_string()
+            self._targets[logical_id] = lambda_.Function.from_function_attributes(
+                self, f"{logical_id}Function", function_arn=arn, same_environment=True
+            )
+        return self._targets[logical_id]
 
     def _packaging_region(self) -> str:
         region = cdk.Stack.of(self).region
@@ -281,11 +335,9 @@ class Api(Construct):
             "environment_variables": self.environment,
             "manage_iam_role": False,
             "iam_role_arn": self.role.role_arn,
-            "lambda_functions": {
-                name: {"iam_role_arn": self.system_role.role_arn} for name in self.settings.system_functions
-            },
             "lambda_architecture": ARCHITECTURE.name,
             "lambda_memory_size": self.settings.memory_size,
+            "lambda_timeout": self.settings.timeout_seconds,
             "api_gateway_endpoint_type": "REGIONAL",
             "xray": False,
         }
@@ -300,11 +352,15 @@ class Api(Construct):
             description=f"BlueHill functions: {description}",
         )
 
+    def _roles_by_function(self) -> dict[str, iam.Role]:
+        """Logical ID of a Chalice function -> its role, for the functions not on ``role``."""
+        roles = {_logical_id(name): self.system_role for name in self.settings.system_functions}
+        roles.update({_logical_id(name): self.authorizer_role for name in self.settings.authorizer_functions})
+        return roles
+
     def _grant_common(self, role: iam.Role, *, index_arns: list[str]) -> None:
         data, storage = self._data, self._storage
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=_ITEM_ACTIONS, resources=[data.table.table_arn])
-        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=_ITEM_ACTIONS, resources=[data.table.table_arn]))
         role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns))
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=_IDEMPOTENCY_ACTIONS, resources=[data.idempotency_table.table_arn])
@@ -315,9 +371,7 @@ class Api(Construct):
         files_objects = storage.files_bucket.arn_for_objects("*")
         raw_mail = storage.mail_bucket.arn_for_objects(f"{RAW_MAIL_PREFIX}*")
         role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources=[files_objects]
-            )
+            iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources=[files_objects])
         )
         role.add_to_principal_policy(
             # ListBucket lets a GetObject of a missing key answer 404 rather than 403.
@@ -338,6 +392,15 @@ class Api(Construct):
         self._grant_common(role, index_arns=self._data.index_arns(include_system=False))
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=_USER_ADMIN_ACTIONS, resources=[self._identity.user_pool.user_pool_arn])
+        )
+
+    def _grant_authorizer_access(self, role: iam.Role) -> None:
+        """Read the user's item (is the token's user still active, with that role?)."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+                resources=[self._data.table.table_arn],
+            )
         )
 
     def _grant_system_access(self, role: iam.Role) -> None:
@@ -368,12 +431,16 @@ class Api(Construct):
                 }
             ],
         )
-        rest_api.add_property_override(
-            "AccessLogSetting",
-            {"DestinationArn": self.access_logs.log_group_arn, "Format": ACCESS_LOG_FORMAT},
+        # API Gateway wants the log group's ARN without the trailing ":*" of its Arn attribute.
+        destination = cdk.Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=self.access_logs.log_group_name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
+        rest_api.add_property_override("AccessLogSetting", {"DestinationArn": destination, "Format": ACCESS_LOG_FORMAT})
         if self.settings.manage_account_logging_role:
-            rest_api.add_dependency(self._account_logging_role())
+            rest_api.node.add_dependency(self._account_logging_role())
         return rest_api
 
     def _account_logging_role(self) -> apigateway.CfnAccount:
@@ -382,9 +449,7 @@ class Api(Construct):
             "ApiGatewayCloudWatchRole",
             assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
             managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name(
-                    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-                )
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonAPIGatewayPushToCloudWatchLogs")
             ],
         )
         # The account setting outlives this stack; keep the role it points to.

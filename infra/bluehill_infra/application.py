@@ -52,9 +52,7 @@ def build_app(
         api_settings=ApiSettings(system_functions=SYSTEM_FUNCTIONS),
         mail_recipients=list(recipients),
         description="BlueHill: customer operations platform (API, data, identity, mail)",
-        env=cdk.Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
-        ),
+        env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app, stack

@@ -67,6 +67,7 @@ class Identity(Construct):
         self.client = self.user_pool.add_client(
             "ApiClient",
             generate_secret=False,
+            disable_o_auth=True,  # no hosted UI / OAuth flows: tokens come from InitiateAuth only
             auth_flows=cognito.AuthFlow(admin_user_password=True, user_password=True),
             prevent_user_existence_errors=True,
             write_attributes=writable,

@@ -10,8 +10,6 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
 from constructs import Construct
 
-from .nag import acknowledge
-
 RAW_MAIL_PREFIX = "raw/"
 RAW_MAIL_RETENTION = cdk.Duration.days(90)
 NONCURRENT_VERSION_RETENTION = cdk.Duration.days(30)
@@ -68,13 +66,6 @@ class Storage(Construct):
             versioned=False,
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=ACCESS_LOG_RETENTION)],
         )
-        acknowledge(
-            self.access_logs_bucket,
-            "AwsSolutions-S1",
-            "This bucket receives the other buckets' server access logs; logging it to itself "
-            "would loop, and logging it to another bucket only moves the problem.",
-        )
-
         abort_uploads = s3.LifecycleRule(
             id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=cdk.Duration.days(7)
         )
@@ -86,9 +77,7 @@ class Storage(Construct):
             versioned=True,
             lifecycle_rules=[
                 abort_uploads,
-                s3.LifecycleRule(
-                    id="expire-old-versions", noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION
-                ),
+                s3.LifecycleRule(id="expire-old-versions", noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION),
             ],
         )
         self.mail_bucket = _private_bucket(

@@ -25,17 +25,11 @@ class GatewayResponse(NamedTuple):
 
 
 _BAD_REQUEST = GatewayResponse(400, "bad_request", "Bad Request", "The request could not be understood.")
-_UNAUTHORIZED = GatewayResponse(
-    401, "unauthorized", "Unauthorized", "A valid bearer token is required."
-)
+_UNAUTHORIZED = GatewayResponse(401, "unauthorized", "Unauthorized", "A valid bearer token is required.")
 _FORBIDDEN = GatewayResponse(403, "forbidden", "Forbidden", "You are not allowed to perform this action.")
 _NOT_FOUND = GatewayResponse(404, "not_found", "Not Found", "The requested resource does not exist.")
-_THROTTLED = GatewayResponse(
-    429, "throttled", "Too Many Requests", "Too many requests; retry after a short wait."
-)
-_INTERNAL = GatewayResponse(
-    500, "internal_error", "Internal Server Error", "An unexpected error occurred."
-)
+_THROTTLED = GatewayResponse(429, "throttled", "Too Many Requests", "Too many requests; retry after a short wait.")
+_INTERNAL = GatewayResponse(500, "internal_error", "Internal Server Error", "An unexpected error occurred.")
 
 # API Gateway response type -> what the client sees. Every type API Gateway defines is listed,
 # so DEFAULT_4XX / DEFAULT_5XX only catch types AWS adds later.
