@@ -34,6 +34,7 @@ OFFLINE_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "TABLE_NAME": "bluehill",
     "CURSOR_SIGNING_KEY": "test-cursor-key",
+    "CSAT_SIGNING_KEY": "test-csat-key",
     "POWERTOOLS_METRICS_NAMESPACE": "BlueHill",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }

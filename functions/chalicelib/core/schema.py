@@ -60,4 +60,5 @@ ENVIRONMENT_VARIABLES: tuple[str, ...] = (
     "JWT_ISSUER",
     "JWT_AUDIENCE",
     "CURSOR_SIGNING_KEY",
+    "CSAT_SIGNING_KEY",
 )

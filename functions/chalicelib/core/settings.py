@@ -19,6 +19,7 @@ class Settings:
     jwt_issuer: str
     jwt_audience: str
     cursor_signing_key: str
+    csat_signing_key: str
     service_name: str
     region: str
 
@@ -43,6 +44,8 @@ def get_settings() -> Settings:
         jwt_issuer=_required("JWT_ISSUER"),
         jwt_audience=_required("JWT_AUDIENCE"),
         cursor_signing_key=_required("CURSOR_SIGNING_KEY"),
+        # Read lazily by the CSAT survey links only, so an environment without it still serves the rest.
+        csat_signing_key=os.environ.get("CSAT_SIGNING_KEY", ""),
         service_name=os.environ.get("POWERTOOLS_SERVICE_NAME", "bluehill"),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
     )

@@ -1,0 +1,723 @@
+"""Ticket rules: the status machine, messages (public replies, internal notes, customer
+replies), assignment through queues, keyword escalation, the SLA clocks each change moves,
+CSAT, and the rollup counters — each change one transaction with its audit entry, then its
+domain events."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+
+from chalicelib.audit import service as audit
+from chalicelib.canned import service as canned
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
+from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.ids import new_id
+from chalicelib.core.pagination import Page, PageReader, read_page
+from chalicelib.core.permissions import Reach, require
+from chalicelib.core.scope import tenant_scope
+from chalicelib.core.table import Transaction, query_reader, require_version
+from chalicelib.customers import service as customers
+from chalicelib.queues import service as queues
+from chalicelib.sla import clock, tracker
+from chalicelib.sla import service as sla
+from chalicelib.team import service as team
+
+from . import csat
+from .models import (
+    FACETS,
+    NO_DEADLINE,
+    PRIORITY_RANK,
+    UNASSIGNED,
+    CsatResponse,
+    SlaRollup,
+    Ticket,
+    TicketIndexEntry,
+    TicketMessage,
+    due_pk,
+    due_shard,
+    tickets_pk,
+)
+
+STATUSES = ("new", "open", "in_progress", "pending", "waiting_on_customer", "resolved", "closed")
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"open"}),
+    "open": frozenset({"in_progress", "pending", "waiting_on_customer", "resolved"}),
+    "in_progress": frozenset({"open", "pending", "waiting_on_customer", "resolved"}),
+    "pending": frozenset({"open", "in_progress", "waiting_on_customer", "resolved"}),
+    "waiting_on_customer": frozenset({"open", "in_progress", "pending", "resolved"}),
+    "resolved": frozenset({"open", "closed"}),
+    "closed": frozenset(),
+}
+DONE = frozenset({"resolved", "closed"})
+REOPEN_WINDOW = timedelta(days=7)
+CSAT_LIFETIME = timedelta(days=30)
+ESCALATION_TAG = "escalated"
+EDITABLE = ("subject", "description", "priority", "category", "tags", "related_project_id",
+            "requester_contact_id", "assignee_id", "queue_id", "status")
+PORTAL_CREATE_FIELDS = frozenset({"subject", "description", "priority", "category", "requester_contact_id"})
+PORTAL_FIELDS = ("id", "subject", "description", "customer_id", "requester_contact_id", "status", "priority",
+                 "category", "source", "first_response_at", "resolved_at", "closed_at", "follow_up_of",
+                 "created_at", "updated_at")
+TEAM_FIELDS = (*PORTAL_FIELDS, "assignee_id", "queue_id", "tags", "related_project_id", "escalation_level",
+               "reopen_count", "sla_state", "csat", "version")
+CREATE_ATTEMPTS = 3
+
+
+# ---------- reach and loading ----------
+
+
+def _reaches(principal: Principal, reach: Reach, ticket: Ticket) -> bool:
+    if reach is Reach.OWN_COMPANY:
+        return ticket.customer_id == principal.customer_id
+    if reach is Reach.ASSIGNED:
+        return ticket.assignee_id == principal.user_id
+    return True
+
+
+def _load(principal: Principal, ticket_id: str, action: str) -> Ticket:
+    reach = require(principal, action)
+    try:
+        ticket = Ticket.get(Ticket.pk(principal.tenant_id, ticket_id), Ticket.SORT)
+    except Ticket.DoesNotExist as missing:
+        raise NotFound(f"ticket {ticket_id} not found") from missing
+    if not _reaches(principal, reach, ticket):
+        raise NotFound(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def _is_customer(principal: Principal) -> bool:
+    return principal.role == "portal"
+
+
+# ---------- representation ----------
+
+
+def ticket_view(principal: Principal, ticket: Ticket) -> dict[str, Any]:
+    if _is_customer(principal):
+        return {name: getattr(ticket, name) for name in PORTAL_FIELDS}
+    now = sla.now()
+    return {
+        **{name: getattr(ticket, name) for name in TEAM_FIELDS},
+        "sla": {target: tracker.view(state, now) for target, state in ticket.sla.items()},
+    }
+
+
+def message_view(message: TicketMessage) -> dict[str, Any]:
+    return {name: getattr(message, name) for name in (
+        "id", "ticket_id", "visibility", "author_type", "author_id", "body", "canned_response_id", "created_at")}
+
+
+# ---------- derived keys and items ----------
+
+
+def _next_due(ticket: Ticket) -> str | None:
+    dues = [s["due_at"] for s in ticket.sla.values() if tracker.is_running(s) and s["due_at"]]
+    return min(dues, default=None)
+
+
+def _filter_values(ticket: Ticket) -> dict[str, Any]:
+    return {name: getattr(ticket, name) for name in (*FACETS, "created_at")}
+
+
+def _sort_keys(ticket: Ticket, partition: str) -> dict[str, str]:
+    deadline, tid = _next_due(ticket) or NO_DEADLINE, ticket.id
+    return {
+        "GSI1PK": partition, "GSI1SK": f"{deadline}#{tid}",
+        "GSI2PK": partition, "GSI2SK": f"{PRIORITY_RANK[ticket.priority]}#{deadline}#{tid}",
+        "GSI3PK": partition, "GSI3SK": f"{ticket.updated_at}#{tid}",
+        "GSI4PK": partition, "GSI4SK": f"{ticket.created_at}#{tid}",
+    }
+
+
+def _index(ticket: Ticket) -> None:
+    """Set every derived attribute: the list keys, sla_state and the sweep's SYSDUE keys."""
+    ticket.sla_state = tracker.overall_state(ticket.sla)
+    for name, value in _sort_keys(ticket, tickets_pk(ticket.tenant_id)).items():
+        setattr(ticket, name, value)
+    upcoming = [i for i in (tracker.next_instant(s) for s in ticket.sla.values()) if i is not None]
+    if upcoming:
+        ticket.SYSDUEPK = due_pk(due_shard(ticket.id))
+        ticket.SYSDUESK = f"{clock.format_instant(min(upcoming))}#T#{ticket.tenant_id}#{ticket.id}"
+    else:
+        ticket.SYSDUEPK = ticket.SYSDUESK = None
+
+
+def _entries(ticket: Ticket) -> dict[str, TicketIndexEntry]:
+    entries = {}
+    for facet in FACETS:
+        value = getattr(ticket, facet) or (UNASSIGNED if facet == "assignee_id" else None)
+        if value is None:
+            continue
+        sort = TicketIndexEntry.sort(facet, value)
+        entries[sort] = TicketIndexEntry(
+            ticket.PK, sort, type="TicketIndexEntry", tenant_id=ticket.tenant_id, ticket_id=ticket.id,
+            **_filter_values(ticket), **_sort_keys(ticket, tickets_pk(ticket.tenant_id, facet, value)),
+        )
+    return entries
+
+
+def _stale(ticket_id: str) -> Callable[[], Conflict]:
+    return lambda: Conflict(f"ticket {ticket_id} was changed by someone else; reload and retry")
+
+
+def _save(tx: Transaction, before: Ticket | None, after: Ticket) -> None:
+    _index(after)
+    if before is None:
+        tx.create(after, lambda: Conflict("ticket already exists"))
+    else:
+        tx.put(after, Ticket.version == before.version, _stale(after.id))
+    old = _entries(before) if before is not None else {}
+    new = _entries(after)
+    for sort, entry in new.items():
+        if sort not in old or old[sort].attribute_values != entry.attribute_values:
+            tx.put(entry)
+    for sort, entry in old.items():
+        if sort not in new:
+            tx.delete(entry)
+    queues.adjust_open_counts(tx, after.tenant_id, _load_of(before), _load_of(after))
+
+
+def _load_of(ticket: Ticket | None) -> queues.Load:
+    if ticket is None or ticket.status in DONE or not ticket.queue_id or not ticket.assignee_id:
+        return None
+    return ticket.queue_id, ticket.assignee_id
+
+
+def _copy(ticket: Ticket) -> Ticket:
+    values = {k: v for k, v in ticket.attribute_values.items() if k not in {"PK", "SK"}}
+    copy = Ticket(ticket.PK, ticket.SK, **values)
+    copy.sla = {target: dict(state) for target, state in ticket.sla.items()}
+    copy.tags = list(ticket.tags or [])
+    return copy
+
+
+def _message(ticket: Ticket, visibility: str, author_type: str, author_id: str | None, body: str,
+             at: datetime, canned_id: str | None = None) -> TicketMessage:
+    message_id = new_id()
+    public = visibility == "public"
+    return TicketMessage(
+        ticket.PK, f"{TicketMessage.PREFIX}{message_id}", type="TicketMessage", tenant_id=ticket.tenant_id,
+        id=message_id, ticket_id=ticket.id, visibility=visibility, author_type=author_type, author_id=author_id,
+        body=body, canned_response_id=canned_id, created_at=clock.format_instant(at),
+        GSI1PK=TicketMessage.public_pk(ticket.tenant_id, ticket.id) if public else None,
+        GSI1SK=f"{TicketMessage.PREFIX}{message_id}" if public else None,
+    )
+
+
+# ---------- rollups ----------
+
+
+def iso_week(at: datetime) -> str:
+    year, week, _ = at.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _rollup(tx: Transaction, ticket: Ticket, at: datetime, counters: list[str]) -> None:
+    if not counters:
+        return
+    tier, week = ticket.customer_tier or "none", iso_week(at)
+    item = SlaRollup(SlaRollup.pk(ticket.tenant_id, week), f"{ticket.priority}#{tier}")
+    actions = [getattr(SlaRollup, name).add(counters.count(name)) for name in sorted(set(counters))]
+    actions += [SlaRollup.type.set("SlaRollup"), SlaRollup.tenant_id.set(ticket.tenant_id),
+                SlaRollup.week.set(week), SlaRollup.priority.set(ticket.priority), SlaRollup.tier.set(tier)]
+    tx.update(item, actions)
+
+
+def _outcomes(before: Ticket, after: Ticket) -> list[str]:
+    """Rollup counters for targets that became met or missed in this change."""
+    counters = []
+    for target, new in after.sla.items():
+        old = before.sla[target]
+        if old["cycle"] != new["cycle"]:
+            continue
+        if new["breached"] and not old["breached"]:
+            counters.append(f"{target}_missed")
+        elif new["outcome"] == "met" and old["outcome"] != "met":
+            counters.append(f"{target}_met")
+    return counters
+
+
+def rollup(tenant_id: str, week: str) -> list[dict[str, Any]]:
+    """The counters of one ISO week, one row per priority x tier (for the reports room)."""
+    rows = SlaRollup.query(SlaRollup.pk(tenant_id, week))
+    names = ("created", "first_response_met", "first_response_missed", "resolution_met", "resolution_missed",
+             "reopened", "csat_responses", "csat_satisfied")
+    return [{"week": r.week, "priority": r.priority, "tier": r.tier, **{n: int(getattr(r, n)) for n in names}}
+            for r in rows]
+
+
+# ---------- SLA clocks ----------
+
+
+def _refresh_clocks(ticket: Ticket, status_before: str, at: datetime) -> None:
+    """Apply the current policy from `at` on, then the pausing rules of the current status."""
+    policy = sla.current_policy(ticket.tenant_id)
+    for target, state in ticket.sla.items():
+        terms = sla.terms(policy, ticket.customer_tier, ticket.priority, target)
+        state = tracker.refresh(state, terms, status_before, at)
+        ticket.sla[target] = tracker.on_status(state, ticket.status, at)
+
+
+def _stop(ticket: Ticket, target: str, at: datetime) -> None:
+    ticket.sla[target] = tracker.stop(ticket.sla[target], at)
+
+
+# ---------- the status machine ----------
+
+
+@dataclass
+class Change:
+    """What one change did besides the fields: for the rollups and the events after commit."""
+
+    counters: list[str] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def require_transition(current: str, target: str) -> None:
+    if target not in TRANSITIONS[current]:
+        raise Conflict(f"a ticket cannot move from {current} to {target}")
+
+
+def _enter_status(ticket: Ticket, status: str, at: datetime, change: Change) -> None:
+    """Move to `status` (already checked legal) and do what the move means."""
+    previous, iso = ticket.status, clock.format_instant(at)
+    ticket.status = status
+    if status == "resolved":
+        for target in tracker.TARGETS:
+            _stop(ticket, target, at)
+        ticket.resolved_at = iso
+        cycle = ticket.sla[tracker.RESOLUTION]["cycle"]
+        expires = clock.format_instant(at + CSAT_LIFETIME)
+        ticket.csat = {"cycle": cycle, "expires_at": expires, "score": None, "comment": None, "submitted_at": None}
+        change.events.append(("Ticket.Resolved", {"resolved_at": iso}))
+    elif status == "closed":
+        ticket.closed_at = iso
+        change.events.append(("Ticket.Closed", {"closed_at": iso}))
+    elif previous == "resolved":
+        _reopen(ticket, at, change)
+    change.events.append(("Ticket.StatusChanged", {"from": previous, "to": status}))
+
+
+def _reopen(ticket: Ticket, at: datetime, change: Change) -> None:
+    """A reopen starts a new resolution clock (the first resolution's outcome stands)."""
+    old = ticket.sla[tracker.RESOLUTION]
+    terms = sla.terms(sla.current_policy(ticket.tenant_id), ticket.customer_tier, ticket.priority,
+                      tracker.RESOLUTION)
+    ticket.sla[tracker.RESOLUTION] = tracker.start(terms, ticket.status, at, cycle=old["cycle"] + 1)
+    ticket.reopen_count = int(ticket.reopen_count or 0) + 1
+    ticket.resolved_at = None
+    change.counters.append("reopened")
+    change.events.append(("Ticket.Reopened", {"reopen_count": ticket.reopen_count}))
+
+
+_WORD = re.compile(r"[\w']+")
+
+
+def _escalate_on_keywords(ticket: Ticket, text: str, change: Change) -> None:
+    terms = set(sla.current_policy(ticket.tenant_id)["escalation_terms"])
+    found = sorted(terms & {word.casefold() for word in _WORD.findall(text)})
+    if not found:
+        return
+    ticket.escalation_level = int(ticket.escalation_level or 0) + 1
+    if ESCALATION_TAG not in ticket.tags:
+        ticket.tags = [*ticket.tags, ESCALATION_TAG]
+    change.events.append(("Ticket.Escalated", {"reason": "keyword", "terms": found,
+                                               "escalation_level": ticket.escalation_level}))
+
+
+# ---------- create ----------
+
+
+def _customer_fields(principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+    if not _is_customer(principal):
+        if not fields.get("customer_id"):
+            raise validation_error("customer_id", "is required")
+        return fields
+    refused = sorted(name for name, value in fields.items()
+                     if value is not None and name not in PORTAL_CREATE_FIELDS | {"customer_id", "source"})
+    if refused:
+        raise validation_error(refused[0], "may not be set by a portal user")
+    if fields.get("customer_id") not in (None, principal.customer_id):
+        raise validation_error("customer_id", "portal users open tickets for their own company only")
+    return {**fields, "customer_id": principal.customer_id, "source": "portal"}
+
+
+def _require_contact(principal: Principal, contact_id: str, customer_id: str) -> None:
+    try:
+        contact = customers.get_contact(principal, contact_id)
+    except NotFound as missing:
+        raise validation_error("requester_contact_id", f"contact {contact_id} does not exist") from missing
+    if contact.customer_id != customer_id:
+        raise validation_error("requester_contact_id", "the contact belongs to another customer")
+
+
+def _tier(principal: Principal, customer_id: str) -> str | None:
+    try:
+        return customers.get_customer(principal, customer_id).tier
+    except NotFound as missing:
+        raise validation_error("customer_id", f"customer {customer_id} does not exist") from missing
+
+
+def create_ticket(principal: Principal, fields: dict[str, Any], follow_up_of: str | None = None) -> Ticket:
+    require(principal, "tickets:create")
+    fields = _customer_fields(principal, fields)
+    tier = _tier(principal, fields["customer_id"])
+    if fields.get("requester_contact_id"):
+        _require_contact(principal, fields["requester_contact_id"], fields["customer_id"])
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            return _create(principal, fields, tier, follow_up_of)
+        except queues.RoutingRace:
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _create(principal: Principal, fields: dict[str, Any], tier: str | None, follow_up_of: str | None) -> Ticket:
+    tenant, now = principal.tenant_id, sla.now()
+    iso, ticket_id = clock.format_instant(now), new_id()
+    tx = Transaction()
+    assignee = fields.get("assignee_id")
+    if assignee:
+        team.require_active_users(tx, tenant, [assignee], "assignee_id")
+    if fields.get("queue_id"):
+        assignee = queues.route_new_ticket(tx, tenant, fields["queue_id"], assignee)
+    status = "open" if assignee else "new"
+    priority = fields.get("priority") or "normal"
+    policy = sla.current_policy(tenant)
+    ticket = Ticket(
+        Ticket.pk(tenant, ticket_id), Ticket.SORT, type="Ticket", tenant_id=tenant, id=ticket_id, version=1,
+        created_at=iso, updated_at=iso, subject=fields["subject"], description=fields["description"],
+        customer_id=fields["customer_id"], customer_tier=tier, requester_contact_id=fields.get("requester_contact_id"),
+        status=status, priority=priority, category=fields.get("category") or "general",
+        source=fields.get("source") or "manual", assignee_id=assignee, queue_id=fields.get("queue_id"),
+        tags=list(fields.get("tags") or []), related_project_id=fields.get("related_project_id"),
+        follow_up_of=follow_up_of, reopen_count=0, escalation_level=0,
+        sla={t: tracker.start(sla.terms(policy, tier, priority, t), status, now) for t in tracker.TARGETS},
+    )
+    change = Change(counters=["created"])
+    if _is_customer(principal):
+        _escalate_on_keywords(ticket, f"{ticket.subject}\n{ticket.description}", change)
+    _save(tx, None, ticket)
+    if follow_up_of:
+        tx.put(_message(ticket, "public", "customer", principal.user_id, ticket.description, now))
+    _rollup(tx, ticket, now, change.counters)
+    audit.record(tx, principal, "create", "ticket", ticket_id, audit.diff({}, _audited(ticket)))
+    tx.commit()
+    _publish(ticket, [("Ticket.Created", {"status": status, "priority": priority, "customer_id": ticket.customer_id,
+                                          "assignee_id": assignee, "queue_id": ticket.queue_id,
+                                          "follow_up_of": follow_up_of}), *change.events])
+    return ticket
+
+
+def _audited(ticket: Ticket) -> dict[str, Any]:
+    return {name: getattr(ticket, name) for name in (*EDITABLE, "customer_id", "source", "escalation_level")}
+
+
+def _publish(ticket: Ticket, events: list[tuple[str, dict[str, Any]]]) -> None:
+    publish(*(DomainEvent("tickets", kind, ticket.tenant_id, {"ticket_id": ticket.id, **detail})
+              for kind, detail in events))
+
+
+# ---------- read ----------
+
+
+def get_ticket(principal: Principal, ticket_id: str) -> Ticket:
+    return _load(principal, ticket_id, "tickets:read")
+
+
+def _condition(filters: dict[str, Any], skip: str | None) -> Condition | None:
+    condition: Condition | None = None
+    for name in FACETS:
+        value = filters.get(name)
+        if value is None or name == skip:
+            continue
+        attribute = getattr(Ticket, name)
+        term = attribute.does_not_exist() if name == "assignee_id" and value == UNASSIGNED else attribute == value
+        condition = term if condition is None else condition & term
+    for name, test in (("created_after", Ticket.created_at >= filters.get("created_after") or ""),
+                       ("created_before", Ticket.created_at < filters.get("created_before") or "")):
+        if filters.get(name):
+            condition = test if condition is None else condition & test
+    return condition
+
+
+# The facet a list reads by, most selective first; the other filters apply to its entries.
+FACET_ORDER = ("customer_id", "assignee_id", "queue_id", "sla_state", "status", "category", "priority", "source")
+SORTS = {"sla_due": ("by_deadline", False), "priority": ("by_priority", False), "updated": ("by_updated", True),
+         "created": ("by_created", True)}
+
+
+def list_tickets(principal: Principal, filters: dict[str, Any], sort: str, limit: int,
+                 cursor: str | None) -> Page[Ticket]:
+    reach = require(principal, "tickets:read")
+    filters = {k: v for k, v in filters.items() if v is not None}
+    if filters.get("assignee_id") == "me":
+        filters["assignee_id"] = principal.user_id
+    if reach is Reach.OWN_COMPANY:
+        if filters.get("customer_id", principal.customer_id) != principal.customer_id:
+            return Page([], None)
+        filters["customer_id"] = principal.customer_id
+    if reach is Reach.ASSIGNED:
+        if filters.get("assignee_id", principal.user_id) != principal.user_id:
+            return Page([], None)
+        filters["assignee_id"] = principal.user_id
+    facet = next((name for name in FACET_ORDER if filters.get(name) is not None), None)
+    index_name, newest_first = SORTS[sort]
+    tenant = principal.tenant_id
+    if facet is None:
+        source = query_reader(getattr(Ticket, index_name), tickets_pk(tenant), None, _condition(filters, None),
+                              newest_first)
+        return read_page(f"tickets:{sort}", [source], limit, cursor)
+    partition = tickets_pk(tenant, facet, str(filters[facet]))
+    entries = query_reader(getattr(TicketIndexEntry, index_name), partition, None, _condition(filters, facet),
+                           newest_first)
+    return read_page(f"tickets:{sort}:{facet}:{filters[facet]}", [_tickets_of(entries)], limit, cursor)
+
+
+def _tickets_of(entries: PageReader[TicketIndexEntry]) -> PageReader[Ticket]:
+    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Ticket], dict[str, Any] | None]:
+        found, last = entries(limit, start)
+        keys = [(entry.PK, Ticket.SORT) for entry in found]
+        by_pk = {t.PK: t for t in Ticket.batch_get(keys)} if keys else {}
+        return [by_pk[entry.PK] for entry in found if entry.PK in by_pk], last
+
+    return read
+
+
+def list_customer_tickets(principal: Principal, customer_id: str, sort: str, limit: int,
+                          cursor: str | None) -> Page[Ticket]:
+    customers.get_customer(principal, customer_id)  # 404 unless the caller may see the customer
+    return list_tickets(principal, {"customer_id": customer_id}, sort, limit, cursor)
+
+
+def list_messages(principal: Principal, ticket_id: str, limit: int, cursor: str | None) -> Page[TicketMessage]:
+    ticket = _load(principal, ticket_id, "tickets:read")
+    if _is_customer(principal):
+        source = query_reader(TicketMessage.public_messages, TicketMessage.public_pk(ticket.tenant_id, ticket.id))
+    else:
+        source = query_reader(TicketMessage, ticket.PK, TicketMessage.SK.startswith(TicketMessage.PREFIX))
+    return read_page(f"messages:{principal.role == 'portal'}", [source], limit, cursor)
+
+
+def explain_sla(principal: Principal, ticket_id: str) -> dict[str, Any]:
+    ticket = _load(principal, ticket_id, "tickets:sla")
+    now = sla.now()
+    return {"ticket_id": ticket.id, "sla_state": ticket.sla_state, "as_of": clock.format_instant(now),
+            "targets": {target: tracker.explanation(state, now) for target, state in ticket.sla.items()}}
+
+
+# ---------- update ----------
+
+
+def _validate_changes(principal: Principal, ticket: Ticket, changes: dict[str, Any], tx: Transaction) -> None:
+    if changes.get("assignee_id"):
+        team.require_active_users(tx, principal.tenant_id, [changes["assignee_id"]], "assignee_id")
+    if changes.get("queue_id"):
+        queues.require_queue(principal.tenant_id, changes["queue_id"])
+    if changes.get("requester_contact_id"):
+        _require_contact(principal, changes["requester_contact_id"], ticket.customer_id)
+
+
+def update_ticket(principal: Principal, ticket_id: str, changes: dict[str, Any], expected_version: int) -> Ticket:
+    current = _load(principal, ticket_id, "tickets:update")
+    require_version(current, expected_version, "ticket")
+    status = changes.pop("status", None)
+    if status is not None and status != current.status:
+        require_transition(current.status, status)
+    after, now, change = _copy(current), sla.now(), Change()
+    for name, value in changes.items():
+        setattr(after, name, value)
+    if status is None and after.status == "new" and after.assignee_id:
+        status = "open"  # assigning a new ticket opens it
+    if status in ("open", "in_progress") and not after.assignee_id:
+        raise validation_error("assignee_id", f"a ticket needs an assignee to be {status}")
+    _refresh_clocks(after, current.status, now)
+    if status is not None and status != current.status:
+        _enter_status(after, status, now, change)
+        _refresh_clocks(after, current.status, now)
+    changed = audit.diff(_audited(current), _audited(after))
+    if not changed:
+        return current
+    return _commit_change(principal, current, after, now, change, changed)
+
+
+def _commit_change(principal: Principal, before: Ticket, after: Ticket, at: datetime, change: Change,
+                   changed: dict[str, Any], extra: Callable[[Transaction], None] | None = None) -> Ticket:
+    after.version = before.version + 1
+    after.updated_at = clock.format_instant(at)
+    tx = Transaction()
+    _validate_changes(principal, before, {k: v["after"] for k, v in changed.items()}, tx)
+    _save(tx, before, after)
+    if extra:
+        extra(tx)
+    _rollup(tx, after, at, [*change.counters, *_outcomes(before, after)])
+    audit.record(tx, principal, "update", "ticket", after.id, changed)
+    tx.commit()
+    _publish(after, [("Ticket.Updated", {"version": after.version, "changes": changed}), *change.events])
+    return after
+
+
+# ---------- messages ----------
+
+
+def _canned_values(principal: Principal, ticket: Ticket) -> dict[str, str | None]:
+    contact = customers.get_contact(principal, ticket.requester_contact_id) if ticket.requester_contact_id else None
+    return {
+        "customer.name": customers.get_customer(principal, ticket.customer_id).name,
+        "contact.first_name": contact.name.split()[0] if contact and contact.name.split() else None,
+        "ticket.id": ticket.id,
+        "agent.name": team.me(principal)[0].name,
+    }
+
+
+def post_message(principal: Principal, ticket_id: str, fields: dict[str, Any]) -> TicketMessage:
+    current = _load(principal, ticket_id, "tickets:reply")
+    customer_side = _is_customer(principal)
+    visibility = fields.get("visibility") or "public"
+    if customer_side and (visibility != "public" or fields.get("canned_response_id")):
+        raise Forbidden("portal users post public replies only")
+    canned_id, body = fields.get("canned_response_id"), fields.get("body")
+    if canned_id:
+        canned_id, body = canned.render_for(principal, canned_id, _canned_values(principal, current))
+    now = sla.now()
+    if customer_side and _starts_new_ticket(current, now):
+        follow_up = create_ticket(principal, {"subject": f"Re: {current.subject}"[:200], "description": body,
+                                              "priority": current.priority, "category": current.category,
+                                              "requester_contact_id": current.requester_contact_id},
+                                  follow_up_of=current.id)
+        return next(iter(list_messages(principal, follow_up.id, 1, None).items))
+    after, change = _copy(current), Change()
+    _refresh_clocks(after, current.status, now)
+    author_type = "customer" if customer_side else "team"
+    message = _message(after, visibility, author_type, principal.user_id, body or "", now, canned_id)
+    if customer_side:
+        _customer_replied(after, now, change)
+        _escalate_on_keywords(after, message.body, change)
+    elif visibility == "public" and after.first_response_at is None:
+        after.first_response_at = clock.format_instant(now)
+        _stop(after, tracker.FIRST_RESPONSE, now)
+    change.events.append(("Ticket.MessagePosted", {"message_id": message.id, "visibility": visibility,
+                                                   "author_type": author_type}))
+    changed = audit.diff(_audited(current), _audited(after)) or {"messages": {"before": None, "after": message.id}}
+    _commit_change(principal, current, after, now, change, changed, lambda tx: tx.put(message))
+    return message
+
+
+def _starts_new_ticket(ticket: Ticket, now: datetime) -> bool:
+    if ticket.status == "closed":
+        return True
+    resolved = clock.parse_instant(ticket.resolved_at) if ticket.resolved_at else None
+    return ticket.status == "resolved" and resolved is not None and now - resolved > REOPEN_WINDOW
+
+
+def _customer_replied(ticket: Ticket, at: datetime, change: Change) -> None:
+    if ticket.status in ("waiting_on_customer", "resolved"):
+        _enter_status(ticket, "open", at, change)
+        _refresh_clocks(ticket, ticket.status, at)
+
+
+# ---------- CSAT ----------
+
+
+def csat_link(principal: Principal, ticket_id: str) -> dict[str, Any]:
+    ticket = _load(principal, ticket_id, "tickets:csat")
+    survey = ticket.csat
+    if not survey:
+        raise Conflict("a ticket has a CSAT survey once it is resolved")
+    if survey.get("submitted_at"):
+        raise Conflict("the customer already answered this ticket's survey")
+    expires = clock.parse_instant(survey["expires_at"])
+    token = csat.sign(csat.SurveyToken(ticket.tenant_id, ticket.id, survey["cycle"], int(expires.timestamp())))
+    return {"token": token, "path": f"/csat/{token}", "expires_at": survey["expires_at"]}
+
+
+def _survey_gone() -> NotFound:
+    return NotFound("this survey link is not valid")
+
+
+def submit_csat(token_text: str, score: int, comment: str | None) -> dict[str, Any]:
+    """Public: the token alone identifies tenant, ticket and resolution (404 if forged or
+    expired); a second answer is a 409."""
+    now = sla.now()
+    token = csat.verify(token_text, now)
+    if token is None:
+        raise _survey_gone()
+    with tenant_scope(token.tenant_id):
+        try:
+            ticket = Ticket.get(Ticket.pk(token.tenant_id, token.ticket_id), Ticket.SORT)
+        except Ticket.DoesNotExist as missing:
+            raise _survey_gone() from missing
+        if not ticket.csat or ticket.csat["cycle"] != token.cycle:
+            raise _survey_gone()
+        return _record_csat(ticket, token, score, comment, now)
+
+
+def _record_csat(ticket: Ticket, token: csat.SurveyToken, score: int, comment: str | None,
+                 now: datetime) -> dict[str, Any]:
+    iso = clock.format_instant(now)
+    answered = lambda: Conflict("this survey was already answered")  # noqa: E731
+    survey = {**ticket.csat, "score": score, "comment": comment, "submitted_at": iso}
+    tx = Transaction()
+    tx.create(CsatResponse(ticket.PK, CsatResponse.sort(token.cycle), type="CsatResponse",
+                           tenant_id=ticket.tenant_id, ticket_id=ticket.id, score=score, comment=comment,
+                           submitted_at=iso), answered)
+    tx.update(ticket, [Ticket.csat.set(survey), Ticket.version.add(1)], Ticket.PK.exists(), _survey_gone)
+    _rollup(tx, ticket, now, ["csat_responses", *(["csat_satisfied"] if score >= 4 else [])])
+    customer = Principal(tenant_id=ticket.tenant_id, user_id=ticket.requester_contact_id or "customer",
+                         role="customer", email="")
+    audit.record(tx, customer, "csat", "ticket", ticket.id, {"csat": {"before": None, "after": score}})
+    tx.commit()
+    _publish(ticket, [("Ticket.CsatSubmitted", {"score": score, "cycle": token.cycle})])
+    return {"ticket_id": ticket.id, "score": score, "comment": comment, "submitted_at": iso}
+
+
+# ---------- the SLA sweep (system scope) ----------
+
+SYSTEM = "system"
+
+
+def due_in_shard(shard: int, now: datetime) -> Any:
+    """Tickets of every tenant whose next deadline or warning in this shard is at or before now."""
+    bound = f"{clock.format_instant(now)}#~"
+    return Ticket.by_due.query(due_pk(shard), bound >= Ticket.by_due.SYSDUESK)  # type: ignore[attr-defined]
+
+
+def apply_due(ticket: Ticket, now: datetime) -> list[DomainEvent]:
+    """Mark what is due on one ticket, exactly once: the write is conditional on the version the
+    sweep read, so a replay or a concurrent sweep finds nothing left to do."""
+    after, marks = _copy(ticket), []
+    for target, state in ticket.sla.items():
+        for kind in tracker.marks_due(state, now):
+            after.sla[target] = tracker.mark(after.sla[target], kind)
+            marks.append((target, kind, state["due_at"]))
+    if not marks:
+        return []
+    after.escalation_level = int(ticket.escalation_level or 0) + len(marks)
+    after.version = ticket.version + 1
+    system = Principal(tenant_id=ticket.tenant_id, user_id=SYSTEM, role=SYSTEM, email="")
+    tx = Transaction()
+    _save(tx, ticket, after)
+    for target, kind, due in marks:
+        text = f"SLA {target.replace('_', ' ')} {'breached' if kind == 'breached' else 'warning'}: due {due}"
+        tx.put(_message(after, "internal", SYSTEM, None, text, now))
+    _rollup(tx, after, now, _outcomes(ticket, after))
+    audit.record(tx, system, "sla_mark", "ticket", ticket.id,
+                 {"escalation_level": {"before": ticket.escalation_level, "after": after.escalation_level}})
+    try:
+        tx.commit()
+    except Conflict:
+        return []  # changed since it was read: whoever changed it owns the next deadline
+    return [
+        DomainEvent("tickets", "Ticket.SLABreached" if kind == "breached" else "Ticket.SLAWarning", ticket.tenant_id,
+                    {"ticket_id": ticket.id, "target": target, "due_at": due,
+                     "escalation_level": after.escalation_level})
+        for target, kind, due in marks
+    ]
