@@ -21,6 +21,21 @@ def unique(prefix: str = "x") -> str:
     return f"{prefix}{next(_sequence)}"
 
 
+def app_routes() -> list[tuple[str, str]]:
+    """(method, path) of every route the app serves, known at collection time so tests can be
+    parametrized by route: importing the app registers every room's routes."""
+    from app import app
+
+    return sorted((method, path) for path, methods in app.routes.items() for method in methods)
+
+
+def declared_routes() -> list[Any]:
+    """The route() declaration (RouteSpec) of every route the app serves."""
+    from chalicelib.core.http import ROUTES
+
+    return [ROUTES[(path, method)] for method, path in app_routes() if (path, method) in ROUTES]
+
+
 def header(response: Any, name: str) -> str:
     return next((value for key, value in response.headers.items() if key.lower() == name.lower()), "")
 

@@ -5,6 +5,7 @@ Problem Details."""
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -98,13 +99,25 @@ def _validation_failed(error: ValidationError, where: str) -> ValidationFailed:
     return ValidationFailed(f"invalid {where}: {detail}", errors)
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    """A number too large for a float would be stored and echoed back as Infinity, which is not JSON."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:
     raw = raw or b""
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
     try:
-        data = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError) as error:
+        data = json.loads(raw, parse_constant=_not_json, parse_float=_finite) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: absurdly deep nesting
         raise MalformedRequest("request body is not valid JSON") from error
     if not isinstance(data, dict):
         raise ValidationFailed("request body must be a JSON object", [FieldError("body", "must be an object")])
