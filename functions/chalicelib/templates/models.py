@@ -9,6 +9,8 @@
 | templates in a category, by name | GSI2 | GSI2PK = T#t#TEMPLATES#<state>#CATEGORY#<category> |
 | a template's analytics (counters and completion buckets) | table | PK = T#t#TEMPLATE#<id>#STATS |
 | completion already counted? (replay guard) | table | PK = T#t#TEMPLATE#<id>#COUNTED, SK = <project>#<task key> |
+| a project's template link (version, anchor, planned Days) | table | PK = T#t#TEMPLATEPROJECT#<project>, SK = LINK |
+| projects following a customer's contract_start | GSI1 (sparse) | GSI1PK = T#t#ANCHORFOLLOWERS#<customer> |
 
 `<state>` is `active` or `archived`. Analytics read one partition whose size depends on the
 template (its tasks by distinct completion Days), never on how many projects used it.
@@ -127,3 +129,38 @@ class CountedCompletion(TableItem):
     @staticmethod
     def sort(project_id: str, task_key: str) -> str:
         return f"{project_id}#{task_key}"
+
+
+class ProjectLink(VersionedItem):
+    """What a project made from a template remembers: the template and version, the anchor
+    (source and date), the Day each template task was planned on, and the last customer
+    version whose contract_start it followed (so a replayed Customer.Updated moves nothing)."""
+
+    project_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    template_id = UnicodeAttribute()
+    template_version = NumberAttribute()
+    calendar = UnicodeAttribute()
+    anchor_source = UnicodeAttribute()  # contract_start | date
+    anchor_date = UnicodeAttribute()
+    follow_anchor = BooleanAttribute(default=False)
+    customer_version = NumberAttribute(default=0)
+    planned = JSONAttribute()  # template key -> {"day": int, "duration_days": int}
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    followers = GSI1()
+
+    SORT = "LINK"
+
+    @staticmethod
+    def pk(tenant_id: str, project_id: str) -> str:
+        return tenant_key(tenant_id, "TEMPLATEPROJECT", project_id)
+
+    @staticmethod
+    def followers_pk(tenant_id: str, customer_id: str) -> str:
+        return tenant_key(tenant_id, "ANCHORFOLLOWERS", customer_id)
+
+    def index_keys(self) -> None:
+        following = self.follow_anchor and self.anchor_source == "contract_start"
+        self.GSI1PK = ProjectLink.followers_pk(self.tenant_id, self.customer_id) if following else None
+        self.GSI1SK = self.project_id if following else None

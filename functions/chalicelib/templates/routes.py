@@ -174,3 +174,35 @@ def list_versions(principal: Principal, template_id: Id, query: ListQuery) -> Li
        permission="templates:read", query=DiffQuery, response=DiffOut)
 def diff_versions(principal: Principal, template_id: Id, query: DiffQuery) -> DiffOut:
     return DiffOut.model_validate(service.diff_versions(principal, template_id, query.from_version, query.to_version))
+
+
+class TaskInsight(Out):
+    key: str
+    title: str
+    planned_day: int
+    completed: int = Field(description="projects in which this task has been completed")
+    median_actual_day: float | None
+    median_slip_days: float | None
+    late_share: float | None = Field(description="share of completions after the task's due date")
+    suggestion: str | None = Field(description="set when at least 5 projects show a median slip of 2 days or more")
+
+
+class VersionCount(Out):
+    template_version: int
+    count: int
+
+
+class AnalyticsOut(Out):
+    template_id: str
+    projects_created: int
+    projects_by_version: list[VersionCount]
+    projects_completed: int
+    median_days_to_completion: float | None = Field(description="days from the anchor to the project's completion")
+    on_time_rate: float | None
+    tasks: list[TaskInsight]
+
+
+@route(bp, "/templates/{template_id}/analytics", "GET", summary="How projects made from a template actually went",
+       permission="templates:read", response=AnalyticsOut)
+def template_analytics(principal: Principal, template_id: Id) -> AnalyticsOut:
+    return AnalyticsOut.model_validate(service.analytics(principal, template_id))

@@ -17,8 +17,8 @@ from chalicelib.core.table import Transaction, now_iso, query_reader, require_ve
 
 from . import rules
 from .library import LIBRARY
-from .models import ACTIVE, ARCHIVED, Template, TemplateStat, TemplateVersion, templates_pk
-from .schedule import CALENDAR_DAYS
+from .models import ACTIVE, ARCHIVED, CountedCompletion, Template, TemplateStat, TemplateVersion, templates_pk
+from .schedule import CALENDAR_DAYS, days_between
 
 TEMPLATE_FIELDS = ("name", "category", "description", "calendar", "project", "roles", "tasks")
 # Changing any of these changes what applying produces, so it makes a new version.
@@ -54,6 +54,10 @@ def version_view(version: TemplateVersion) -> dict[str, Any]:
         "created_at": version.created_at,
         "created_by": version.created_by,
     }
+
+
+class AlreadyCounted(Conflict):
+    """A completion event seen before (a replay): nothing more to count."""
 
 
 def _stale(template_id: str) -> Callable[[], Conflict]:
@@ -222,3 +226,92 @@ def count_project_created(tx: Transaction, tenant_id: str, template_id: str, num
     stat = TemplateStat(TemplateStat.pk(tenant_id, template_id), TemplateStat.created_sort(number))
     tx.update(stat, [TemplateStat.count.add(1), TemplateStat.type.set("TemplateStat"),
                      TemplateStat.tenant_id.set(tenant_id), TemplateStat.template_version.set(number)])
+
+
+def _bucket(stat: TemplateStat, counts: dict[int, int], value: int) -> None:
+    counts[value] = counts.get(value, 0) + stat.count
+
+
+def analytics(principal: Principal, template_id: str) -> dict[str, Any]:
+    """Projects made from the template (per version), completed, median days from anchor to
+    completion, on-time rate; per task, planned Day vs the median actual Day and a suggestion.
+    One Query over the template's counters: its size grows with tasks x distinct completion
+    Days, not with the number of projects."""
+    template = load_template(principal, template_id)
+    created: dict[int, int] = {}
+    completion_days: dict[int, int] = {}
+    late_projects = 0
+    actual_days: dict[str, dict[int, int]] = {}
+    slips: dict[str, dict[int, int]] = {}
+    late_tasks: dict[str, int] = {}
+    for stat in TemplateStat.query(TemplateStat.pk(principal.tenant_id, template_id)):
+        if stat.SK.startswith(TemplateStat.CREATED):
+            created[int(stat.template_version)] = int(stat.count)
+        elif stat.SK.startswith(TemplateStat.PROJECT_DONE):
+            _bucket(stat, completion_days, int(stat.actual_day))
+            late_projects += int(stat.late)
+        else:
+            key, planned, actual = stat.task_key, int(stat.planned_day), int(stat.actual_day)
+            _bucket(stat, actual_days.setdefault(key, {}), actual)
+            _bucket(stat, slips.setdefault(key, {}), days_between(planned, actual))
+            late_tasks[key] = late_tasks.get(key, 0) + int(stat.late)
+    completed = sum(completion_days.values())
+    tasks = []
+    for task in template.tasks:
+        key = task["key"]
+        done = sum(actual_days.get(key, {}).values())
+        median_actual = rules.weighted_median(actual_days.get(key, {}))
+        median_slip = rules.weighted_median(slips.get(key, {}))
+        tasks.append({
+            "key": key, "title": task["title"], "planned_day": task["day"], "completed": done,
+            "median_actual_day": median_actual, "median_slip_days": median_slip,
+            "late_share": rules.rate(late_tasks.get(key, 0), done),
+            "suggestion": rules.suggestion(task["title"], task["day"], done, median_slip, median_actual),
+        })
+    return {
+        "template_id": template_id,
+        "projects_created": sum(created.values()),
+        "projects_by_version": [{"template_version": v, "count": created[v]} for v in sorted(created)],
+        "projects_completed": completed,
+        "median_days_to_completion": rules.weighted_median(completion_days),
+        "on_time_rate": rules.rate(completed - late_projects, completed),
+        "tasks": tasks,
+    }
+
+
+def _count_once(tx: Transaction, tenant_id: str, template_id: str, project_id: str, what: str) -> None:
+    marker = CountedCompletion(CountedCompletion.pk(tenant_id, template_id), CountedCompletion.sort(project_id, what),
+                               type="CountedCompletion", tenant_id=tenant_id)
+    tx.create(marker, lambda: AlreadyCounted(f"{what} of project {project_id} was already counted"))
+
+
+def _commit_count(tx: Transaction) -> bool:
+    try:
+        tx.commit()
+    except AlreadyCounted:
+        return False
+    return True
+
+
+def count_task_completion(tenant_id: str, template_id: str, project_id: str, task_key: str, planned_day: int,
+                          actual_day: int, late: bool) -> bool:
+    """Count one template task's first completion in one project (False if it was counted before)."""
+    tx = Transaction()
+    _count_once(tx, tenant_id, template_id, project_id, f"TASK#{task_key}")
+    stat = TemplateStat(TemplateStat.pk(tenant_id, template_id),
+                        TemplateStat.task_done_sort(task_key, planned_day, actual_day))
+    tx.update(stat, [TemplateStat.count.add(1), TemplateStat.late.add(int(late)), TemplateStat.type.set("TemplateStat"),
+                     TemplateStat.tenant_id.set(tenant_id), TemplateStat.task_key.set(task_key),
+                     TemplateStat.planned_day.set(planned_day), TemplateStat.actual_day.set(actual_day)])
+    return _commit_count(tx)
+
+
+def count_project_completion(tenant_id: str, template_id: str, project_id: str, days_from_anchor: int,
+                             late: bool) -> bool:
+    """Count a project's first completion (False if it was counted before)."""
+    tx = Transaction()
+    _count_once(tx, tenant_id, template_id, project_id, CountedCompletion.SORT_PROJECT)
+    stat = TemplateStat(TemplateStat.pk(tenant_id, template_id), TemplateStat.project_done_sort(days_from_anchor))
+    tx.update(stat, [TemplateStat.count.add(1), TemplateStat.late.add(int(late)), TemplateStat.type.set("TemplateStat"),
+                     TemplateStat.tenant_id.set(tenant_id), TemplateStat.actual_day.set(days_from_anchor)])
+    return _commit_count(tx)
