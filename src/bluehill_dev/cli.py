@@ -1,0 +1,122 @@
+"""`bluehill`: the developer commands the Makefile wraps. Each subcommand is a thin call into
+the module that does the work (dev, seed, invoke, the app's OpenAPI generator)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from bluehill_dev import dev, seed
+
+USAGE_ERROR = 2
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"bluehill: {message}", file=sys.stderr)
+    return code
+
+
+def _dev(args: argparse.Namespace) -> int:
+    try:
+        dev.run(api_port=args.port, moto_port=args.moto_port, fresh=args.reset)
+    except dev.PortTaken as taken:
+        return _fail(str(taken))
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    stack = dev.Stack.load()
+    email = args.user or seed.email_for(args.tenant, args.role)
+    cognito = stack.cognito()
+    try:
+        print(stack.id_token(email, args.password))
+    except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
+        return _fail(f"cannot log in as {email} (no such user in tenant {args.tenant}, or wrong password)")
+    return 0
+
+
+def _seed(_: argparse.Namespace) -> int:
+    dev.Stack.load().activate()
+    created = seed.seed()
+    print(f"seeded: {', '.join(created)}" if created else "demo data already present; nothing changed")
+    return 0
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    from bluehill_dev import invoke
+
+    try:
+        dev.Stack.load().activate()
+    except dev.StackNotRunning:
+        dev.use_local_credentials()  # listing handlers needs no stack; running one fails below if it calls AWS
+    from app import app
+
+    try:
+        invoke.handler(app, args.job)
+    except invoke.UnknownHandler as unknown:
+        available = ", ".join(unknown.available) or "none registered yet"
+        return _fail(f"no handler named {unknown.name!r}; available: {available}", USAGE_ERROR)
+    try:
+        event = invoke.load_event(args.event)
+    except (OSError, ValueError) as unreadable:
+        return _fail(f"cannot read the event {args.event}: {unreadable}")
+    print(json.dumps(invoke.run(app, args.job, event), indent=2, default=str))
+    return 0
+
+
+def _openapi(_: argparse.Namespace) -> int:
+    import app  # noqa: F401  (registers every route the document describes)
+    from chalicelib.system.openapi import document
+
+    print(json.dumps(document(), indent=2))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from chalicelib.core.auth import ROLES  # functions/ is on the path once bluehill_dev is imported
+
+    parser = argparse.ArgumentParser(prog="bluehill", description="BlueHill developer tooling")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, run: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(run=run)
+        return sub
+
+    start = command("dev", _dev, "run the whole platform locally (embedded AWS, demo data, the API)")
+    start.add_argument("--port", type=int, default=int(os.environ.get("PORT", dev.DEFAULT_API_PORT)),
+                       help="API port (default: $PORT or %(default)s)")
+    start.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", dev.DEFAULT_MOTO_PORT)),
+                       help="embedded AWS port (default: $MOTO_PORT or %(default)s)")
+    start.add_argument("--reset", action="store_true", help="forget the local data and start clean")
+
+    token = command("token", _token, "log in through the local Cognito and print an id token")
+    token.add_argument("--tenant", default=seed.DEMO_TENANT)
+    token.add_argument("--role", default="admin", choices=ROLES)
+    token.add_argument("--user", metavar="EMAIL", help="log in as this user instead of the seeded one for --role")
+    token.add_argument("--password", default=seed.DEMO_PASSWORD, help="default: the demo password")
+
+    command("seed", _seed, "create the demo tenants on the running local stack (idempotent)")
+
+    job = command("invoke", _invoke, "run a non-HTTP handler of the app locally with a sample event")
+    job.add_argument("job", help="the handler's name on the app")
+    job.add_argument("event", help="a sample event, e.g. events/<file>.json")
+
+    command("openapi", _openapi, "print the OpenAPI document")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args: Any = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except dev.StackNotRunning as not_running:
+        return _fail(str(not_running))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""The local stack behind `make dev`: moto server as the embedded AWS, the platform's resources
+created from the CDK's own definitions, the demo data, and the Chalice app served in-process
+through the local gateway that answers like API Gateway.
+
+Persistence: every request moto serves is appended to `<local dir>/moto_recording` (moto's
+recorder). The next start replays that log once into the fresh server with recording paused,
+then resumes recording. Replaying recreates the same state only if the ids moto makes are the
+same again: the user pool and its client get hash-derived ids (moto's HASH strategies), and
+moto's random source is seeded before the first request, so Cognito users get back the `sub`
+the table's user records were written with.
+
+Scheduled jobs: `chalicelib.jobs_registry.SCHEDULE`, if that module exists, is a list of
+(handler name on the app, interval in seconds); each runs on a local timer with a scheduled
+event. Nothing is registered, nothing runs.
+
+State for the other `bluehill` commands (endpoint, pool ids, API URL) is written to
+`<local dir>/stack.json` while the stack runs."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import bluehill_dev
+from bluehill_dev import invoke, resources, seed
+
+HOST = "127.0.0.1"
+DEFAULT_API_PORT = 8000
+DEFAULT_MOTO_PORT = 5055
+LOCAL_DIR_VARIABLE = "BLUEHILL_LOCAL_DIR"
+MOTO_RANDOM_SEED = 3
+# Nothing local ever needs real credentials; fixed dummy ones keep a developer's own AWS
+# profile or keys from being picked up (and sent anywhere) by accident.
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": resources.REGION,
+    "AWS_REGION": resources.REGION,
+}
+MOTO_SETTINGS = {
+    "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+    "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+}
+# The EMF metric blobs Lambda would ship to CloudWatch only bury the request logs locally.
+QUIET_LOCAL_METRICS = {"POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+class PortTaken(Exception):
+    def __init__(self, port: int, what: str) -> None:
+        super().__init__(f"port {port} on {HOST} is already in use ({what}); stop whatever holds it or pick another")
+
+
+class StackNotRunning(Exception):
+    def __init__(self) -> None:
+        super().__init__("the local stack is not running: start it with `make dev`")
+
+
+def local_dir() -> Path:
+    return Path(os.environ.get(LOCAL_DIR_VARIABLE) or bluehill_dev.REPO_ROOT / ".local")
+
+
+def recording_path() -> Path:
+    return local_dir() / "moto_recording"
+
+
+def _stack_file() -> Path:
+    return local_dir() / "stack.json"
+
+
+def use_local_credentials() -> None:
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(LOCAL_CREDENTIALS)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A running local stack, as the `bluehill` commands need to reach it."""
+
+    endpoint: str
+    api_url: str
+    user_pool_id: str
+    client_id: str
+    cursor_signing_key: str
+
+    @property
+    def resources(self) -> resources.LocalResources:
+        return resources.LocalResources(user_pool_id=self.user_pool_id, client_id=self.client_id)
+
+    def environment(self) -> dict[str, str]:
+        jwks_url = f"{self.endpoint}/{self.user_pool_id}/.well-known/jwks.json"
+        return {**self.resources.environment(self.endpoint, jwks_url), "CURSOR_SIGNING_KEY": self.cursor_signing_key}
+
+    def activate(self) -> None:
+        """Point this process's app code and boto3 at the stack (before importing the app)."""
+        use_local_credentials()
+        os.environ.update(self.environment())
+
+    def cognito(self) -> Any:
+        import boto3
+
+        use_local_credentials()
+        return boto3.client("cognito-idp", endpoint_url=self.endpoint, region_name=resources.REGION)
+
+    def id_token(self, email: str, password: str) -> str:
+        return resources.id_token(self.cognito(), self.resources, email, password)
+
+    def save(self) -> None:
+        _stack_file().write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls) -> Stack:
+        """The running stack; a state file left by a stack that was killed counts as not running."""
+        try:
+            stack = cls(**json.loads(_stack_file().read_text()))
+        except FileNotFoundError as missing:
+            raise StackNotRunning() from missing
+        try:
+            address = urlsplit(stack.endpoint)
+            socket.create_connection((address.hostname, address.port), timeout=1).close()
+        except OSError as gone:
+            raise StackNotRunning() from gone
+        return stack
+
+
+def _require_free(port: int, what: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError as taken:
+            raise PortTaken(port, what) from taken
+
+
+def _start_moto(port: int, stack: contextlib.ExitStack) -> str:
+    """Start moto server in this process, replay the recording if there is one, and record."""
+    os.environ.update(MOTO_SETTINGS)
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(recording_path())  # read when moto is first imported
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    import requests
+    from moto.moto_api import recorder
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    stack.callback(server.stop)
+    endpoint = f"http://{HOST}:{port}"
+    requests.post(f"{endpoint}/moto-api/seed", params={"a": MOTO_RANDOM_SEED}, timeout=10).raise_for_status()
+    if recording_path().exists():
+        recorder.replay_recording(target_host=endpoint)  # pauses recording while it replays
+    recorder.start_recording()
+    return endpoint
+
+
+def _scheduled_jobs() -> list[tuple[str, int]]:
+    if importlib.util.find_spec("chalicelib.jobs_registry") is None:
+        return []
+    from chalicelib import jobs_registry  # type: ignore[attr-defined]
+
+    return list(jobs_registry.SCHEDULE)
+
+
+def _run_every(app: Any, name: str, seconds: int, stopped: threading.Event) -> None:
+    while not stopped.wait(seconds):
+        try:
+            invoke.run(app, name, invoke.scheduled_event(name))
+        except Exception as failure:  # a failing job is reported and retried next tick; the stack stays up
+            print(f"job {name} failed: {failure!r}", file=sys.stderr)
+
+
+def _start_jobs(app: Any, stack: contextlib.ExitStack) -> list[tuple[str, int]]:
+    jobs = _scheduled_jobs()
+    stopped = threading.Event()
+    stack.callback(stopped.set)
+    for name, seconds in jobs:
+        threading.Thread(target=_run_every, args=(app, name, seconds, stopped), daemon=True,
+                         name=f"job-{name}").start()
+    return jobs
+
+
+def _local_server(port: int) -> Any:
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    from bluehill_dev import local_gateway
+
+    local_gateway.install()
+    from app import app
+
+    config_file = bluehill_dev.FUNCTIONS_DIR / ".chalice" / "config.json"
+    config = Config(chalice_stage="dev", config_from_disk=json.loads(config_file.read_text()),
+                    default_params={"project_dir": str(bluehill_dev.FUNCTIONS_DIR)})
+    for name, value in {**config.environment_variables, **QUIET_LOCAL_METRICS}.items():
+        os.environ.setdefault(name, value)
+    try:
+        return create_local_server(app, config, HOST, port)
+    except OSError as taken:
+        raise PortTaken(port, "API") from taken
+
+
+def _banner(stack: Stack, tokens: dict[str, str], created: list[str], jobs: list[tuple[str, int]]) -> str:
+    seeded = f"seeded tenants: {', '.join(created)}" if created else "demo data already present (kept)"
+    lines = [
+        "",
+        f"BlueHill is running at {stack.api_url}   (embedded AWS: {stack.endpoint}; {seeded})",
+        f"  docs:    {stack.api_url}/docs",
+        f"  logins:  tenant `demo`, password {seed.DEMO_PASSWORD}",
+    ]
+    lines += [f"    {role:<10} {email}" for role, email in seed.logins().items()]
+    lines += ["", "Bearer tokens for tenant `demo` (valid 1 hour; `bluehill token --role <role>` makes more):"]
+    lines += [f"  export {role.upper()}_TOKEN={token}" for role, token in tokens.items()]
+    lines += [
+        "",
+        "Try:",
+        f'  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" {stack.api_url}/customers',
+        "",
+        f"Scheduled jobs: {', '.join(f'{n} every {s}s' for n, s in jobs) or 'none registered'}",
+        "Ctrl-C stops everything; `make dev-reset` starts from a clean slate.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C and SIGTERM both stop the stack cleanly, even when started in the background
+    (where a shell hands the process SIGINT ignored)."""
+
+    def interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def reset() -> None:
+    shutil.rmtree(local_dir(), ignore_errors=True)
+
+
+def run(api_port: int, moto_port: int, fresh: bool = False) -> None:
+    """Start the stack and serve until interrupted. Raises PortTaken before starting anything."""
+    _require_free(api_port, "API")
+    _require_free(moto_port, "embedded AWS")
+    if fresh:
+        reset()
+    local_dir().mkdir(parents=True, exist_ok=True)
+    use_local_credentials()
+    with _interruptible(), contextlib.ExitStack() as running:
+        try:
+            endpoint = _start_moto(moto_port, running)
+            created_resources = resources.create_all(endpoint=endpoint)
+            stack = Stack(endpoint=endpoint, api_url=f"http://{HOST}:{api_port}",
+                          user_pool_id=created_resources.user_pool_id, client_id=created_resources.client_id,
+                          cursor_signing_key=secrets.token_urlsafe(32))
+            stack.activate()
+            created = seed.seed()
+            tokens = {role: stack.id_token(email, seed.DEMO_PASSWORD) for role, email in seed.logins().items()}
+            server = _local_server(api_port)
+            running.callback(server.server.server_close)
+            stack.save()
+            running.callback(_stack_file().unlink, missing_ok=True)
+            jobs = _start_jobs(server.app_object, running)
+            print(_banner(stack, tokens, created, jobs), flush=True)
+            server.serve_forever()
+        except KeyboardInterrupt:
+            for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the teardown short
+                signal.signal(number, signal.SIG_IGN)
+            print("\nstopping the local stack…", flush=True)
+    print("stopped.", flush=True)
