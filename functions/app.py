@@ -15,6 +15,7 @@ from chalicelib.team import service as team
 from chalicelib.team.routes import bp as team_routes
 from chalicelib.templates.routes import bp as template_routes
 from chalicelib.tickets.routes import bp as ticket_routes
+from chalicelib.work.routes import bp as work_routes
 
 app = Chalice(app_name="bluehill")
 app.register_middleware(problem_details_middleware, "http")
@@ -23,5 +24,5 @@ auth.set_user_check(team.user_is_current)
 
 app.register_blueprint(auth_bp)
 for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes,
-                  ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs):
+                  ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes):
     app.register_blueprint(blueprint)

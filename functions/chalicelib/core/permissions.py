@@ -50,6 +50,16 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "queues:write": {"owner": A, "admin": A},
     "canned:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
     "canned:write": {"owner": A, "admin": A, "member": A},
+    # Projects and tasks: members reach the projects of their customers (and tasks assigned to
+    # them); contractors the projects naming them and the tasks assigned to them.
+    "projects:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
+    "projects:write": {"owner": A, "admin": A, "member": OWN},
+    "tasks:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
+    "tasks:write": {"owner": A, "admin": A, "member": OWN},
+    "tasks:update": {"owner": A, "admin": A, "member": OWN, "contractor": S},
+    "views:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
+    "views:write": {"owner": A, "admin": A, "member": A, "contractor": A},
+    "views:share": {"owner": A, "admin": A, "member": A},
 }
 
 # Fields that carry money: never shown to contractors or portal users.

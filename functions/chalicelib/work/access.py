@@ -1,0 +1,156 @@
+"""Reading projects and tasks the caller may see, and nothing else.
+
+Who sees what (the permission table says which reach each role has):
+- owner, admin, readonly (`ALL`): every project and task of the tenant;
+- member (`OWNED`): projects of customers they own or are on the team of (asked of the
+  customers room), and any task assigned to them;
+- contractor (`ASSIGNED`): projects that name them as owner or member, and tasks assigned to them;
+- portal: none of these routes.
+A project being provisioned is invisible to everyone; anything out of reach is a 404."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import NotFound
+from chalicelib.core.permissions import Reach, require
+from chalicelib.customers import service as customers
+
+from .models import BOARD_END, Project, Task, TaskLocator, project_pk
+
+BOARD_PAGE = 250  # items per Query page when a whole board is read
+_MODELS: dict[str, type[Project] | type[Task]] = {"Project": Project, "Task": Task}
+
+
+def _hidden(kind: str, item_id: str) -> NotFound:
+    return NotFound(f"{kind} {item_id} not found")
+
+
+def reaches_customer(principal: Principal, customer_id: str) -> bool:
+    try:
+        customers.get_customer(principal, customer_id)
+    except NotFound:
+        return False
+    return True
+
+
+def reaches_project(principal: Principal, reach: Reach, project: Project) -> bool:
+    if project.provisioning:
+        return False
+    if reach is Reach.ALL:
+        return True
+    if reach is Reach.ASSIGNED:
+        return principal.user_id == project.owner_id or principal.user_id in project.member_ids
+    return reach is Reach.OWNED and reaches_customer(principal, project.customer_id)
+
+
+def reaches_task(principal: Principal, reach: Reach, task: Task) -> bool:
+    if task.hidden:
+        return False
+    if reach is Reach.ALL or principal.user_id in task.assignee_ids:
+        return True
+    return reach is Reach.OWNED and reaches_customer(principal, task.customer_id)
+
+
+def _typed(raw: dict[str, Any]) -> Project | Task:
+    return _MODELS[raw["type"]["S"]].from_raw_data(raw)
+
+
+def read_keys(keys: Iterable[tuple[str, str]]) -> list[Project | Task]:
+    """One consistent BatchGetItem (more past 100 keys) of projects and tasks, typed."""
+    wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in dict.fromkeys(keys)]
+    connection, table = Task._get_connection(), Task.Meta.table_name
+    found: list[Project | Task] = []
+    while wanted:
+        page, wanted = wanted[:100], wanted[100:]
+        while page:
+            answer = connection.batch_get_item(page, consistent_read=True)
+            found += [_typed(raw) for raw in answer.get("Responses", {}).get(table, [])]
+            page = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    return found
+
+
+def read_board(tenant_id: str, project_id: str) -> tuple[Project | None, list[Task]]:
+    """The project item and all its tasks: ⌈tasks / BOARD_PAGE⌉ consistent Queries of one partition."""
+    connection = Task._get_connection()
+    condition = Task.SK.between(Project.SORT, BOARD_END)
+    project, tasks, start = None, [], None
+    while True:
+        answer = connection.query(project_pk(tenant_id, project_id), range_key_condition=condition,
+                                  consistent_read=True, limit=BOARD_PAGE, exclusive_start_key=start)
+        for item in map(_typed, answer.get("Items", [])):
+            if isinstance(item, Project):
+                project = item
+            else:
+                tasks.append(item)
+        start = answer.get("LastEvaluatedKey")
+        if not start:
+            return project, tasks
+
+
+def load_project(principal: Principal, project_id: str, action: str) -> tuple[Project, Reach]:
+    reach = require(principal, action)
+    try:
+        project = Project.get(project_pk(principal.tenant_id, project_id), Project.SORT, consistent_read=True)
+    except Project.DoesNotExist as missing:
+        raise _hidden("project", project_id) from missing
+    if not reaches_project(principal, reach, project):
+        raise _hidden("project", project_id)
+    return project, reach
+
+
+def check_project(principal: Principal, reach: Reach, project: Project | None, project_id: str) -> Project:
+    if project is None or not reaches_project(principal, reach, project):
+        raise _hidden("project", project_id)
+    return project
+
+
+def locate(principal: Principal, task_id: str) -> str:
+    """The project a task lives in."""
+    try:
+        return TaskLocator.get(TaskLocator.pk(principal.tenant_id, task_id), TaskLocator.SORT,
+                               consistent_read=True).project_id
+    except TaskLocator.DoesNotExist as missing:
+        raise _hidden("task", task_id) from missing
+
+
+def load_task(principal: Principal, task_id: str, action: str) -> tuple[Task, Reach]:
+    reach = require(principal, action)
+    project_id = locate(principal, task_id)
+    try:
+        task = Task.get(project_pk(principal.tenant_id, project_id), Task.sort_key(task_id), consistent_read=True)
+    except Task.DoesNotExist as missing:
+        raise _hidden("task", task_id) from missing
+    if not reaches_task(principal, reach, task):
+        raise _hidden("task", task_id)
+    return task, reach
+
+
+def load_task_with_project(
+    principal: Principal, task_id: str, action: str, also: Iterable[str] = ()
+) -> tuple[Task, Project, dict[str, Task], Reach]:
+    """The task, its project and the other tasks named in `also` (same project), in one read."""
+    reach = require(principal, action)
+    project_id = locate(principal, task_id)
+    pk = project_pk(principal.tenant_id, project_id)
+    items = read_keys([(pk, Project.SORT), (pk, Task.sort_key(task_id)), *((pk, Task.sort_key(t)) for t in also)])
+    project = next((item for item in items if isinstance(item, Project)), None)
+    tasks = {item.id: item for item in items if isinstance(item, Task)}
+    task = tasks.get(task_id)
+    if task is None or project is None or not reaches_task(principal, reach, task):
+        raise _hidden("task", task_id)
+    return task, project, tasks, reach
+
+
+def reachable_customer_ids(principal: Principal) -> list[str]:
+    """For a member's lists: the customers they own or are on the team of."""
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page = customers.list_customers(principal, {}, False, 200, cursor)
+        ids += [customer.id for customer in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            return ids

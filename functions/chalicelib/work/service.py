@@ -1,0 +1,571 @@
+"""Project (board) rules, and what other rooms call: `create_project_with_tasks`.
+
+A project is created on a customer the caller reaches. Its board status is computed from its
+counters in `auto` mode, or set by a person with a reason in `manual` mode; every change of it
+is kept in the status history. Deleting a project archives it: it leaves every list, and so
+do its tasks."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from chalicelib.audit import service as audit
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import Conflict, validation_error
+from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.ids import new_id
+from chalicelib.core.pagination import Page, PageReader, read_page
+from chalicelib.core.permissions import Reach, require
+from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
+from chalicelib.customers import service as customers
+from chalicelib.team import service as team
+
+from . import access, ledger, tasks
+from .board_status import SEVERITY, auto_status
+from .graph import critical_path, duration_days, find_cycle
+from .ledger import AUTO, Plan, StatusMove, plain, today
+from .listing import sorted_source
+from .models import (
+    ACTIVE,
+    ARCHIVED,
+    DEFAULT_STATUSES,
+    ActivityEntry,
+    Project,
+    ProjectMember,
+    StatusHistoryEntry,
+    Task,
+    customer_projects_pk,
+    due_sort,
+    member_projects_pk,
+    project_pk,
+    projects_pk,
+    week_counter,
+)
+from .progress import percent
+from .ranks import ranks_after
+
+PROJECT_FIELDS = (
+    "name", "customer_id", "owner_id", "member_ids", "start_date", "due_date", "status", "status_mode",
+    "status_reason", "template_id", "portal_visible", "task_statuses",
+)
+WEEK_COUNTERS = ("created", "completed", "overdue_at_close")
+
+# ---------- representation ----------
+
+
+def project_fields(project: Project) -> dict[str, Any]:
+    return {name: getattr(project, name) for name in PROJECT_FIELDS}
+
+
+def _next_milestone(project: Project) -> dict[str, Any] | None:
+    milestones = plain(project.open_milestones)
+    if not milestones:
+        return None
+    task_id = min(milestones, key=lambda t: due_sort(milestones[t].get("due_date"), t))
+    return {"task_id": task_id, **milestones[task_id]}
+
+
+def _week(project: Project, week: str) -> dict[str, int]:
+    weeks = plain(project.weeks)
+    return {name: int(weeks.get(week_counter(week, name), 0)) for name in WEEK_COUNTERS}
+
+
+def progress_of(project: Project) -> float:
+    return percent(int(project.weight_done), int(project.weight_total))
+
+
+def project_view(project: Project) -> dict[str, Any]:
+    day = today()
+    return {
+        "id": project.id,
+        **project_fields(project),
+        "progress": progress_of(project),
+        "counts": {name: int(n) for name, n in plain(project.counts).items() if int(n)},
+        "task_count": int(project.task_count),
+        "done_count": int(project.done_count),
+        "overdue_count": ledger.overdue_count(plain(project.open_due), day),
+        "next_milestone": _next_milestone(project),
+        "this_week": _week(project, ledger.iso_week(day)),
+        "last_week": _week(project, ledger.iso_week(day - timedelta(days=7))),
+        "archived": project.archived,
+        "version": int(project.version),
+        "created_by": project.created_by,
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
+    }
+
+
+def _event(principal: Principal, detail_type: str, project: Project, **detail: Any) -> DomainEvent:
+    return DomainEvent("work", detail_type, principal.tenant_id,
+                       {"project_id": project.id, "customer_id": project.customer_id, **detail})
+
+
+# ---------- rules on project fields ----------
+
+
+def _check_statuses(statuses: list[dict[str, str]]) -> None:
+    names = [status["name"] for status in statuses]
+    if len(set(names)) != len(names):
+        raise validation_error("task_statuses", "status names must be unique")
+    categories = {status["category"] for status in statuses}
+    if "done" not in categories or categories == {"done"}:
+        raise validation_error("task_statuses", "needs at least one done status and one that is not done")
+
+
+def _check_project(project: Project) -> None:
+    if project.start_date and project.due_date and project.due_date < project.start_date:
+        raise validation_error("due_date", "due_date must be on or after start_date")
+    _check_statuses(project.task_statuses)
+
+
+def _check_manual_status(mode: str, changes: dict[str, Any]) -> None:
+    """A person sets the status (with a reason) only in manual mode; auto mode computes it."""
+    for name in ("status", "status_reason"):
+        if mode == AUTO and name in changes:
+            raise validation_error(name, "is computed in auto mode; send status_mode manual to set it")
+    if mode != AUTO and "status" in changes and not changes.get("status_reason"):
+        raise validation_error("status_reason", "a status set by hand needs a reason")
+
+
+def _require_people(tx: Transaction, tenant_id: str, fields: dict[str, Any]) -> None:
+    if fields.get("owner_id"):
+        team.require_active_users(tx, tenant_id, [fields["owner_id"]], "owner_id")
+    if fields.get("member_ids"):
+        team.require_active_users(tx, tenant_id, fields["member_ids"], "member_ids")
+
+
+def member_entries(project: Project) -> dict[str, ProjectMember]:
+    """One entry per owner and member while the project is live."""
+    if not project.live:
+        return {}
+    people = dict.fromkeys([p for p in [project.owner_id, *project.member_ids] if p])
+    return {
+        ProjectMember.sort(user): ProjectMember(
+            project.PK, ProjectMember.sort(user), type="ProjectMember", tenant_id=project.tenant_id,
+            project_id=project.id, user_id=user, GSI1PK=member_projects_pk(project.tenant_id, user),
+            GSI1SK=due_sort(project.due_date, project.id),
+        )
+        for user in people
+    }
+
+
+def _sync_members(tx: Transaction, before: Project | None, after: Project) -> None:
+    old, new = member_entries(before) if before else {}, member_entries(after)
+    for sort, entry in new.items():
+        if sort not in old or old[sort].GSI1SK != entry.GSI1SK:
+            tx.put(entry)
+    for sort, entry in old.items():
+        if sort not in new:
+            tx.delete(entry)
+
+
+# ---------- creating ----------
+
+
+def _new_project(principal: Principal, customer_id: str, fields: dict[str, Any], template_id: str | None) -> Project:
+    now, project_id = now_iso(), new_id()
+    values = {name: value for name, value in fields.items() if value is not None}
+    values.setdefault("task_statuses", [dict(status) for status in DEFAULT_STATUSES])
+    values.setdefault("status_mode", AUTO)
+    _check_manual_status(values["status_mode"], values)
+    values.setdefault("status", "on_track")
+    values.setdefault("owner_id", principal.user_id)
+    project = Project(
+        project_pk(principal.tenant_id, project_id), Project.SORT, type="Project", tenant_id=principal.tenant_id,
+        id=project_id, customer_id=customer_id, template_id=template_id, created_by=principal.user_id, version=1,
+        created_at=now, updated_at=now, archived=False, provisioning=False, counts={}, open_due={}, weeks={},
+        open_milestones={}, column_tails={}, **values,
+    )
+    _check_project(project)
+    return project
+
+
+def _tasks_from_specs(principal: Principal, project: Project, specs: list[dict[str, Any]]) -> dict[str, Task]:
+    """Task items from specs that refer to each other by `key` (`parent_key`, `depends_on`),
+    placed in the order given, keyed by spec key."""
+    ids = {spec["key"]: new_id() for spec in specs}
+    if len(ids) != len(specs):
+        raise validation_error("tasks", "task keys must be unique")
+    built: dict[str, Task] = {}
+    for index, spec in enumerate(specs):
+        fields = {k: v for k, v in spec.items() if k not in ("key", "parent_key", "depends_on")}
+        for name, keys in (("parent_key", [spec.get("parent_key")] if spec.get("parent_key") else []),
+                           ("depends_on", spec.get("depends_on") or [])):
+            missing = [key for key in keys if key not in ids]
+            if missing:
+                raise validation_error(f"tasks.{index}.{name}", f"no task with key {missing[0]}")
+        fields["parent_id"] = ids.get(spec.get("parent_key") or "")
+        fields["depends_on"] = [ids[key] for key in spec.get("depends_on") or []]
+        built[spec["key"]] = tasks.new_task(principal, project, fields, ids[spec["key"]])
+    by_id = {task.id: task for task in built.values()}
+    for index, task in enumerate(built.values()):
+        parent = by_id.get(task.parent_id or "")
+        if parent is not None and parent.parent_id is not None:
+            raise validation_error(f"tasks.{index}.parent_key", "subtasks go one level deep")
+    cycle = find_cycle({task.id: task.depends_on for task in built.values()})
+    if cycle:
+        keys = {task_id: key for key, task_id in ids.items()}
+        raise validation_error("tasks", "dependency cycle: " + " → ".join(keys[t] for t in cycle))
+    _place_all(project, list(built.values()))
+    return built
+
+
+def _place_all(project: Project, new_tasks: list[Task]) -> None:
+    """Positions in the given order, per column (top-level) or per parent (subtasks)."""
+    lanes: dict[str, list[Task]] = {}
+    for task in new_tasks:
+        lanes.setdefault(f"{task.parent_id or ''}#{task.status if task.parent_id is None else ''}", []).append(task)
+    for lane in lanes.values():
+        tail = plain(project.column_tails).get(lane[0].status) if lane[0].parent_id is None else None
+        for task, rank in zip(lane, ranks_after(tail, [task.id for task in lane]), strict=True):
+            task.position = rank
+
+
+def create_project_with_tasks(
+    principal: Principal,
+    customer_id: str,
+    fields: dict[str, Any],
+    task_specs: list[dict[str, Any]] | None = None,
+    template_id: str | None = None,
+) -> tuple[Project, dict[str, str]]:
+    """Create a project on a customer with its tasks (specs with `key`, `parent_key`,
+    `depends_on` by key, explicit dates and any task field). Returns the project and spec key →
+    task id. Up to one transaction it is written at once; bigger, it is written hidden
+    (`provisioning`) in batches of at most 100 items and revealed when every batch is in."""
+    require(principal, "projects:write")
+    customer = customers.get_customer(principal, customer_id)
+    if customer.archived:
+        raise Conflict(f"customer {customer_id} is archived; it cannot take new projects")
+
+    def plan_for(provisioning: bool) -> tuple[Plan, dict[str, Task]]:
+        project = _new_project(principal, customer_id, fields, template_id)
+        project.provisioning = provisioning
+        built = _tasks_from_specs(principal, project, list(task_specs or []))
+        plan = Plan(principal, project, {}, new_project=True, budget_field="tasks")
+        for task in built.values():
+            plan.stage(None, task)
+        people = {"owner_id": project.owner_id, "member_ids": project.member_ids}
+        plan.checks.append(lambda tx: _require_people(tx, principal.tenant_id, people))
+        plan.checks.append(lambda tx: _sync_members(tx, None, project))
+        tasks.require_assignees(plan, [(None, task) for task in built.values()])
+        plan.record("create", "project", project.id, audit.diff({}, {**project_fields(project),
+                                                                      "task_count": len(built)}))
+        plan.finalize()
+        return plan, built
+
+    plan, built = plan_for(provisioning=False)
+    if plan.fits():
+        plan.commit()
+    else:
+        plan, built = plan_for(provisioning=True)
+        for batch in plan.batches():
+            batch.commit()
+        _reveal(principal, plan.project, list(built.values()))
+        publish(*plan.events)
+    publish(_event(principal, "Project.Created", plan.project, template_id=template_id, task_count=len(built)))
+    return plan.project, {key: task.id for key, task in built.items()}
+
+
+def _reveal(principal: Principal, project: Project, hidden: list[Task]) -> None:
+    """Index every task of a provisioned project, then the project itself: from this moment it
+    is in every list. Batches of at most 100 items; the project's flip is the last write."""
+    revealed = Project(project.PK, project.SK, **project.attribute_values)
+    revealed.provisioning = False
+    revealed.set_index_keys()
+    groups: list[Callable[[Transaction], None]] = [_index_task(task) for task in hidden]
+
+    def flip(tx: Transaction) -> None:
+        keys = [getattr(Project, name).set(value) for name, value in revealed.index_keys().items() if value]
+        tx.update(project, [Project.provisioning.set(False), *keys])
+        _sync_members(tx, None, revealed)
+        audit.record(tx, principal, "reveal", "project", project.id, {"provisioning": {"before": True,
+                                                                                         "after": False}})
+
+    commit_groups([*groups, flip])
+
+
+def _index_task(task: Task) -> Callable[[Transaction], None]:
+    def write(tx: Transaction) -> None:
+        shown = task.copy(hidden=False)
+        keys = [getattr(Task, name).set(value) for name, value in shown.index_keys(True).items() if value]
+        tx.update(task, [Task.hidden.set(False), *keys], Task.revision == task.revision)
+        for entry in ledger.assignments(shown, True).values():
+            tx.put(entry)
+
+    return write
+
+
+def commit_groups(groups: Iterable[Callable[[Transaction], None]]) -> None:
+    for batch in ledger.pack(groups):
+        batch.commit()
+
+
+# ---------- reading ----------
+
+
+def get_project(principal: Principal, project_id: str) -> Project:
+    project, _ = access.load_project(principal, project_id, "projects:read")
+    return project
+
+
+def status_history(principal: Principal, project_id: str, limit: int, cursor: str | None) -> Page[Any]:
+    access.load_project(principal, project_id, "projects:read")
+    pk = project_pk(principal.tenant_id, project_id)
+    reader = query_reader(StatusHistoryEntry, pk, StatusHistoryEntry.SK.startswith(StatusHistoryEntry.PREFIX),
+                          newest_first=True)
+    return read_page("status-history", [reader], limit, cursor)
+
+
+def project_activity(principal: Principal, project_id: str, limit: int, cursor: str | None) -> Page[Any]:
+    _, reach = access.load_project(principal, project_id, "projects:read")
+    pk = project_pk(principal.tenant_id, project_id)
+    mine = ActivityEntry.task_id.is_in(*_contractor_task_ids(principal, project_id)) \
+        if reach is Reach.ASSIGNED else None
+    reader = query_reader(ActivityEntry, pk, ActivityEntry.SK.startswith(ActivityEntry.PREFIX), mine,
+                          newest_first=True)
+    return read_page("project-activity", [reader], limit, cursor)
+
+
+def _contractor_task_ids(principal: Principal, project_id: str) -> list[str]:
+    _, board = access.read_board(principal.tenant_id, project_id)
+    return [task.id for task in board if principal.user_id in task.assignee_ids] or ["-"]
+
+
+def _visible_board(principal: Principal, project_id: str) -> tuple[Project, list[Task]]:
+    reach = require(principal, "projects:read")
+    project, board = access.read_board(principal.tenant_id, project_id)
+    project = access.check_project(principal, reach, project, project_id)
+    if reach is Reach.ASSIGNED:
+        board = [task for task in board if principal.user_id in task.assignee_ids]
+    return project, board
+
+
+def board(principal: Principal, project_id: str) -> dict[str, Any]:
+    """Kanban: the project's columns in order, each with its top-level tasks by position."""
+    project, all_tasks = _visible_board(principal, project_id)
+    day, counts = today(), plain(project.counts)
+    columns = []
+    for status in project.task_statuses:
+        cards = sorted((t for t in all_tasks if t.parent_id is None and t.status == status["name"]),
+                       key=lambda t: t.position)
+        columns.append({**status, "count": int(counts.get(status["name"], 0)),
+                        "tasks": [tasks.task_view(t, day) for t in cards]})
+    return {"project": project_view(project), "columns": columns}
+
+
+def gantt(principal: Principal, project_id: str) -> dict[str, Any]:
+    """Every task with its dates, progress and links, the conflicts, and the critical path."""
+    project, all_tasks = _visible_board(principal, project_id)
+    day = today()
+    visible = {task.id for task in all_tasks}
+    edges = [{"predecessor_id": pred, "successor_id": task.id}
+             for task in all_tasks for pred in task.depends_on if pred in visible]
+    durations = {task.id: duration_days(_date(task.start_date), _date(task.due_date), task.time_estimate,
+                                        task.time_unit, task.is_milestone) for task in all_tasks}
+    path, length = critical_path(durations, {task.id: task.depends_on for task in all_tasks})
+    ordered = sorted(all_tasks, key=lambda t: (t.start_date or t.due_date or "9999", t.position))
+    views = [tasks.task_view(task, day) for task in ordered]
+    return {
+        "project": project_view(project),
+        "tasks": views,
+        "dependencies": edges,
+        "conflicts": [view["id"] for view in views if view["dependency_conflict"]],
+        "critical_path": {"task_ids": path, "duration_days": length},
+    }
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+# ---------- changing ----------
+
+
+def _check_status_change(project: Project, statuses: list[dict[str, str]]) -> None:
+    """A status that still has tasks must stay, with its category."""
+    categories = {status["name"]: status["category"] for status in statuses}
+    for name, count in plain(project.counts).items():
+        if int(count) and categories.get(name) != project.category_of(name):
+            change = "be removed" if name not in categories else "change category"
+            raise Conflict(f"status {name} has {int(count)} tasks and cannot {change}; move them first")
+
+
+def _key_actions(before: Project, after: Project) -> list[Action]:
+    old, new = before.index_keys(), after.index_keys()
+    return [getattr(Project, name).set(value) if value else getattr(Project, name).remove()
+            for name, value in new.items() if value != old[name]]
+
+
+def update_project(principal: Principal, project_id: str, changes: dict[str, Any], expected_version: int) -> Project:
+    project, _ = access.load_project(principal, project_id, "projects:write")
+    require_version(project, expected_version, "project")
+    if project.archived:
+        raise Conflict("archived projects cannot be edited")
+    after = Project(project.PK, project.SK, **copy.deepcopy(project.attribute_values))
+    for name, value in changes.items():
+        setattr(after, name, value)
+    _check_manual_status(after.status_mode, changes)
+    _check_project(after)
+    if "task_statuses" in changes:
+        _check_status_change(project, after.task_statuses)
+    changed_by = principal.user_id
+    if after.status_mode == AUTO:
+        after.status, after.status_reason = auto_status(ledger.board_facts(after, today()))
+        changed_by = AUTO
+    changed = audit.diff(project_fields(project), project_fields(after))
+    if not changed:
+        return project
+    now = now_iso()
+    after.version, after.updated_at = int(project.version) + 1, now
+    actions = [getattr(Project, name).set(change["after"]) for name, change in changed.items()]
+    actions += [Project.version.add(1), Project.updated_at.set(now), *_key_actions(project, after)]
+    tx = Transaction()
+    tx.update(project, actions, Project.version == project.version,
+              lambda: Conflict(f"project {project_id} was changed by someone else; reload and retry"))
+    _require_people(tx, principal.tenant_id, {k: changes.get(k) for k in ("owner_id", "member_ids")})
+    _sync_members(tx, project, after)
+    move = StatusMove(project.status, after.status, after.status_reason, changed_by) \
+        if after.status != project.status else None
+    if move is not None:
+        tx.put(ledger.history_entry(after, move, now))
+    audit.record(tx, principal, "update", "project", project_id, changed)
+    tx.commit()
+    events = [_event(principal, "Project.Updated", after, version=after.version, changes=changed)]
+    if move is not None:
+        events.append(ledger.project_status_event(principal, after, move))
+    publish(*events)
+    return after
+
+
+def archive_project(principal: Principal, project_id: str) -> Project:
+    """Archive (the DELETE of a project): it and its tasks leave every list; all stay readable.
+    Repeating it finishes taking the tasks out of the lists if an earlier call stopped midway."""
+    project, _ = access.load_project(principal, project_id, "projects:write")
+    archived = project
+    if not project.archived:
+        archived = Project(project.PK, project.SK, **copy.deepcopy(project.attribute_values))
+        archived.archived, archived.version, archived.updated_at = True, int(project.version) + 1, now_iso()
+        tx = Transaction()
+        tx.update(project, [Project.archived.set(True), Project.version.add(1),
+                            Project.updated_at.set(archived.updated_at), *_key_actions(project, archived)],
+                  Project.version == project.version,
+                  lambda: Conflict(f"project {project_id} was changed by someone else; retry"))
+        _sync_members(tx, project, archived)
+        audit.record(tx, principal, "archive", "project", project_id, audit.diff({"archived": False},
+                                                                                   {"archived": True}))
+        tx.commit()
+        publish(_event(principal, "Project.Archived", archived, version=archived.version))
+    _, board_tasks = access.read_board(principal.tenant_id, project_id)
+    commit_groups(_unindex_task(task) for task in board_tasks if task.GSI1PK)
+    return archived
+
+
+def _unindex_task(task: Task) -> Callable[[Transaction], None]:
+    def write(tx: Transaction) -> None:
+        keys = [getattr(Task, name).remove() for name, value in task.index_keys(True).items() if value]
+        tx.update(task, keys, Task.PK.exists())
+        for entry in ledger.assignments(task, True).values():
+            tx.delete(entry)
+
+    return write
+
+
+# ---------- lists ----------
+
+
+def _due_range(index: Any, filters: dict[str, Any]) -> Condition | None:
+    """A due-date range on an index whose sort key is `<due>#<id>` (no due date sorts last, and
+    is outside any range)."""
+    if not (filters.get("due_after") or filters.get("due_before")):
+        return None
+    sort_key = getattr(index, f"{index.Meta.index_name}SK")
+    return sort_key.between(f"{filters.get('due_after') or ''}#", f"{filters.get('due_before') or '9999-12-30'}$")
+
+
+_PROJECT_FACETS = (  # filter → (index, partition key builder)
+    ("customer_id", "by_customer", lambda tenant, state, value: customer_projects_pk(tenant, value, state)),
+    ("owner_id", "by_owner", lambda tenant, state, value: projects_pk(tenant, state, "OWNER", value)),
+    ("status", "by_status", lambda tenant, state, value: projects_pk(tenant, state, "STATUS", value)),
+    ("template_id", "by_template", lambda tenant, state, value: projects_pk(tenant, state, "TEMPLATE", value)),
+)
+
+
+def _filter(filters: dict[str, Any], skip: str | None) -> Condition | None:
+    condition: Condition | None = None
+    for name, _, _ in _PROJECT_FACETS:
+        if filters.get(name) and name != skip:
+            term = getattr(Project, name) == filters[name]
+            condition = term if condition is None else condition & term
+    return condition
+
+
+def _project_source(tenant: str, state: str, filters: dict[str, Any]) -> PageReader[Project]:
+    for name, index_name, partition in _PROJECT_FACETS:
+        if filters.get(name):
+            index = getattr(Project, index_name)
+            return query_reader(index, partition(tenant, state, filters[name]), _due_range(index, filters),
+                                _filter(filters, name))
+    return query_reader(Project.by_due, projects_pk(tenant, state), _due_range(Project.by_due, filters),
+                        _filter(filters, None))
+
+
+def _member_projects(principal: Principal, filters: dict[str, Any]) -> PageReader[Project]:
+    """A contractor's projects: their membership entries, then the projects (BatchGet)."""
+    entries = query_reader(ProjectMember.by_user, member_projects_pk(principal.tenant_id, principal.user_id),
+                           _due_range(ProjectMember.by_user, filters))
+
+    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Project], dict[str, Any] | None]:
+        found, last = entries(limit, start)
+        projects = access.read_keys((entry.PK, Project.SORT) for entry in found)
+        by_id = {p.id: p for p in projects if isinstance(p, Project)}
+        ordered = [by_id[entry.project_id] for entry in found if entry.project_id in by_id]
+        return [p for p in ordered if all(getattr(p, name) == filters[name]
+                                          for name, _, _ in _PROJECT_FACETS if filters.get(name))], last
+
+    return read
+
+
+def _project_sources(principal: Principal, reach: Reach, filters: dict[str, Any]) -> list[PageReader[Project]]:
+    tenant = principal.tenant_id
+    if reach is Reach.ASSIGNED:
+        return [_member_projects(principal, filters)]
+    states = [ACTIVE, ARCHIVED] if filters.get("include_archived") else [ACTIVE]
+    if reach is Reach.OWNED:
+        reachable = access.reachable_customer_ids(principal)
+        wanted = [filters["customer_id"]] if filters.get("customer_id") else reachable
+        return [_project_source(tenant, state, {**filters, "customer_id": customer_id})
+                for state in states for customer_id in wanted if customer_id in reachable]
+    return [_project_source(tenant, state, filters) for state in states]
+
+
+def _risk(project: Project) -> tuple[int, int, float]:
+    facts = ledger.board_facts(project, today())
+    return (-SEVERITY.get(project.status, 0), -facts.overdue_count, float(facts.progress))
+
+
+SORTS: dict[str, Callable[[Project], Any]] = {
+    "progress": lambda project: (progress_of(project), project.id),
+    "risk": lambda project: (*_risk(project), project.id),
+}
+
+
+def list_projects(principal: Principal, filters: dict[str, Any], limit: int, cursor: str | None) -> Page[Project]:
+    reach = require(principal, "projects:read")
+    sources = _project_sources(principal, reach, filters)
+    sort = filters.get("sort") or "due_date"
+    if sort in SORTS:
+        sources = [sorted_source(sources, SORTS[sort])]
+    return read_page(f"projects-{sort}", sources, limit, cursor)
+
+
+def list_customer_projects(principal: Principal, customer_id: str, filters: dict[str, Any], limit: int,
+                           cursor: str | None) -> Page[Project]:
+    require(principal, "projects:read")
+    customers.get_customer(principal, customer_id)
+    return list_projects(principal, {**filters, "customer_id": customer_id}, limit, cursor)
