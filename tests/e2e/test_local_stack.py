@@ -1,0 +1,199 @@
+"""The local stack as `make dev` runs it: `bluehill dev` in its own process (moto server, the
+demo seed, chalice local), spoken to only over HTTP and through the `bluehill` commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+BLUEHILL = str(Path(sys.executable).with_name("bluehill"))
+START_TIMEOUT_SECONDS = 40
+STOP_TIMEOUT_SECONDS = 20
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+class LocalStack:
+    """One `bluehill dev` process with its own state directory and ports."""
+
+    def __init__(self, local_dir: Path) -> None:
+        self.local_dir = local_dir
+        self.env = {**os.environ, "BLUEHILL_LOCAL_DIR": str(local_dir)}
+        self.log = local_dir.parent / f"{local_dir.name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> float:
+        """Start and wait until /health answers; returns the seconds it took."""
+        api_port = _free_port()
+        self.url = f"http://127.0.0.1:{api_port}"
+        command = [BLUEHILL, "dev", "--port", str(api_port), "--moto-port", str(_free_port())]
+        began = time.monotonic()
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        while time.monotonic() - began < START_TIMEOUT_SECONDS:
+            if self.process.poll() is not None:
+                pytest.fail(f"bluehill dev exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if self.request("GET", "/health").status == 200:
+                    return time.monotonic() - began
+            except OSError:
+                time.sleep(0.1)
+        pytest.fail(f"the local stack did not answer /health within {START_TIMEOUT_SECONDS}s:\n{self.output()}")
+
+    def stop(self) -> int:
+        """Ctrl-C, as a developer would; returns the exit status."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"the local stack ignored Ctrl-C:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def bluehill(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([BLUEHILL, *args], env=self.env, capture_output=True, text=True, timeout=60)
+
+    def token(self, tenant: str, role: str) -> str:
+        done = self.bluehill("token", "--tenant", tenant, "--role", role)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    def request(self, method: str, path: str, token: str | None = None, body: Any = None) -> Reply:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = json.dumps(body).encode() if body is not None else None
+        call = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(call, timeout=10) as response:
+                status, reply_headers, raw = response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            status, reply_headers, raw = error.code, dict(error.headers), error.read()
+        return Reply(status, reply_headers, json.loads(raw) if raw else None)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    running = LocalStack(tmp_path_factory.mktemp("e2e") / "local")
+    running.start()
+    try:
+        yield running
+    finally:
+        assert running.stop() == 0, running.output()
+
+
+def _names(reply: Reply) -> set[str]:
+    assert reply.status == 200, reply.body
+    return {customer["name"] for customer in reply.body["items"]}
+
+
+def test_admin_creates_a_customer_and_reads_it_back_over_http(stack: LocalStack) -> None:
+    admin = stack.token("demo", "admin")
+    created = stack.request("POST", "/customers", admin, {"name": "E2E Widgets", "tier": "smb"})
+    assert created.status == 201, created.body
+    read = stack.request("GET", f"/customers/{created.body['id']}", admin)
+    assert read.status == 200, read.body
+    assert (read.body["name"], read.body["tier"]) == ("E2E Widgets", "smb")
+
+
+def test_another_tenants_token_gets_404_for_a_demo_customer(stack: LocalStack) -> None:
+    created = stack.request("POST", "/customers", stack.token("demo", "admin"), {"name": "Demo Only"})
+    assert created.status == 201, created.body
+    globex = stack.token("globex", "owner")
+    hidden = stack.request("GET", f"/customers/{created.body['id']}", globex)
+    assert hidden.status == 404
+    assert hidden.headers["Content-Type"] == "application/problem+json"
+    assert "Demo Only" not in _names(stack.request("GET", "/customers", globex))
+
+
+def test_a_request_without_a_token_gets_a_401_problem(stack: LocalStack) -> None:
+    refused = stack.request("GET", "/customers")
+    assert refused.status == 401
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.body["status"] == 401 and refused.body["type"].startswith("https://errors.bluehill.dev/")
+
+
+def test_an_unknown_path_gets_a_404_problem(stack: LocalStack) -> None:
+    missing = stack.request("GET", "/no-such-thing")
+    assert missing.status == 404
+    assert missing.headers["Content-Type"] == "application/problem+json"
+    assert missing.body["status"] == 404
+
+
+def test_the_seeded_member_sees_only_the_customers_they_own(stack: LocalStack) -> None:
+    member_view = _names(stack.request("GET", "/customers", stack.token("demo", "member")))
+    assert member_view == {"Initech", "Vandelay Imports", "Soylent Labs"}
+
+
+def test_seeding_a_seeded_stack_changes_nothing(stack: LocalStack) -> None:
+    owner = stack.token("globex", "owner")
+    before = _names(stack.request("GET", "/customers", owner))
+    seeded = stack.bluehill("seed")
+    assert seeded.returncode == 0, seeded.stderr
+    assert "nothing changed" in seeded.stdout
+    assert _names(stack.request("GET", "/customers", owner)) == before == {"Initrode", "Cyberdyne"}
+
+
+def test_invoking_an_unknown_job_lists_the_handlers_and_exits_2(stack: LocalStack) -> None:
+    done = stack.bluehill("invoke", "no_such_job", "events/none.json")
+    assert done.returncode == 2
+    assert "no handler named 'no_such_job'; available:" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_the_data_survives_a_restart(stack: LocalStack) -> None:
+    created = stack.request("POST", "/customers", stack.token("demo", "owner"), {"name": "Survivor"})
+    assert created.status == 201, created.body
+    assert stack.stop() == 0
+    assert "stopped." in stack.output() and "Traceback" not in stack.output()
+
+    stack.start()  # a fresh moto server on new ports; the recording is replayed into it
+    read = stack.request("GET", f"/customers/{created.body['id']}", stack.token("demo", "owner"))
+    assert read.status == 200, read.body
+    assert read.body["name"] == "Survivor"
+    assert "demo data already present" in stack.output()
+
+
+def test_a_taken_api_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        done = subprocess.run(
+            [BLUEHILL, "dev", "--port", str(port), "--moto-port", str(_free_port())],
+            env={**os.environ, "BLUEHILL_LOCAL_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=30,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().count("\n") == 0 and f"port {port}" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
