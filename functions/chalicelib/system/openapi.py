@@ -41,6 +41,28 @@ ERROR_STATUSES = {
 }
 
 
+def _allows_null(schema: dict[str, Any]) -> bool:
+    types = schema.get("type")
+    if types is None and "enum" not in schema:
+        return True  # a $ref or an untyped schema: leave its default alone
+    if types == "null" or (isinstance(types, list) and "null" in types) or None in schema.get("enum", ()):
+        return True
+    return any(_allows_null(option) for option in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def _without_impossible_defaults(node: Any) -> Any:
+    """Pydantic writes `"default": null` for PATCH fields that may be omitted but not nulled
+    (`name: Name = Field(None)`); a default the schema itself refuses makes the document invalid."""
+    if isinstance(node, list):
+        return [_without_impossible_defaults(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    cleaned = {key: _without_impossible_defaults(value) for key, value in node.items()}
+    if "default" in cleaned and cleaned["default"] is None and not _allows_null(cleaned):
+        del cleaned["default"]
+    return cleaned
+
+
 def _parameters(spec: RouteSpec, defs: dict[str, Any]) -> list[dict[str, Any]]:
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_\\-]+$"}}
@@ -99,7 +121,7 @@ def document(extra_routes: dict[str, dict[str, Any]] | None = None) -> dict[str,
     for spec in specs:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs, defs)
     defs["Problem"] = PROBLEM_SCHEMA
-    return {
+    return _without_impossible_defaults({
         "openapi": "3.1.0",
         "info": {"title": "BlueHill API", "version": "1.0.0",
                  "description": "The customer operations platform. Errors are RFC 9457 Problem Details."},
@@ -108,4 +130,4 @@ def document(extra_routes: dict[str, dict[str, Any]] | None = None) -> dict[str,
             "schemas": defs,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
-    }
+    })
