@@ -74,6 +74,11 @@ PATH_FACTORIES: dict[str, Factory] = {
     "user_id": lambda seed: seed.post("/users", {
         "email": f"{unique('matrix')}@team.example", "name": "Matrix User", "role": "member",
     }),
+    "project_id": lambda seed: seed.post(f"/customers/{seed.shared('customer_id')['id']}/projects", {
+        "name": unique("Matrix Project "),
+    }),
+    "task_id": lambda seed: seed.post(f"/projects/{seed.shared('project_id')['id']}/tasks", {"title": "Matrix task"}),
+    "view_id": lambda seed: seed.post("/views", {"name": unique("Matrix view "), "kind": "table"}),
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------

@@ -179,6 +179,9 @@ class UpdateTask(TaskFields):
     title: Name = Field(None)
     force: bool = Field(False, description="complete even with open subtasks")
 
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [
+        {"version": 1, "status": "in_progress", "due_date": "2026-03-06"}]}}
+
 
 class MoveTask(Strict):
     status: StatusName | None = None
@@ -186,6 +189,8 @@ class MoveTask(Strict):
     before_id: Id | None = Field(None, description="the task that will be directly below (none: the bottom)")
     version: int | None = Field(None, ge=1)
     force: bool = False
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"status": "in_progress"}]}}
 
     @model_validator(mode="after")
     def _moves_something(self) -> MoveTask:
