@@ -9,9 +9,9 @@ same again: the user pool and its client get hash-derived ids (moto's HASH strat
 moto's random source is seeded before the first request, so Cognito users get back the `sub`
 the table's user records were written with.
 
-Scheduled jobs: `chalicelib.jobs_registry.SCHEDULE`, if that module exists, is a list of
-(handler name on the app, interval in seconds); each runs on a local timer with a scheduled
-event. Nothing is registered, nothing runs.
+Scheduled jobs: every `rate(...)` schedule registered on the app (`@bp.schedule`) runs on a
+local timer at its rate, with the event EventBridge would deliver; cron schedules do not run
+locally (`bluehill invoke` runs any handler by hand).
 
 State for the other `bluehill` commands (endpoint, pool ids, API URL) is written to
 `<local dir>/stack.json` while the stack runs."""
@@ -19,7 +19,6 @@ State for the other `bluehill` commands (endpoint, pool ids, API URL) is written
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import logging
 import os
@@ -146,31 +145,31 @@ def _require_free(port: int, what: str) -> None:
 
 
 def _start_moto(port: int, stack: contextlib.ExitStack) -> str:
-    """Start moto server in this process, replay the recording if there is one, and record."""
+    """Start moto server in this process, replay the recording if there is one, and record.
+
+    The server answers one request at a time (unlike moto's ThreadedMotoServer): moto then
+    draws its random ids in the order the requests are recorded, so a replay draws them again."""
     os.environ.update(MOTO_SETTINGS)
     os.environ["MOTO_RECORDER_FILEPATH"] = str(recording_path())  # read when moto is first imported
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     import requests
     from moto.moto_api import recorder
-    from moto.server import ThreadedMotoServer
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
 
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
-    stack.callback(server.stop)
+    try:
+        server = make_server(HOST, port, DomainDispatcherApplication(create_backend_app), threaded=False)
+    except OSError as taken:
+        raise PortTaken(port, "embedded AWS") from taken
+    stack.callback(server.server_close)
+    threading.Thread(target=server.serve_forever, daemon=True, name="moto-server").start()
+    stack.callback(server.shutdown)
     endpoint = f"http://{HOST}:{port}"
     requests.post(f"{endpoint}/moto-api/seed", params={"a": MOTO_RANDOM_SEED}, timeout=10).raise_for_status()
     if recording_path().exists():
         recorder.replay_recording(target_host=endpoint)  # pauses recording while it replays
     recorder.start_recording()
     return endpoint
-
-
-def _scheduled_jobs() -> list[tuple[str, int]]:
-    if importlib.util.find_spec("chalicelib.jobs_registry") is None:
-        return []
-    from chalicelib import jobs_registry  # type: ignore[attr-defined]
-
-    return list(jobs_registry.SCHEDULE)
 
 
 def _run_every(app: Any, name: str, seconds: int, stopped: threading.Event) -> None:
@@ -182,7 +181,7 @@ def _run_every(app: Any, name: str, seconds: int, stopped: threading.Event) -> N
 
 
 def _start_jobs(app: Any, stack: contextlib.ExitStack) -> list[tuple[str, int]]:
-    jobs = _scheduled_jobs()
+    jobs = invoke.local_schedule(app)
     stopped = threading.Event()
     stack.callback(stopped.set)
     for name, seconds in jobs:
