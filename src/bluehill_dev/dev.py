@@ -219,6 +219,8 @@ def _banner(stack: Stack, tokens: dict[str, str], created: list[str], jobs: list
         f"  logins:  tenant `demo`, password {seed.DEMO_PASSWORD}",
     ]
     lines += [f"    {role:<10} {email}" for role, email in seed.logins().items()]
+    other = seed.email_for(seed.OTHER_TENANT, "owner")
+    lines += [f"  another tenant, to see isolation: {other} (same password)"]
     lines += ["", "Bearer tokens for tenant `demo` (valid 1 hour; `bluehill token --role <role>` makes more):"]
     lines += [f"  export {role.upper()}_TOKEN={token}" for role, token in tokens.items()]
     lines += [
