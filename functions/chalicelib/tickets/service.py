@@ -433,20 +433,34 @@ def get_ticket(principal: Principal, ticket_id: str) -> Ticket:
     return _load(principal, ticket_id, "tickets:read")
 
 
-def _condition(filters: dict[str, Any], skip: str | None) -> Condition | None:
-    condition: Condition | None = None
+def _condition(filters: dict[str, Any], skip: str | None, created_in_key: bool) -> Condition | None:
+    terms: list[Condition] = []
     for name in FACETS:
         value = filters.get(name)
         if value is None or name == skip:
             continue
         attribute = getattr(Ticket, name)
-        term = attribute.does_not_exist() if name == "assignee_id" and value == UNASSIGNED else attribute == value
+        terms.append(attribute.does_not_exist() if name == "assignee_id" and value == UNASSIGNED
+                     else attribute == value)
+    if not created_in_key and filters.get("created_after"):
+        terms.append(Ticket.created_at >= filters["created_after"])
+    if not created_in_key and filters.get("created_before"):
+        terms.append(Ticket.created_at < filters["created_before"])
+    condition: Condition | None = None
+    for term in terms:
         condition = term if condition is None else condition & term
-    for name, test in (("created_after", Ticket.created_at >= filters.get("created_after") or ""),
-                       ("created_before", Ticket.created_at < filters.get("created_before") or "")):
-        if filters.get(name):
-            condition = test if condition is None else condition & test
     return condition
+
+
+def _created_range(filters: dict[str, Any]) -> Condition | None:
+    """On the created order the range is a key condition: nothing outside it is read."""
+    after, before = filters.get("created_after"), filters.get("created_before")
+    sort_key = Ticket.GSI4SK
+    if after and before:
+        return sort_key.between(after, before)
+    if after:
+        return sort_key >= after
+    return sort_key < before if before else None
 
 
 # The facet a list reads by, most selective first; the other filters apply to its entries.
@@ -471,15 +485,14 @@ def list_tickets(principal: Principal, filters: dict[str, Any], sort: str, limit
         filters["assignee_id"] = principal.user_id
     facet = next((name for name in FACET_ORDER if filters.get(name) is not None), None)
     index_name, newest_first = SORTS[sort]
-    tenant = principal.tenant_id
-    if facet is None:
-        source = query_reader(getattr(Ticket, index_name), tickets_pk(tenant), None, _condition(filters, None),
-                              newest_first)
-        return read_page(f"tickets:{sort}", [source], limit, cursor)
-    partition = tickets_pk(tenant, facet, str(filters[facet]))
-    entries = query_reader(getattr(TicketIndexEntry, index_name), partition, None, _condition(filters, facet),
-                           newest_first)
-    return read_page(f"tickets:{sort}:{facet}:{filters[facet]}", [_tickets_of(entries)], limit, cursor)
+    by_created = sort == "created"
+    model = Ticket if facet is None else TicketIndexEntry
+    index = getattr(model, index_name)
+    partition = tickets_pk(principal.tenant_id, *((facet, str(filters[facet])) if facet else ()))
+    source = query_reader(index, partition, _created_range(filters) if by_created else None,
+                          _condition(filters, facet, by_created), newest_first)
+    reader = source if facet is None else _tickets_of(source)
+    return read_page(f"tickets:{sort}:{facet}:{filters.get(facet or '')}", [reader], limit, cursor)
 
 
 def _tickets_of(entries: PageReader[TicketIndexEntry]) -> PageReader[Ticket]:
