@@ -47,13 +47,12 @@ class LocalStack:
         self.env = {**os.environ, "BLUEHILL_LOCAL_DIR": str(local_dir)}
         self.log = local_dir.parent / f"{local_dir.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
-        self.url = ""
+        self.api_port, self.moto_port = _free_port(), _free_port()  # kept across restarts, as `make dev` does
+        self.url = f"http://127.0.0.1:{self.api_port}"
 
     def start(self) -> float:
         """Start and wait until /health answers; returns the seconds it took."""
-        api_port = _free_port()
-        self.url = f"http://127.0.0.1:{api_port}"
-        command = [BLUEHILL, "dev", "--port", str(api_port), "--moto-port", str(_free_port())]
+        command = [BLUEHILL, "dev", "--port", str(self.api_port), "--moto-port", str(self.moto_port)]
         began = time.monotonic()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -178,7 +177,7 @@ def test_ctrl_c_stops_cleanly_and_the_data_survives_a_restart(stack: LocalStack)
     assert stack.stop() == 0
     assert "stopped." in stack.output() and "Traceback" not in stack.output()
 
-    stack.start()  # a fresh moto server on new ports; the recording is replayed into it
+    stack.start()  # at once, on the same ports: a fresh moto server, the recording replayed into it
     read = stack.request("GET", f"/customers/{created.body['id']}", stack.token("demo", "owner"))
     assert read.status == 200, read.body
     assert read.body["name"] == "Survivor"
