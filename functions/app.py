@@ -13,6 +13,7 @@ from chalicelib.sla.routes import bp as sla_routes
 from chalicelib.system.routes import bp as system_routes
 from chalicelib.team import service as team
 from chalicelib.team.routes import bp as team_routes
+from chalicelib.templates.jobs import bp as template_jobs
 from chalicelib.templates.routes import bp as template_routes
 from chalicelib.tickets.routes import bp as ticket_routes
 from chalicelib.work.routes import bp as work_routes
@@ -23,6 +24,6 @@ install_tenant_guard()
 auth.set_user_check(team.user_is_current)
 
 app.register_blueprint(auth_bp)
-for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes,
+for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, template_jobs,
                   ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes):
     app.register_blueprint(blueprint)

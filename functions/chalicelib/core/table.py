@@ -146,6 +146,12 @@ class Transaction:
         condition: Condition,
         on_condition_failure: Callable[[], DomainError],
     ) -> None:
+        # DynamoDB refuses two operations on one item in a transaction: a second check of an
+        # item already checked (an assignee who is also the owner) joins the first.
+        for method, args, kwargs, _ in self._steps:
+            if method == "condition_check" and args[1:] == (pk, sk):
+                kwargs["condition"] = kwargs["condition"] & condition
+                return
         self._steps.append(
             ("condition_check", (model, pk, sk), {"condition": condition}, _Step(on_condition_failure))
         )

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+from datetime import date as Date
 from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, route
 from chalicelib.core.models import Id, ListOf, ListQuery, LongText, Name, Out, Strict, Tag
 
-from . import service
+from . import apply, service
 
 bp = Blueprint(__name__)
 
@@ -206,3 +207,104 @@ class AnalyticsOut(Out):
        permission="templates:read", response=AnalyticsOut)
 def template_analytics(principal: Principal, template_id: Id) -> AnalyticsOut:
     return AnalyticsOut.model_validate(service.analytics(principal, template_id))
+
+
+class AnchorIn(Strict):
+    source: Literal["contract_start", "date"] = Field(None, description="contract_start: the customer's; date: `date`")
+    date: Date | None = None
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> AnchorIn:
+        if self.source is None:
+            self.source = "date" if self.date is not None else "contract_start"
+        if (self.source == "date") != (self.date is not None):
+            raise ValueError('send {"source": "contract_start"} or {"date": "YYYY-MM-DD"}')
+        return self
+
+
+class ApplyTemplate(Strict):
+    customer_id: Id
+    anchor: AnchorIn
+    project_name: Name | None = None
+    role_assignments: dict[Slug, Id] = Field(default_factory=dict, max_length=20,
+                                             description="template role → user id; unmapped roles get the "
+                                                         "customer's owner")
+    skip_task_keys: list[Key] = Field(default_factory=list, max_length=MAX_TASKS)
+    follow_anchor: bool = Field(False, description="re-anchor when the customer's contract_start changes")
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [
+        {"customer_id": "01jz8customer", "anchor": {"source": "contract_start"}, "follow_anchor": True,
+         "role_assignments": {"csm": "01jz8user"}}]}}
+
+
+class LinkOut(Out):
+    template_id: str
+    template_version: int
+    calendar: Calendar
+    anchor: dict[str, str]
+    follow_anchor: bool
+    task_keys: dict[str, str] = Field(description="task id → its template key")
+
+
+class AppliedOut(LinkOut):
+    project: dict[str, Any]
+    tasks: list[dict[str, Any]]
+
+
+class Reanchor(Strict):
+    anchor_date: Date
+    include_edited: bool = False
+
+
+class MovedOut(Out):
+    project_id: str
+    anchor: dict[str, str]
+    moved: list[dict[str, Any]] = Field(description="task_id, key, from and to {start_date, due_date}")
+    kept: list[dict[str, Any]] = Field(description="template tasks left where a person put them")
+
+
+class UpgradeTemplate(Strict):
+    dry_run: bool = True
+
+
+class UpgradeOut(Out):
+    project_id: str
+    from_version: int
+    to_version: int
+    dry_run: bool
+    added: list[dict[str, Any]]
+    changed: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    kept: list[dict[str, Any]]
+
+
+class SaveAsTemplate(Strict):
+    name: Name
+    category: Slug
+    description: LongText | None = None
+    calendar: Calendar | None = None
+
+
+@route(bp, "/templates/{template_id}/apply", "POST", summary="Create a customer's project from a template",
+       permission="templates:apply", body=ApplyTemplate, response=AppliedOut, status=201)
+def apply_template(principal: Principal, template_id: Id, body: ApplyTemplate) -> AppliedOut:
+    return AppliedOut.model_validate(apply.apply_template(principal, template_id, body.model_dump()))
+
+
+@route(bp, "/projects/{project_id}/reanchor", "POST", summary="Move a template-made project to a new anchor date",
+       permission="templates:apply", body=Reanchor, response=MovedOut)
+def reanchor(principal: Principal, project_id: Id, body: Reanchor) -> MovedOut:
+    return MovedOut.model_validate(apply.reanchor(principal, project_id, body.anchor_date, body.include_edited))
+
+
+@route(bp, "/projects/{project_id}/upgrade-template", "POST",
+       summary="Preview (dry_run) or apply the template's latest version to a project",
+       permission="templates:apply", body=UpgradeTemplate, response=UpgradeOut)
+def upgrade_template(principal: Principal, project_id: Id, body: UpgradeTemplate) -> UpgradeOut:
+    return UpgradeOut.model_validate(apply.upgrade_template(principal, project_id, body.dry_run))
+
+
+@route(bp, "/projects/{project_id}/save-as-template", "POST", summary="Turn a project's tasks into a template",
+       permission="templates:write", body=SaveAsTemplate, response=TemplateOut, status=201)
+def save_as_template(principal: Principal, project_id: Id, body: SaveAsTemplate) -> TemplateOut:
+    return template_out(apply.save_as_template(principal, project_id, body.model_dump(exclude_none=True)))

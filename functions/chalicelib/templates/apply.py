@@ -1,0 +1,425 @@
+"""Templates meet projects: apply (the one-click clone), re-anchor, upgrade to the latest
+version, save a project as a template, and the completion counts analytics read.
+
+Projects and tasks belong to the work room; everything here goes through its service functions.
+What a template-made project remembers beyond the project itself (version, anchor, the Day and
+dates each template task was scheduled on) is this room's `ProjectLink`. A task's dates count
+as "edited by a person" when they differ from the dates its template Day last gave it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from chalicelib.audit import service as audit
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import Conflict, NotFound, validation_error
+from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.permissions import require
+from chalicelib.core.table import Transaction, now_iso
+from chalicelib.customers import service as customers
+from chalicelib.team import service as team
+from chalicelib.work import service as work
+from chalicelib.work import tasks as work_tasks
+
+from . import rules, service
+from .models import ProjectLink, Template
+from .schedule import WorkCalendar, day_of_date, schedule
+
+CONTRACT_START = "contract_start"
+DATE = "date"
+BULK_LIMIT = 40  # tasks per atomic bulk update in the work room
+TEMPLATE_ONLY_FIELDS = ("day", "duration_days")  # a task has no such fields: they reach it as dates
+
+
+@dataclass(frozen=True)
+class Anchor:
+    source: str  # contract_start | date
+    on: date
+
+
+def calendar_for(tenant_id: str, kind: str) -> WorkCalendar:
+    """The template's calendar; working days read the tenant's holidays (one GetItem)."""
+    holidays = team.tenant_holidays(tenant_id) if kind == "working_days" else []
+    return WorkCalendar.of(kind, holidays)  # type: ignore[arg-type]
+
+
+def _event(tenant_id: str, detail_type: str, detail: dict[str, Any]) -> DomainEvent:
+    return DomainEvent("templates", detail_type, tenant_id, detail)
+
+
+# ---------- the link a template-made project keeps ----------
+
+
+def load_link(tenant_id: str, project_id: str) -> ProjectLink:
+    try:
+        return ProjectLink.get(ProjectLink.pk(tenant_id, project_id), ProjectLink.SORT, consistent_read=True)
+    except ProjectLink.DoesNotExist as missing:
+        raise Conflict(f"project {project_id} was not made from a template") from missing
+
+
+def link_view(link: ProjectLink) -> dict[str, Any]:
+    return {
+        "template_id": link.template_id,
+        "template_version": int(link.template_version),
+        "calendar": link.calendar,
+        "anchor": {"source": link.anchor_source, "date": link.anchor_date},
+        "follow_anchor": bool(link.follow_anchor),
+        "task_keys": {entry["task_id"]: key for key, entry in link.planned.items()},
+    }
+
+
+def _planned_entry(task: rules.Task, task_id: str, start: str, due: str) -> dict[str, Any]:
+    return {"task_id": task_id, "day": task["day"], "duration_days": task["duration_days"],
+            "assignee_role": task["assignee_role"], "start_date": start, "due_date": due}
+
+
+def _save_link(tx: Transaction, link: ProjectLink, previous_version: int | None) -> None:
+    link.index_keys()
+    if previous_version is None:
+        tx.create(link, lambda: Conflict(f"project {link.project_id} already has a template link"))
+    else:
+        tx.put(link, ProjectLink.version == previous_version,
+               lambda: Conflict(f"project {link.project_id} was re-planned by someone else meanwhile; retry"))
+
+
+# ---------- apply ----------
+
+
+def _resolve_anchor(customer: Any, source: str, on: date | None) -> Anchor:
+    if source == CONTRACT_START:
+        if not customer.contract_start:
+            raise validation_error("anchor.source", f"customer {customer.id} has no contract_start to anchor on")
+        return Anchor(CONTRACT_START, date.fromisoformat(customer.contract_start))
+    assert on is not None
+    return Anchor(DATE, on)
+
+
+def _kept_tasks(tasks: list[rules.Task], skip: list[str]) -> list[rules.Task]:
+    """The template's tasks less the skipped ones (and their subtasks); links to them are dropped."""
+    keys = {task["key"] for task in tasks}
+    unknown = [key for key in skip if key not in keys]
+    if unknown:
+        raise validation_error("skip_task_keys", f"the template has no task {', '.join(unknown)}")
+    skipped = set(skip) | {task["key"] for task in tasks if task["parent_key"] in skip}
+    return [{**task, "depends_on": [key for key in task["depends_on"] if key not in skipped]}
+            for task in tasks if task["key"] not in skipped]
+
+
+def _assignees(roles: list[str], assignments: dict[str, str], fallback: str | None) -> dict[str, str | None]:
+    unknown = sorted(set(assignments) - set(roles))
+    if unknown:
+        raise validation_error("role_assignments", f"the template has no role {', '.join(unknown)}")
+    return {role: assignments.get(role, fallback) for role in roles}
+
+
+def _task_spec(task: rules.Task, anchor: date, calendar: WorkCalendar,
+               people: dict[str, str | None]) -> dict[str, Any]:
+    dates = schedule(anchor, task["day"], task["duration_days"], calendar)
+    assignee = people.get(task["assignee_role"] or "")
+    return {
+        "key": task["key"], "title": task["title"], "description": task["description"],
+        "start_date": dates.start.isoformat(), "due_date": dates.due.isoformat(), "weight": task["weight"],
+        "is_milestone": task["is_milestone"], "task_type": task["task_type"], "tags": task["tags"],
+        "portal_visible": task["portal_visible"], "parent_key": task["parent_key"], "depends_on": task["depends_on"],
+        "assignee_ids": [assignee] if assignee else [],
+    }
+
+
+def apply_template(principal: Principal, template_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Create the customer's project from the template's latest version, every task scheduled
+    against the anchor. The work room builds it hidden and reveals it whole."""
+    require(principal, "templates:apply")
+    template = service.load_template(principal, template_id, "templates:apply")
+    if template.archived:
+        raise Conflict(f"template {template_id} is archived")
+    try:
+        customer = customers.get_customer(principal, request["customer_id"])
+    except NotFound as missing:
+        raise validation_error("customer_id", f"customer {request['customer_id']} does not exist") from missing
+    anchor = _resolve_anchor(customer, request["anchor"]["source"], request["anchor"].get("date"))
+    calendar = calendar_for(principal.tenant_id, template.calendar)
+    kept = _kept_tasks(template.tasks, request.get("skip_task_keys") or [])
+    people = _assignees(template.roles, request.get("role_assignments") or {}, customer.owner_id)
+    specs = [_task_spec(task, anchor.on, calendar, people) for task in rules.parents_first(kept)]
+    project_fields = {
+        "name": request.get("project_name") or f"{template.name} — {customer.name}",
+        "start_date": min((spec["start_date"] for spec in specs), default=anchor.on.isoformat()),
+        "due_date": max((spec["due_date"] for spec in specs), default=anchor.on.isoformat()),
+        "member_ids": sorted({user for user in people.values() if user and user != principal.user_id}),
+        **{name: value for name, value in template.project.items() if value is not None},
+    }
+    project, task_ids = work.create_project_with_tasks(principal, customer.id, project_fields, specs, template_id)
+    link = _new_link(principal, project.id, customer, template, anchor, request.get("follow_anchor", False),
+                     {spec["key"]: _planned_entry(task, task_ids[spec["key"]], spec["start_date"], spec["due_date"])
+                      for spec, task in zip(specs, rules.parents_first(kept), strict=True)})
+    tx = Transaction()
+    _save_link(tx, link, None)
+    service.count_project_created(tx, principal.tenant_id, template_id, template.template_version)
+    audit.record(tx, principal, "apply", "template", template_id, {"project_id": {"before": None,
+                                                                                 "after": project.id}})
+    tx.commit()
+    publish(_event(principal.tenant_id, "Template.Applied", {
+        "template_id": template_id, "template_version": template.template_version, "project_id": project.id,
+        "customer_id": customer.id, "anchor": {"source": anchor.source, "date": anchor.on.isoformat()}}))
+    return {"project": work.project_view(project), **link_view(link),
+            "tasks": [{**spec, "id": task_ids[spec["key"]]} for spec in specs]}
+
+
+def _new_link(principal: Principal, project_id: str, customer: Any, template: Template, anchor: Anchor,
+              follow: bool, planned: dict[str, Any]) -> ProjectLink:
+    now = now_iso()
+    return ProjectLink(
+        ProjectLink.pk(principal.tenant_id, project_id), ProjectLink.SORT, type="ProjectLink",
+        tenant_id=principal.tenant_id, project_id=project_id, customer_id=customer.id, template_id=template.id,
+        template_version=template.template_version, calendar=template.calendar, anchor_source=anchor.source,
+        anchor_date=anchor.on.isoformat(), follow_anchor=follow, customer_version=int(customer.version),
+        planned=planned, version=1, created_at=now, updated_at=now,
+    )
+
+
+# ---------- the project as it stands ----------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A template-made project's link and its tasks as they are now (one read of the board)."""
+
+    link: ProjectLink
+    project: dict[str, Any]
+    tasks: dict[str, dict[str, Any]]  # task id -> task view
+
+    def template_tasks(self) -> Iterable[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """(key, planned entry, task view) for each template task still in the project."""
+        for key, entry in self.link.planned.items():
+            task = self.tasks.get(entry["task_id"])
+            if task is not None:
+                yield key, entry, task
+
+
+def dates_edited(entry: dict[str, Any], task: dict[str, Any]) -> bool:
+    return (task["start_date"], task["due_date"]) != (entry["start_date"], entry["due_date"])
+
+
+def _standing(principal: Principal, project_id: str) -> Standing:
+    link = load_link(principal.tenant_id, project_id)
+    board = work.gantt(principal, project_id)
+    return Standing(link, board["project"], {task["id"]: task for task in board["tasks"]})
+
+
+def _bulk(principal: Principal, project_id: str, updates: list[dict[str, Any]]) -> None:
+    """Task updates in the work room's atomic bulk updates (40 tasks each)."""
+    for start in range(0, len(updates), BULK_LIMIT):
+        work_tasks.bulk_update(principal, project_id, updates[start:start + BULK_LIMIT], False)
+
+
+def _relinked(link: ProjectLink, **changes: Any) -> ProjectLink:
+    updated = ProjectLink(link.PK, link.SK, **{**link.attribute_values, **changes})
+    updated.version, updated.updated_at = int(link.version) + 1, now_iso()
+    return updated
+
+
+def _commit_link(principal: Principal, before: ProjectLink, after: ProjectLink, action: str,
+                 changes: dict[str, Any]) -> None:
+    tx = Transaction()
+    _save_link(tx, after, int(before.version))
+    audit.record(tx, principal, action, "project", after.project_id, changes)
+    tx.commit()
+
+
+# ---------- re-anchor ----------
+
+
+def reanchor(principal: Principal, project_id: str, new_anchor: date, include_edited: bool,
+             source: str | None = None, customer_version: int | None = None) -> dict[str, Any]:
+    """Move every incomplete template task to its Day from the new anchor; tasks whose dates a
+    person edited stay unless `include_edited`; completed tasks never move."""
+    require(principal, "templates:apply")
+    standing = _standing(principal, project_id)
+    link = standing.link
+    calendar = calendar_for(principal.tenant_id, link.calendar)
+    planned, moved, kept = dict(link.planned), [], []
+    for key, entry, task in standing.template_tasks():
+        if task["status_category"] == "done":
+            continue
+        if dates_edited(entry, task) and not include_edited:
+            kept.append({"task_id": task["id"], "key": key, "reason": "dates edited by a person"})
+            continue
+        dates = schedule(new_anchor, entry["day"], entry["duration_days"], calendar)
+        target = {"start_date": dates.start.isoformat(), "due_date": dates.due.isoformat()}
+        planned[key] = {**entry, **target}
+        if (task["start_date"], task["due_date"]) != (target["start_date"], target["due_date"]):
+            moved.append({"task_id": task["id"], "key": key, "from": {"start_date": task["start_date"],
+                                                                      "due_date": task["due_date"]}, "to": target})
+    _bulk(principal, project_id, [{"task_id": move["task_id"], **move["to"]} for move in moved])
+    after = _relinked(link, anchor_date=new_anchor.isoformat(), planned=planned,
+                      anchor_source=source or link.anchor_source,
+                      customer_version=customer_version or int(link.customer_version))
+    _commit_link(principal, link, after, "reanchor", audit.diff({"anchor_date": link.anchor_date},
+                                                                  {"anchor_date": after.anchor_date}))
+    publish(_event(principal.tenant_id, "Project.Reanchored", {
+        "project_id": project_id, "anchor_date": after.anchor_date, "moved": len(moved)}))
+    return {"project_id": project_id, "anchor": {"source": after.anchor_source, "date": after.anchor_date},
+            "moved": moved, "kept": kept}
+
+
+def follow_contract_start(automation: Principal, customer_id: str, customer_version: int, contract_start: str) -> int:
+    """For the Customer.Updated handler: re-anchor every project following this customer's
+    contract_start. A link already at this customer version (a replay) or a later one is
+    skipped. Returns how many projects were re-anchored."""
+    followers = ProjectLink.followers.query(ProjectLink.followers_pk(automation.tenant_id, customer_id))
+    count = 0
+    for link in followers:
+        if int(link.customer_version) >= customer_version:
+            continue
+        reanchor(automation, link.project_id, date.fromisoformat(contract_start), False, CONTRACT_START,
+                 customer_version)
+        count += 1
+    return count
+
+
+# ---------- upgrade ----------
+
+
+def _project_tasks(standing: Standing) -> list[rules.ProjectTask]:
+    return [
+        rules.ProjectTask(task["id"], key, task["status_category"], dates_edited(entry, task),
+                          {name: task.get(name) for name in rules.UPGRADABLE_FIELDS if name in task})
+        for key, entry, task in standing.template_tasks()
+    ]
+
+
+def _plan_view(plan: rules.UpgradePlan, link: ProjectLink, template: Template, dry_run: bool) -> dict[str, Any]:
+    return {"project_id": link.project_id, "from_version": int(link.template_version),
+            "to_version": template.template_version, "dry_run": dry_run, "added": plan.added,
+            "changed": plan.changed, "removed": plan.removed, "kept": plan.kept}
+
+
+def _task_changes(change: dict[str, Any]) -> dict[str, Any]:
+    fields = {name: value["after"] for name, value in change["fields"].items() if name not in TEMPLATE_ONLY_FIELDS}
+    dates = {name: change[name] for name in ("start_date", "due_date") if name in change}
+    return {**fields, **dates}
+
+
+def upgrade_template(principal: Principal, project_id: str, dry_run: bool) -> dict[str, Any]:
+    """What moving the project to the template's latest version does (dry run), or doing it."""
+    require(principal, "templates:apply")
+    standing = _standing(principal, project_id)
+    link = standing.link
+    template = service.load_template(principal, link.template_id)
+    old = service.template_version(principal.tenant_id, link.template_id, int(link.template_version))
+    anchor, calendar = date.fromisoformat(link.anchor_date), calendar_for(principal.tenant_id, link.calendar)
+    plan = rules.plan_upgrade(_project_tasks(standing), old.tasks, template.tasks, anchor, calendar)
+    view = _plan_view(plan, link, template, dry_run)
+    if dry_run or int(link.template_version) == template.template_version:
+        return view
+    planned = dict(link.planned)
+    try:
+        _carry_out(principal, project_id, plan, planned)
+    finally:  # what was done is recorded even if a step failed, so a retry continues from there
+        done_everything = all(entry["key"] in planned for entry in plan.added)
+        after = _relinked(link, planned=planned,
+                          template_version=template.template_version if done_everything else link.template_version)
+        _commit_link(principal, link, after, "upgrade_template", audit.diff(
+            {"template_version": int(link.template_version)}, {"template_version": int(after.template_version)}))
+    publish(_event(principal.tenant_id, "Project.TemplateUpgraded", {
+        "project_id": project_id, "template_id": link.template_id, "template_version": template.template_version}))
+    return view
+
+
+def _carry_out(principal: Principal, project_id: str, plan: rules.UpgradePlan, planned: dict[str, Any]) -> None:
+    _bulk(principal, project_id, [{"task_id": change["task_id"], **_task_changes(change)} for change in plan.changed])
+    for change in plan.changed:
+        entry = planned[change["key"]]
+        fields = change["fields"]
+        planned[change["key"]] = {**entry, **{name: fields[name]["after"] for name in TEMPLATE_ONLY_FIELDS
+                                              if name in fields},
+                                  **{name: change[name] for name in ("start_date", "due_date") if name in change}}
+    for removal in plan.removed:
+        work_tasks.delete_task(principal, removal["task_id"])
+        planned.pop(removal["key"], None)
+    for task in rules.parents_first(plan.added):
+        ids = {key: entry["task_id"] for key, entry in planned.items()}
+        fields = {name: task[name] for name in ("title", "description", "weight", "is_milestone", "task_type", "tags",
+                                                 "portal_visible", "start_date", "due_date")}
+        fields["parent_id"] = ids.get(task["parent_key"] or "")
+        fields["depends_on"] = [ids[key] for key in task["depends_on"] if key in ids]
+        created = work_tasks.create_task(principal, project_id, fields)
+        planned[task["key"]] = _planned_entry(task, created.id, task["start_date"], task["due_date"])
+
+
+# ---------- save as template ----------
+
+
+def _dated_task(task: dict[str, Any], key: str | None) -> rules.DatedTask:
+    def day(value: str | None) -> date | None:
+        return date.fromisoformat(value) if value else None
+
+    return rules.DatedTask(task["id"], key, task["title"], day(task["start_date"]), day(task["due_date"]),
+                           task["parent_id"], list(task["depends_on"]),
+                           {name: task.get(name) for name in rules.TASK_DEFAULTS})
+
+
+def save_as_template(principal: Principal, project_id: str, fields: dict[str, Any]) -> Template:
+    """The project's tasks as a new template: dates become Days from the project's anchor (or
+    its start date), keeping hierarchy, dependencies, weights, milestones and template roles."""
+    require(principal, "templates:write")
+    board = work.gantt(principal, project_id)
+    project = board["project"]
+    try:
+        link: ProjectLink | None = load_link(principal.tenant_id, project_id)
+    except Conflict:
+        link = None
+    keys = {entry["task_id"]: key for key, entry in (link.planned.items() if link else [])}
+    roles = {key: entry["assignee_role"] for key, entry in (link.planned.items() if link else [])}
+    kind = fields.get("calendar") or (link.calendar if link else "calendar_days")
+    starts = [task["start_date"] for task in board["tasks"] if task["start_date"]]
+    anchor_text = link.anchor_date if link else project["start_date"] or min(starts, default=None)
+    anchor = date.fromisoformat(anchor_text) if anchor_text else date.today()
+    ordered = sorted(board["tasks"], key=lambda task: (task["parent_id"] is not None, task["position"]))
+    converted = rules.to_template_tasks([_dated_task(task, keys.get(task["id"])) for task in ordered], anchor,
+                                        calendar_for(principal.tenant_id, kind))
+    for task in converted:
+        task["assignee_role"] = roles.get(task["key"])
+    used_roles = sorted({role for role in roles.values() if role})
+    return service.create_template(principal, {
+        "name": fields["name"], "category": fields["category"], "description": fields.get("description"),
+        "calendar": kind, "roles": used_roles, "tasks": converted,
+        "project": {"task_statuses": project["task_statuses"], "status_mode": project["status_mode"],
+                    "portal_visible": project["portal_visible"]},
+    })
+
+
+# ---------- completion counts (from work events) ----------
+
+
+def count_task_completed(tenant_id: str, project_id: str, task_id: str, completed_at: str, late: bool) -> bool:
+    """A template task completed: count its actual Day against its planned Day, once."""
+    link = _link_or_none(tenant_id, project_id)
+    entry = next((e for e in link.planned.values() if e["task_id"] == task_id), None) if link else None
+    if link is None or entry is None:
+        return False
+    key = next(k for k, e in link.planned.items() if e["task_id"] == task_id)
+    actual = day_of_date(date.fromisoformat(link.anchor_date), date.fromisoformat(completed_at[:10]),
+                         calendar_for(tenant_id, link.calendar))
+    return service.count_task_completion(tenant_id, link.template_id, project_id, key, entry["day"], actual, late)
+
+
+def count_project_completed(tenant_id: str, project_id: str, completed_on: date) -> bool:
+    link = _link_or_none(tenant_id, project_id)
+    if link is None:
+        return False
+    due = max((entry["due_date"] for entry in link.planned.values()), default=link.anchor_date)
+    days = (completed_on - date.fromisoformat(link.anchor_date)).days
+    return service.count_project_completion(tenant_id, link.template_id, project_id, days,
+                                            completed_on.isoformat() > due)
+
+
+def _link_or_none(tenant_id: str, project_id: str) -> ProjectLink | None:
+    try:
+        return load_link(tenant_id, project_id)
+    except Conflict:
+        return None
+

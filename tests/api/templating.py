@@ -1,0 +1,71 @@
+"""What the template API tests share: templates, customers and applied projects built through
+the API, and the events the template handlers consume (from the samples in events/)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.api.foundation_helpers import unique
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+SMALL_TASKS = [
+    {"key": "prep", "title": "Prepare", "day": -2, "duration_days": 2, "assignee_role": "csm"},
+    {"key": "kickoff", "title": "Kickoff call", "day": 3, "is_milestone": True, "depends_on": ["prep"],
+     "assignee_role": "csm", "weight": 3},
+    {"key": "agenda", "title": "Agenda", "day": 3, "parent_key": "kickoff"},
+    {"key": "import", "title": "Data import", "day": 4, "duration_days": 3, "depends_on": ["kickoff"],
+     "assignee_role": "implementation_lead"},
+    {"key": "go-live", "title": "Go-live", "day": 14, "depends_on": ["import"], "is_milestone": True},
+]
+
+
+def create_template(api: Any, tasks: list[dict[str, Any]] | None = None, **fields: Any) -> dict[str, Any]:
+    body = {"name": unique("Template "), "category": "onboarding", "roles": ["csm", "implementation_lead"],
+            "tasks": SMALL_TASKS if tasks is None else tasks, **fields}
+    created = api.post("/templates", body)
+    assert created.status == 201, created.body
+    return created.json
+
+
+def numbered_tasks(count: int) -> list[dict[str, Any]]:
+    return [{"key": f"t{n:03d}", "title": f"Step {n}", "day": 1 + n % 30} for n in range(count)]
+
+
+def create_customer(api: Any, **fields: Any) -> dict[str, Any]:
+    created = api.post("/customers", {"name": unique("Customer "), **fields})
+    assert created.status == 201, created.body
+    return created.json
+
+
+def apply(api: Any, template_id: str, customer_id: str, anchor: str | dict[str, str] = "2026-06-12",
+          headers: Any = None, **fields: Any) -> Any:
+    """POST apply; `anchor` is a date, or the anchor object itself."""
+    body = {"customer_id": customer_id, "anchor": anchor if isinstance(anchor, dict) else {"date": anchor}, **fields}
+    return api.post(f"/templates/{template_id}/apply", body, headers=headers or {})
+
+
+def applied(api: Any, template_id: str, customer_id: str, anchor: str | dict[str, str] = "2026-06-12",
+            **fields: Any) -> dict:
+    response = apply(api, template_id, customer_id, anchor, **fields)
+    assert response.status == 201, response.body
+    return response.json
+
+
+def task_by_key(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {task["key"]: task for task in result["tasks"]}
+
+
+def gantt_by_key(api: Any, result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    keys = result["task_keys"]
+    board = api.get(f"/projects/{result['project']['id']}/gantt")
+    assert board.status == 200, board.body
+    return {keys[task["id"]]: task for task in board.json["tasks"] if task["id"] in keys}
+
+
+def sample_event(name: str, **detail: Any) -> dict[str, Any]:
+    event = json.loads((EVENTS / name).read_text())
+    event["detail"].update(detail)
+    return event

@@ -1,0 +1,193 @@
+"""Applying a template: one call makes the customer's whole project, every task on its Day from
+the anchor; atomic from the client's view (never half-built, retries never make a second one);
+and saving a project back as a template gives the same Days."""
+
+import pytest
+
+from tests.api.foundation_helpers import assert_problem, unique
+from tests.api.templating import (
+    applied,
+    apply,
+    create_customer,
+    create_template,
+    gantt_by_key,
+    numbered_tasks,
+    task_by_key,
+)
+
+
+@pytest.fixture(scope="module")
+def template(acme):
+    return create_template(acme.as_("owner"))
+
+
+@pytest.fixture
+def customer(acme):
+    return create_customer(acme.as_("owner"), owner_id=acme.users["member"], contract_start="2026-03-02")
+
+
+def test_applying_schedules_every_task_on_its_day_from_the_anchor(acme, template, customer):
+    result = applied(acme.as_("owner"), template["id"], customer["id"], "2026-06-12")
+    tasks = task_by_key(result)
+    assert (tasks["prep"]["start_date"], tasks["prep"]["due_date"]) == ("2026-06-10", "2026-06-11")
+    assert tasks["kickoff"]["start_date"] == "2026-06-14"
+    assert (tasks["import"]["start_date"], tasks["import"]["due_date"]) == ("2026-06-15", "2026-06-17")
+    assert tasks["go-live"]["start_date"] == "2026-06-25"
+    assert result["template_id"] == template["id"] and result["template_version"] == 1
+    assert result["anchor"] == {"source": "date", "date": "2026-06-12"}
+    project = acme.as_("owner").get(f"/projects/{result['project']['id']}").json
+    assert project["template_id"] == template["id"] and project["customer_id"] == customer["id"]
+    board = gantt_by_key(acme.as_("owner"), result)
+    assert set(board) == {"prep", "kickoff", "agenda", "import", "go-live"}
+    assert board["agenda"]["parent_id"] == board["kickoff"]["id"]
+    assert board["go-live"]["depends_on"] == [board["import"]["id"]]
+    assert board["kickoff"]["is_milestone"] and board["kickoff"]["weight"] == 3
+
+
+def test_anchor_on_the_customers_contract_start(acme, template, customer):
+    result = applied(acme.as_("owner"), template["id"], customer["id"], {"source": "contract_start"})
+    assert result["anchor"] == {"source": "contract_start", "date": "2026-03-02"}
+    assert task_by_key(result)["kickoff"]["start_date"] == "2026-03-04"
+
+
+def test_contract_start_anchor_needs_a_contract_start(acme, template):
+    bare = create_customer(acme.as_("owner"))
+    response = acme.as_("owner").post(f"/templates/{template['id']}/apply",
+                                      {"customer_id": bare["id"], "anchor": {"source": "contract_start"}})
+    assert_problem(response, 422, "anchor.source")
+
+
+def test_working_day_templates_skip_weekends_and_tenant_holidays(fresh_tenant):
+    api = fresh_tenant.as_("owner")
+    api.put("/tenant/holidays", {"version": 0, "holidays": [{"date": "2026-06-16", "name": "Founders' day"}]})
+    template = create_template(api, calendar="working_days")
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")  # a Friday
+    tasks = task_by_key(result)
+    assert (tasks["prep"]["start_date"], tasks["prep"]["due_date"]) == ("2026-06-10", "2026-06-11")
+    assert tasks["kickoff"]["start_date"] == "2026-06-17"  # Mon 15, (Tue 16 holiday), Wed 17
+    assert (tasks["import"]["start_date"], tasks["import"]["due_date"]) == ("2026-06-18", "2026-06-22")
+
+
+def test_roles_go_to_the_named_people_and_the_rest_to_the_customers_owner(acme, template, customer):
+    result = applied(acme.as_("owner"), template["id"], customer["id"],
+                     role_assignments={"implementation_lead": acme.users["admin"]})
+    tasks = task_by_key(result)
+    assert tasks["import"]["assignee_ids"] == [acme.users["admin"]]
+    assert tasks["kickoff"]["assignee_ids"] == [acme.users["member"]]  # csm unmapped: the customer's owner
+    assert tasks["agenda"]["assignee_ids"] == []
+
+
+def test_an_unknown_role_is_422(acme, template, customer):
+    response = apply(acme.as_("owner"), template["id"], customer["id"], role_assignments={"wizard": "u1"})
+    assert_problem(response, 422, "role_assignments")
+
+
+def test_skipped_tasks_and_their_subtasks_and_links_are_left_out(acme, template, customer):
+    result = applied(acme.as_("owner"), template["id"], customer["id"], skip_task_keys=["kickoff"])
+    tasks = task_by_key(result)
+    assert set(tasks) == {"prep", "import", "go-live"}
+    assert tasks["import"]["depends_on"] == []
+
+
+def test_skipping_an_unknown_task_is_422(acme, template, customer):
+    assert_problem(apply(acme.as_("owner"), template["id"], customer["id"], skip_task_keys=["nope"]), 422,
+                   "skip_task_keys")
+
+
+def test_an_anchor_needs_a_date_or_the_contract_start(acme, template, customer):
+    response = acme.as_("owner").post(f"/templates/{template['id']}/apply",
+                                      {"customer_id": customer["id"], "anchor": {"source": "date"}})
+    assert_problem(response, 422, "anchor")
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_same_project(acme, template, customer):
+    api, key = acme.as_("owner"), {"Idempotency-Key": unique("apply-")}
+    first = apply(api, template["id"], customer["id"], headers=key)
+    second = apply(api, template["id"], customer["id"], headers=key)
+    assert first.status == second.status == 201
+    assert first.json["project"]["id"] == second.json["project"]["id"]
+    listed = api.get(f"/customers/{customer['id']}/projects").json["items"]
+    assert [p["id"] for p in listed] == [first.json["project"]["id"]]
+
+
+def test_a_200_task_template_applies_whole(acme, customer):
+    api = acme.as_("owner")
+    big = create_template(api, numbered_tasks(200), roles=[])
+    result = applied(api, big["id"], customer["id"])
+    assert len(result["tasks"]) == 200
+    assert len(gantt_by_key(api, result)) == 200
+
+
+def test_a_failure_mid_build_leaves_no_visible_project_and_a_retry_completes(acme, customer, monkeypatch):
+    from chalicelib.core import table
+
+    api = acme.as_("owner")
+    big = create_template(api, numbered_tasks(200), roles=[])
+    commits, real_commit = [], table.Transaction.commit
+
+    def failing_second_commit(self):
+        commits.append(len(self))
+        if len(commits) == 2:
+            raise RuntimeError("injected: the build stops half way")
+        real_commit(self)
+
+    monkeypatch.setattr(table.Transaction, "commit", failing_second_commit)
+    key = {"Idempotency-Key": unique("apply-")}
+    assert apply(api, big["id"], customer["id"], headers=key).status == 500
+    monkeypatch.setattr(table.Transaction, "commit", real_commit)
+    assert api.get(f"/customers/{customer['id']}/projects").json["items"] == []
+    assert api.get(f"/tasks?customer_id={customer['id']}").json["items"] == []
+    retried = apply(api, big["id"], customer["id"], headers=key)
+    assert retried.status == 201, retried.body
+    listed = api.get(f"/customers/{customer['id']}/projects").json["items"]
+    assert [p["id"] for p in listed] == [retried.json["project"]["id"]]
+
+
+def test_an_archived_template_cannot_be_applied(acme, customer):
+    api = acme.as_("owner")
+    archived = create_template(api)
+    api.delete(f"/templates/{archived['id']}")
+    assert_problem(apply(api, archived["id"], customer["id"]), 409)
+
+
+def test_saving_an_applied_project_as_a_template_gives_back_the_same_days(acme, template, customer):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], customer["id"], "2026-12-30")
+    saved = api.post(f"/projects/{result['project']['id']}/save-as-template",
+                     {"name": unique("Saved "), "category": "onboarding"})
+    assert saved.status == 201, saved.body
+    original = {t["key"]: t for t in template["tasks"]}
+    copy = {t["key"]: t for t in saved.json["tasks"]}
+    assert {k: (t["day"], t["duration_days"]) for k, t in copy.items()} == {
+        k: (t["day"], t["duration_days"]) for k, t in original.items()}
+    assert copy["agenda"]["parent_key"] == "kickoff" and copy["go-live"]["depends_on"] == ["import"]
+    assert copy["kickoff"]["is_milestone"] and copy["kickoff"]["weight"] == 3
+    assert copy["kickoff"]["assignee_role"] == "csm" and saved.json["roles"] == ["csm", "implementation_lead"]
+
+
+def test_saving_a_hand_made_project_uses_its_start_date(acme, customer):
+    api = acme.as_("owner")
+    project = api.post(f"/customers/{customer['id']}/projects", {"name": "Hand made", "start_date": "2026-02-27"})
+    assert project.status == 201, project.body
+    api.post(f"/projects/{project.json['id']}/tasks", {"title": "First", "start_date": "2026-03-01",
+                                                      "due_date": "2026-03-02"})
+    saved = api.post(f"/projects/{project.json['id']}/save-as-template", {"name": unique("Hand "), "category": "x"})
+    assert saved.status == 201, saved.body
+    assert [(t["day"], t["duration_days"]) for t in saved.json["tasks"]] == [(3, 2)]
+
+
+@pytest.mark.parametrize("role", ["contractor", "readonly", "portal"])
+def test_roles_that_may_not_apply_are_refused(acme, template, customer, role):
+    assert_problem(apply(acme.as_(role), template["id"], customer["id"]), 403)
+
+
+def test_a_member_applies_only_to_customers_they_own(acme, template, customer):
+    assert applied(acme.as_("member"), template["id"], customer["id"])["project"]["customer_id"] == customer["id"]
+    someone_elses = create_customer(acme.as_("owner"))
+    assert_problem(apply(acme.as_("member"), template["id"], someone_elses["id"]), 422, "customer_id")
+
+
+def test_another_tenants_template_and_customer_are_out_of_reach(acme, globex, template, customer):
+    assert_problem(apply(globex.as_("owner"), template["id"], customer["id"]), 404)
+    own = create_template(globex.as_("owner"))
+    assert_problem(apply(globex.as_("owner"), own["id"], customer["id"]), 422, "customer_id")
