@@ -49,10 +49,12 @@ class LocalStack:
         self.process: subprocess.Popen[bytes] | None = None
         self.api_port, self.moto_port = _free_port(), _free_port()  # kept across restarts, as `make dev` does
         self.url = f"http://127.0.0.1:{self.api_port}"
+        self._tokens: dict[tuple[str, str], str] = {}
 
     def start(self) -> float:
         """Start and wait until /health answers; returns the seconds it took."""
         command = [BLUEHILL, "dev", "--port", str(self.api_port), "--moto-port", str(self.moto_port)]
+        self._tokens.clear()
         began = time.monotonic()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -84,9 +86,13 @@ class LocalStack:
         return subprocess.run([BLUEHILL, *args], env=self.env, capture_output=True, text=True, timeout=60)
 
     def token(self, tenant: str, role: str) -> str:
-        done = self.bluehill("token", "--tenant", tenant, "--role", role)
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
+        """Logs in once per identity and start: after a restart, a fresh login must still match the
+        replayed user records (the Cognito `sub` is the user id)."""
+        if (tenant, role) not in self._tokens:
+            done = self.bluehill("token", "--tenant", tenant, "--role", role)
+            assert done.returncode == 0, done.stderr
+            self._tokens[tenant, role] = done.stdout.strip()
+        return self._tokens[tenant, role]
 
     def request(self, method: str, path: str, token: str | None = None, body: Any = None) -> Reply:
         headers = {"Content-Type": "application/json"}
