@@ -6,8 +6,9 @@ Persistence: every request moto serves is appended to `<local dir>/moto_recordin
 recorder). The next start replays that log once into the fresh server with recording paused,
 then resumes recording. Replaying recreates the same state only if the ids moto makes are the
 same again: the user pool and its client get hash-derived ids (moto's HASH strategies), and
-moto's random source is seeded before the first request, so Cognito users get back the `sub`
-the table's user records were written with.
+moto's random source is seeded before the first request and drawn from one request at a time
+(a serial server), so Cognito users get back the `sub` the table's user records were written
+with. A recording from another moto version may not replay faithfully: `make dev-reset`.
 
 Scheduled jobs: every `rate(...)` schedule registered on the app (`@bp.schedule`) runs on a
 local timer at its rate, with the event EventBridge would deliver; cron schedules do not run
