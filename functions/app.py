@@ -18,7 +18,8 @@ from chalicelib.templates.routes import bp as template_routes
 from chalicelib.tickets.routes import bp as ticket_routes
 from chalicelib.work.routes import bp as work_routes
 
-app = Chalice(app_name="bluehill")
+# Powertools owns the "bluehill" logger; Chalice adding its own handler would print every line twice.
+app = Chalice(app_name="bluehill", configure_logs=False)
 app.register_middleware(problem_details_middleware, "http")
 install_tenant_guard()
 auth.set_user_check(team.user_is_current)
