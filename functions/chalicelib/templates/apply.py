@@ -204,8 +204,8 @@ def dates_edited(entry: dict[str, Any], task: dict[str, Any]) -> bool:
 
 
 def _standing(principal: Principal, project_id: str) -> Standing:
+    board = work.gantt(principal, project_id)  # first: a project out of reach is a 404
     link = load_link(principal.tenant_id, project_id)
-    board = work.gantt(principal, project_id)
     return Standing(link, board["project"], {task["id"]: task for task in board["tasks"]})
 
 

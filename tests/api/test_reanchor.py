@@ -1,0 +1,122 @@
+"""Re-anchoring a template-made project: untouched incomplete tasks move to their Day from the
+new anchor, tasks a person re-dated stay (unless include_edited), completed tasks never move;
+projects following contract_start re-anchor themselves on Customer.Updated, once per change."""
+
+import pytest
+
+from tests.api.foundation_helpers import assert_problem
+from tests.api.templating import applied, create_customer, create_template, gantt_by_key, sample_event
+
+
+@pytest.fixture(scope="module")
+def template(acme):
+    return create_template(acme.as_("owner"))
+
+
+def set_task(api, task, **changes):
+    response = api.patch(f"/tasks/{task['id']}", {"version": task["version"], **changes})
+    assert response.status == 200, response.body
+    return response.json
+
+
+def test_reanchoring_moves_untouched_tasks_and_leaves_edited_and_completed_ones(acme, template):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    tasks = gantt_by_key(api, result)
+    set_task(api, tasks["import"], start_date="2026-06-20", due_date="2026-06-22")  # a person re-dated it
+    set_task(api, tasks["prep"], status="complete")
+    moved = api.post(f"/projects/{result['project']['id']}/reanchor", {"anchor_date": "2026-06-19"})
+    assert moved.status == 200, moved.body
+    assert {m["key"]: m["to"]["start_date"] for m in moved.json["moved"]} == {
+        "kickoff": "2026-06-21", "agenda": "2026-06-21", "go-live": "2026-07-02"}
+    assert [(k["key"], k["reason"]) for k in moved.json["kept"]] == [("import", "dates edited by a person")]
+    assert moved.json["anchor"] == {"source": "date", "date": "2026-06-19"}
+    after = gantt_by_key(api, result)
+    assert after["prep"]["start_date"] == "2026-06-10"  # completed: never moves
+    assert after["import"]["start_date"] == "2026-06-20"
+    assert after["go-live"]["start_date"] == "2026-07-02"
+
+
+def test_include_edited_moves_re_dated_tasks_too(acme, template):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    set_task(api, gantt_by_key(api, result)["import"], start_date="2026-06-20", due_date="2026-06-22")
+    moved = api.post(f"/projects/{result['project']['id']}/reanchor",
+                     {"anchor_date": "2026-07-01", "include_edited": True})
+    assert moved.status == 200, moved.body
+    assert {m["key"]: (m["to"]["start_date"], m["to"]["due_date"]) for m in moved.json["moved"]}["import"] == (
+        "2026-07-04", "2026-07-06")
+    assert moved.json["kept"] == []
+
+
+def test_a_task_moved_by_reanchoring_still_counts_as_untouched(acme, template):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    api.post(f"/projects/{result['project']['id']}/reanchor", {"anchor_date": "2026-06-15"})
+    again = api.post(f"/projects/{result['project']['id']}/reanchor", {"anchor_date": "2026-06-12"})
+    assert again.json["kept"] == [] and len(again.json["moved"]) == 5
+
+
+def test_a_project_not_made_from_a_template_cannot_be_reanchored(acme):
+    api = acme.as_("owner")
+    project = api.post(f"/customers/{create_customer(api)['id']}/projects", {"name": "By hand"}).json
+    assert_problem(api.post(f"/projects/{project['id']}/reanchor", {"anchor_date": "2026-06-12"}), 409)
+
+
+def test_reanchor_needs_a_date(acme, template):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"])
+    assert_problem(api.post(f"/projects/{result['project']['id']}/reanchor", {"anchor_date": "June"}), 422,
+                   "anchor_date")
+
+
+@pytest.mark.parametrize("role", ["contractor", "readonly", "portal"])
+def test_roles_that_may_not_reanchor_are_refused(acme, template, role):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"])
+    assert_problem(acme.as_(role).post(f"/projects/{result['project']['id']}/reanchor",
+                                       {"anchor_date": "2026-06-19"}), 403)
+
+
+def test_another_tenants_project_is_not_found(acme, globex, template):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"])
+    assert_problem(globex.as_("owner").post(f"/projects/{result['project']['id']}/reanchor",
+                                            {"anchor_date": "2026-06-19"}), 404)
+
+
+def customer_updated(http, world, customer, version, before, after):
+    """Deliver a Customer.Updated event to the templates handler, as EventBridge would."""
+    event = sample_event("customer-updated.json", tenant_id=world.tenant_id, customer_id=customer["id"],
+                         version=version, changes={"contract_start": {"before": before, "after": after}})
+    return http.lambda_.invoke("templates_follow_contract_start", event)
+
+
+def test_following_projects_reanchor_when_contract_start_changes_once_per_change(acme, http, template):
+    api = acme.as_("owner")
+    customer = create_customer(api, contract_start="2026-06-12")
+    follower = applied(api, template["id"], customer["id"], {"source": "contract_start"}, follow_anchor=True)
+    bystander = applied(api, template["id"], customer["id"], {"source": "contract_start"})
+    updated = api.patch(f"/customers/{customer['id']}", {"version": customer["version"],
+                                                         "contract_start": "2026-06-19"}).json
+    customer_updated(http, acme, customer, updated["version"], "2026-06-12", "2026-06-19")
+    assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-21"
+    assert gantt_by_key(api, bystander)["kickoff"]["start_date"] == "2026-06-14"
+    task = gantt_by_key(api, follower)["kickoff"]
+    set_task(api, task, title="Kickoff (moved by hand? no, renamed)")
+    customer_updated(http, acme, customer, updated["version"], "2026-06-12", "2026-06-19")  # a replay
+    customer_updated(http, acme, customer, updated["version"] - 1, "2026-06-01", "2026-06-05")  # an older one
+    assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-21"
+    from chalicelib.templates import jobs
+
+    replayed = sample_event("customer-updated.json", tenant_id=acme.tenant_id, customer_id=customer["id"],
+                            version=updated["version"], changes={"contract_start": {"after": "2026-06-19"}})
+    assert jobs.follow_contract_start(replayed["detail"]) == 0
+
+
+def test_customer_updates_without_a_contract_start_change_move_nothing(acme):
+    from chalicelib.templates import jobs
+
+    other = sample_event("customer-updated.json", tenant_id=acme.tenant_id,
+                         changes={"tier": {"before": None, "after": "smb"}})
+    assert jobs.follow_contract_start(other["detail"]) == 0
