@@ -187,7 +187,9 @@ def route(
 
         @wraps(view)
         def handler(**path_params: str) -> Response:
-            request = bp.current_request
+            # The request the middleware was handed for this invocation; the blueprint's is one
+            # attribute of the app object, which concurrent invocations in one process overwrite.
+            request = _current_request.get() or bp.current_request
             principal = None if public else Principal.from_context(request.context["authorizer"])
             with tenant_scope(principal.tenant_id) if principal else nullcontext():
                 if principal is not None:
