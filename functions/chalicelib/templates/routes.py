@@ -253,7 +253,9 @@ class AppliedOut(LinkOut):
 
 class Reanchor(Strict):
     anchor_date: Date
-    include_edited: bool = False
+    include_edited: bool = Field(False, description="move tasks whose dates a person edited too")
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"anchor_date": "2026-06-19"}]}}
 
 
 class MovedOut(Out):
@@ -264,7 +266,9 @@ class MovedOut(Out):
 
 
 class UpgradeTemplate(Strict):
-    dry_run: bool = True
+    dry_run: bool = Field(True, description="true: only show what upgrading would do")
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"dry_run": True}]}}
 
 
 class UpgradeOut(Out):
@@ -282,7 +286,10 @@ class SaveAsTemplate(Strict):
     name: Name
     category: Slug
     description: LongText | None = None
-    calendar: Calendar | None = None
+    calendar: Calendar | None = Field(None, description="default: the project's template's, else calendar_days")
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [
+        {"name": "Enterprise onboarding", "category": "onboarding"}]}}
 
 
 @route(bp, "/templates/{template_id}/apply", "POST", summary="Create a customer's project from a template",
