@@ -79,6 +79,9 @@ PATH_FACTORIES: dict[str, Factory] = {
     }),
     "task_id": lambda seed: seed.post(f"/projects/{seed.shared('project_id')['id']}/tasks", {"title": "Matrix task"}),
     "view_id": lambda seed: seed.post("/views", {"name": unique("Matrix view "), "kind": "table"}),
+    "template_id": lambda seed: seed.post("/templates", {
+        "name": unique("Matrix template "), "category": "onboarding", "tasks": [{"key": "a", "title": "A", "day": 1}],
+    }),
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------
