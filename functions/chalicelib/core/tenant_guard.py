@@ -108,13 +108,29 @@ def _partition_values(operation: str, params: dict[str, Any]) -> Iterable[str | 
     elif operation == "TransactGetItems":
         for entry in params.get("TransactItems", []):
             yield from _partition_values_of_key(entry.get("Get", {}).get("Key", {}))
+    elif operation == "BatchWriteItem":
+        for requests in params.get("RequestItems", {}).values():
+            for request in requests:
+                if "PutRequest" in request:
+                    yield from _partition_values_of_item(request["PutRequest"].get("Item", {}))
+                else:
+                    yield from _partition_values_of_key(request.get("DeleteRequest", {}).get("Key", {}))
+
+
+# PartiQL names its table inside the statement text; its keys cannot be checked, so it is refused.
+_PARTIQL = {"ExecuteStatement": "Statement", "BatchExecuteStatement": "Statements", "ExecuteTransaction":
+            "TransactStatements"}
 
 
 def _tables_of(operation: str, params: dict[str, Any]) -> set[str]:
     if "TableName" in params:
         return {params["TableName"]}
-    if operation == "BatchGetItem":
+    if operation in {"BatchGetItem", "BatchWriteItem"}:
         return set(params.get("RequestItems", {}))
+    if operation in _PARTIQL:
+        statements = str(params.get(_PARTIQL[operation], ""))
+        named = re.search(rf"(?<![\w.-]){re.escape(table_name())}(?![\w.-])", statements)
+        return {table_name()} if named else set()
     if operation in {"TransactWriteItems", "TransactGetItems"}:
         return {body.get("TableName", "") for entry in params.get("TransactItems", []) for body in entry.values()}
     return set()
@@ -125,6 +141,8 @@ def check_request(operation: str, params: dict[str, Any]) -> None:
         return
     if operation == "Scan":
         raise TenantIsolationViolation("Scan is never allowed on the tenant table")
+    if operation in _PARTIQL:
+        raise TenantIsolationViolation("PartiQL is never allowed on the tenant table: its keys cannot be checked")
     scope = current_scope()
     if scope is None:
         raise TenantIsolationViolation(f"{operation} on the tenant table outside any tenant or system scope")
