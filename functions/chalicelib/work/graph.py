@@ -51,21 +51,21 @@ def duration_days(
 
 
 def critical_path(durations: Mapping[str, float], graph: Graph) -> tuple[list[str], float]:
-    """The longest chain of dependent tasks by total duration, first task first. Ties go to
-    the chain ending in the smaller id, then to the smaller predecessor, so the answer is
-    stable. The graph must be acyclic; predecessors outside `durations` are ignored."""
+    """The longest chain of dependent tasks by total duration, first task first. Between
+    chains of equal duration the one with more tasks wins (a closing milestone belongs on
+    it), then the one through smaller ids, so the answer is stable. The graph must be acyclic;
+    predecessors outside `durations` are ignored."""
     preds = {node: sorted(p for p in graph.get(node, ()) if p in durations) for node in durations}
-    order = TopologicalSorter(preds).static_order()
-    best: dict[str, tuple[float, str | None]] = {}
-    for node in order:
-        candidates = [(best[p][0], p) for p in preds[node]]
-        length, via = max(candidates, key=lambda c: (c[0], _reverse(c[1])), default=(0.0, None))
-        best[node] = (length + durations[node], via)
+    best: dict[str, tuple[float, int, str | None]] = {}  # node → (length, tasks, predecessor on the chain)
+    for node in TopologicalSorter(preds).static_order():
+        length, steps, via = max(((best[p][0], best[p][1], p) for p in preds[node]),
+                                 key=lambda c: (c[0], c[1], _reverse(c[2])), default=(0.0, 0, None))
+        best[node] = (length + durations[node], steps + 1, via)
     if not best:
         return [], 0
-    end = max(best, key=lambda node: (best[node][0], _reverse(node)))
+    end = max(best, key=lambda node: (best[node][0], best[node][1], _reverse(node)))
     path = [end]
-    while (previous := best[path[-1]][1]) is not None:
+    while (previous := best[path[-1]][2]) is not None:
         path.append(previous)
     return list(reversed(path)), best[end][0]
 

@@ -293,7 +293,16 @@ class Plan:
                 self._stamp(before, after)
             self.tally.add(before, after, day)
         self._status(day)
+        if self.new_project:
+            self._settle_new_project()
         self._collect_events()
+
+    def _settle_new_project(self) -> None:
+        """A project written whole carries its counters and first status from the start."""
+        self.tally.apply(self.project)
+        if self.status_move is not None:
+            self.project.status, self.project.status_reason = self.status_move.after, self.status_move.reason
+        self.project.set_index_keys()
 
     def _follow(self, before: Task | None, after: Task | None) -> None:
         """Parents' rollups, both ends of each dependency link, successors' copy of our due date."""
@@ -474,10 +483,6 @@ class Plan:
     def _write_project(self, tx: Transaction) -> None:
         project, move = self.project, self.status_move
         if self.new_project:
-            self.tally.apply(project)
-            if move is not None:
-                project.status, project.status_reason = move.after, move.reason
-            project.set_index_keys()
             tx.create(project, lambda: Conflict("project already exists"))
         else:
             actions = self.tally.actions(project)

@@ -479,12 +479,12 @@ def _unindex_task(task: Task) -> Callable[[Transaction], None]:
 # ---------- lists ----------
 
 
-def _due_range(index: Any, filters: dict[str, Any]) -> Condition | None:
+def _due_range(model: Any, index: Any, filters: dict[str, Any]) -> Condition | None:
     """A due-date range on an index whose sort key is `<due>#<id>` (no due date sorts last, and
     is outside any range)."""
     if not (filters.get("due_after") or filters.get("due_before")):
         return None
-    sort_key = getattr(index, f"{index.Meta.index_name}SK")
+    sort_key = getattr(model, f"{index.Meta.index_name}SK")
     return sort_key.between(f"{filters.get('due_after') or ''}#", f"{filters.get('due_before') or '9999-12-30'}$")
 
 
@@ -509,16 +509,16 @@ def _project_source(tenant: str, state: str, filters: dict[str, Any]) -> PageRea
     for name, index_name, partition in _PROJECT_FACETS:
         if filters.get(name):
             index = getattr(Project, index_name)
-            return query_reader(index, partition(tenant, state, filters[name]), _due_range(index, filters),
+            return query_reader(index, partition(tenant, state, filters[name]), _due_range(Project, index, filters),
                                 _filter(filters, name))
-    return query_reader(Project.by_due, projects_pk(tenant, state), _due_range(Project.by_due, filters),
+    return query_reader(Project.by_due, projects_pk(tenant, state), _due_range(Project, Project.by_due, filters),
                         _filter(filters, None))
 
 
 def _member_projects(principal: Principal, filters: dict[str, Any]) -> PageReader[Project]:
     """A contractor's projects: their membership entries, then the projects (BatchGet)."""
     entries = query_reader(ProjectMember.by_user, member_projects_pk(principal.tenant_id, principal.user_id),
-                           _due_range(ProjectMember.by_user, filters))
+                           _due_range(ProjectMember, ProjectMember.by_user, filters))
 
     def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Project], dict[str, Any] | None]:
         found, last = entries(limit, start)
