@@ -40,6 +40,20 @@ def header(response: Any, name: str) -> str:
     return next((value for key, value in response.headers.items() if key.lower() == name.lower()), "")
 
 
+def all_items(api: Any, path: str) -> list[dict[str, Any]]:
+    """Every item of a list, following next_cursor to the end."""
+    items: list[dict[str, Any]] = []
+    separator = "&" if "?" in path else "?"
+    cursor = None
+    while True:
+        page = api.get(path + (f"{separator}cursor={cursor}" if cursor else ""))
+        assert page.status == 200, page.body
+        items += page.json["items"]
+        cursor = page.json["next_cursor"]
+        if not cursor:
+            return items
+
+
 def assert_problem(response: Any, status: int, field_name: str | None = None) -> dict[str, Any]:
     """The response is an RFC 9457 Problem Details answer with this status (and, for a 422,
     an `errors` entry naming `field_name`)."""

@@ -6,18 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from foundation_helpers import assert_problem, header, unique
+from foundation_helpers import all_items, assert_problem, header, unique
 
 
 def trail(api: Any, query: str = "") -> list[dict[str, Any]]:
-    items, cursor = [], None
-    while True:
-        page = api.get(f"/audit?limit=200&{query}" + (f"&cursor={cursor}" if cursor else ""))
-        assert page.status == 200, page.body
-        items += page.json["items"]
-        cursor = page.json["next_cursor"]
-        if not cursor:
-            return items
+    return all_items(api, f"/audit?limit=200&{query}")
 
 
 @pytest.fixture

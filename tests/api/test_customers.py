@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from foundation_helpers import EventLog, assert_problem, header, unique
+from foundation_helpers import EventLog, all_items, assert_problem, header, unique
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +31,7 @@ def ids(response: Any) -> set[str]:
 
 
 def read_all(api: Any, query: str, limit: int) -> list[dict[str, Any]]:
-    """Follow next_cursor to the end of a list."""
-    items, cursor = [], None
-    while True:
-        page = api.get(f"/customers?{query}&limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
-        assert page.status == 200, page.body
-        items += page.json["items"]
-        cursor = page.json["next_cursor"]
-        if not cursor:
-            return items
+    return all_items(api, f"/customers?{query}&limit={limit}")
 
 
 # ---------- create and read ----------

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import ROLES, Api, token_for
-from foundation_helpers import EventLog, assert_problem, unique
+from foundation_helpers import EventLog, all_items, assert_problem, unique
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +34,7 @@ def user(world: Any, user_id: str) -> dict[str, Any]:
 
 
 def all_users(world: Any) -> list[dict[str, Any]]:
-    api, items, cursor = world.as_("owner"), [], None
-    while True:
-        page = api.get("/users?limit=200" + (f"&cursor={cursor}" if cursor else ""))
-        assert page.status == 200, page.body
-        items += page.json["items"]
-        cursor = page.json["next_cursor"]
-        if not cursor:
-            return items
+    return all_items(world.as_("owner"), "/users?limit=200")
 
 
 def patch_user(world: Any, user_id: str, as_role: str = "owner", **changes: Any) -> Any:
