@@ -3,6 +3,7 @@ may see and change which customer."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -447,3 +448,28 @@ def test_an_idempotency_key_is_private_to_its_caller(acme: Any) -> None:
     first = acme.as_("owner").post("/customers", body, headers={"Idempotency-Key": key})
     second = acme.as_("admin").post("/customers", body, headers={"Idempotency-Key": key})
     assert first.json["id"] != second.json["id"]
+
+
+class LambdaDied(BaseException):
+    """Stands for the Lambda being killed mid-request: no except-Exception cleanup runs."""
+
+
+class NearlyTimedOut:
+    def get_remaining_time_in_millis(self) -> int:
+        return 1
+
+
+def test_a_create_that_died_with_its_lambda_frees_its_idempotency_key_at_the_timeout(aws: Any) -> None:
+    from chalicelib.core.idempotency import run_once
+
+    key, body = unique("died-"), {"name": "Half Made"}
+
+    def die() -> dict[str, Any]:
+        raise LambdaDied
+
+    with pytest.raises(LambdaDied):
+        run_once("create_customer", key, body, die, lambda_context=NearlyTimedOut())
+    time.sleep(0.01)
+    retried = run_once("create_customer", key, body, lambda: {"status": 201, "body": {"id": "x"}},
+                       lambda_context=NearlyTimedOut())
+    assert retried == {"status": 201, "body": {"id": "x"}}

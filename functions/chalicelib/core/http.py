@@ -212,7 +212,8 @@ def route(
                 key = request.headers.get("idempotency-key")
                 if spec.idempotent and key and principal is not None:
                     scope_key = f"{principal.tenant_id}:{principal.user_id}:{request.path}:{key}"
-                    outcome = run_once(spec.operation, scope_key, kwargs["body"].model_dump(mode="json"), execute)
+                    outcome = run_once(spec.operation, scope_key, kwargs["body"].model_dump(mode="json"), execute,
+                                       lambda_context=request.lambda_context)
                 else:
                     outcome = execute()
             if outcome["body"] is None:

@@ -46,11 +46,18 @@ def _runner(operation: str) -> Callable[..., Any]:
     )
 
 
-def run_once(operation: str, scope_key: str, body: Any, execute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def run_once(operation: str, scope_key: str, body: Any, execute: Callable[[], dict[str, Any]],
+             lambda_context: Any = None) -> dict[str, Any]:
+    """With the invocation's Lambda context, an attempt that dies with its Lambda (a timeout)
+    frees the key when the Lambda would have ended; without it, the key stays "in progress"
+    and every retry is a 409 until the record expires a day later."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
     )
+
+    if lambda_context is not None:
+        _config().register_lambda_context(lambda_context)
 
     try:
         return _runner(operation)(request={"key": scope_key, "body": body}, execute=execute)
