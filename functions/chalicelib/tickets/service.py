@@ -181,7 +181,8 @@ def _save(tx: Transaction, before: Ticket | None, after: Ticket) -> None:
     for sort, entry in old.items():
         if sort not in new:
             tx.delete(entry)
-    queues.adjust_open_counts(tx, after.tenant_id, _load_of(before), _load_of(after))
+    if before is not None:  # a new ticket is counted by the queue's routing step
+        queues.adjust_open_counts(tx, after.tenant_id, _load_of(before), _load_of(after))
 
 
 def _load_of(ticket: Ticket | None) -> queues.Load:

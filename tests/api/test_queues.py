@@ -1,0 +1,103 @@
+"""Queues: who works them, and routing new tickets (manual, round robin, least open) in the
+transaction that creates the ticket."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def customer_id(acme):
+    return acme.as_("owner").post("/customers", {"name": "Queue Co"}).json["id"]
+
+
+def make_queue(world, routing, *roles):
+    members = [world.users[role] for role in roles]
+    response = world.as_("owner").post("/queues", {"name": f"{routing} queue", "members": members,
+                                                   "routing": routing})
+    assert response.status == 201, response.body
+    return response.json
+
+
+def ticket_in(world, customer_id, queue):
+    response = world.as_("owner").post("/tickets", {"subject": "s", "description": "d", "customer_id": customer_id,
+                                                    "queue_id": queue["id"]})
+    assert response.status == 201, response.body
+    return response.json
+
+
+def test_owner_and_admin_create_queues_and_everyone_on_the_team_reads_them(acme):
+    queue = make_queue(acme, "manual", "member")
+    assert queue["open_counts"] == {acme.users["member"]: 0} and queue["version"] == 1
+    assert acme.as_("admin").post("/queues", {"name": "Billing"}).status == 201
+    assert acme.as_("readonly").get(f"/queues/{queue['id']}").status == 200
+    assert queue["id"] in {q["id"] for q in acme.as_("member").get("/queues").json["items"]}
+
+
+def test_queue_writes_are_for_owners_and_admins(acme):
+    assert acme.as_("member").post("/queues", {"name": "Mine"}).status == 403
+    assert acme.as_("portal").get("/queues").status == 403
+
+
+def test_queues_are_validated(acme):
+    api = acme.as_("owner")
+    assert api.post("/queues", {"name": "x", "routing": "random"}).status == 422
+    stranger = api.post("/queues", {"name": "x", "members": ["nobody"]})
+    assert stranger.status == 422 and stranger.json["errors"][0]["field"] == "members"
+    assert api.post("/queues", {"members": []}).status == 422
+
+
+def test_another_tenant_never_sees_a_queue(acme, globex):
+    queue = make_queue(acme, "manual")
+    assert globex.as_("owner").get(f"/queues/{queue['id']}").status == 404
+    assert globex.as_("owner").patch(f"/queues/{queue['id']}", {"version": 1, "name": "mine"}).status == 404
+    assert queue["id"] not in {q["id"] for q in globex.as_("owner").get("/queues").json["items"]}
+    other_customer = globex.as_("owner").post("/customers", {"name": "G"}).json["id"]
+    foreign = globex.as_("owner").post("/tickets", {"subject": "s", "description": "d",
+                                                    "customer_id": other_customer, "queue_id": queue["id"]})
+    assert foreign.status == 422 and foreign.json["errors"][0]["field"] == "queue_id"
+
+
+def test_round_robin_assigns_members_in_turn(acme, customer_id):
+    queue = make_queue(acme, "round_robin", "member", "admin")
+    assignees = [ticket_in(acme, customer_id, queue)["assignee_id"] for _ in range(3)]
+    assert assignees == [acme.users["member"], acme.users["admin"], acme.users["member"]]
+    counts = acme.as_("owner").get(f"/queues/{queue['id']}").json["open_counts"]
+    assert counts == {acme.users["member"]: 2, acme.users["admin"]: 1}
+
+
+def test_least_open_assigns_the_member_with_fewest_open_tickets(acme, customer_id):
+    queue = make_queue(acme, "least_open", "member", "admin")
+    first = ticket_in(acme, customer_id, queue)
+    second = ticket_in(acme, customer_id, queue)
+    assert (first["assignee_id"], second["assignee_id"]) == (acme.users["member"], acme.users["admin"])
+    api = acme.as_("owner")
+    api.patch(f"/tickets/{first['id']}", {"version": first["version"], "status": "resolved"})
+    assert api.get(f"/queues/{queue['id']}").json["open_counts"][acme.users["member"]] == 0
+    third = ticket_in(acme, customer_id, queue)
+    assert third["assignee_id"] == acme.users["member"] and third["status"] == "open"
+
+
+def test_reassigning_moves_the_open_count(acme, customer_id):
+    queue = make_queue(acme, "least_open", "member", "admin")
+    ticket = ticket_in(acme, customer_id, queue)
+    acme.as_("owner").patch(f"/tickets/{ticket['id']}", {"version": 1, "assignee_id": acme.users["admin"]})
+    counts = acme.as_("owner").get(f"/queues/{queue['id']}").json["open_counts"]
+    assert counts == {acme.users["member"]: 0, acme.users["admin"]: 1}
+
+
+def test_a_manual_queue_leaves_tickets_unassigned_for_the_unassigned_view(acme, customer_id):
+    queue = make_queue(acme, "manual", "member")
+    ticket = ticket_in(acme, customer_id, queue)
+    assert ticket["assignee_id"] is None and ticket["status"] == "new"
+    unassigned = acme.as_("member").get(f"/tickets?assignee_id=none&queue_id={queue['id']}").json["items"]
+    assert [t["id"] for t in unassigned] == [ticket["id"]]
+
+
+def test_changing_a_queue_is_version_checked(acme):
+    queue = make_queue(acme, "manual", "member")
+    changed = acme.as_("owner").patch(f"/queues/{queue['id']}", {"version": 1, "routing": "round_robin",
+                                                                 "members": [acme.users["admin"]]})
+    assert changed.status == 200 and changed.json["routing"] == "round_robin" and changed.json["version"] == 2
+    assert acme.as_("owner").patch(f"/queues/{queue['id']}", {"version": 1, "name": "late"}).status == 409
+    assert acme.as_("owner").patch(f"/queues/{queue['id']}", {"version": 2, "routing": "x"}).status == 422
