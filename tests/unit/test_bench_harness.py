@@ -228,6 +228,15 @@ def test_the_foundation_registers_a_scenario_for_every_route_the_issue_names():
     assert required <= names
 
 
+def test_scenarios_run_group_by_group_and_a_group_can_be_chosen():
+    def named(name: str, group: str) -> Scenario:
+        return Scenario(name, group, READ, lambda bench: iter(()))
+
+    registered = [named("a1", "a"), named("b1", "b"), named("a2", "a"), named("c1", "c")]
+    assert [s.name for s in harness.selected(registered, [])] == ["a1", "a2", "b1", "c1"]
+    assert [s.name for s in harness.selected(registered, ["c", "a"])] == ["a1", "a2", "c1"]
+
+
 def test_a_scenario_name_cannot_be_registered_twice():
     scenarios.load_all()
     before = list(harness.SCENARIOS)

@@ -536,7 +536,11 @@ def results_document(routes: Sequence[RouteResult], cold: ColdStart | None, gene
 
 
 def selected(scenarios: Sequence[Scenario], groups: Sequence[str]) -> list[Scenario]:
-    return [s for s in scenarios if not groups or s.group in groups]
+    """The scenarios of `groups` (all when empty), group by group in the order groups first
+    registered, each group's in the order registered."""
+    order = {group: index for index, group in reversed(list(enumerate(s.group for s in scenarios)))}
+    chosen = [s for s in scenarios if not groups or s.group in groups]
+    return sorted(chosen, key=lambda s: order[s.group])
 
 
 def child_environment() -> dict[str, str]:
