@@ -49,7 +49,7 @@ def list_canned(principal: Principal, q: str | None, category: str | None, limit
                 cursor: str | None) -> Page[CannedResponse]:
     require(principal, "canned:read")
     index = CannedResponse.by_category if category else CannedResponse.by_name
-    sort_key = index.GSI2SK if category else index.GSI1SK  # type: ignore[attr-defined]
+    sort_key = CannedResponse.GSI2SK if category else CannedResponse.GSI1SK
     condition = sort_key.startswith(q.casefold()) if q else None
     source = query_reader(index, CannedResponse.list_pk(principal.tenant_id, category), condition)
     return read_page("canned", [source], limit, cursor)

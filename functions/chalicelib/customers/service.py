@@ -474,3 +474,18 @@ def validate_reference(principal: Principal, customer_id: str, field: str) -> No
 def get_contact(principal: Principal, contact_id: str) -> Contact:
     """For other rooms: a contact the caller may read (404 otherwise)."""
     return _load_contact(principal, contact_id, "contacts:read")
+
+
+def display_names(tenant_id: str, customer_id: str, contact_id: str | None) -> tuple[str | None, str | None]:
+    """For other rooms that already authorized access to a record referencing them (a ticket
+    reply's placeholders): the customer's and the contact's names, without a reach check."""
+    try:
+        customer: str | None = Customer.get(Customer.pk(tenant_id, customer_id), Customer.SORT).name
+    except Customer.DoesNotExist:
+        customer = None
+    if not contact_id:
+        return customer, None
+    try:
+        return customer, Contact.get(Contact.pk(tenant_id, contact_id), Contact.SORT).name
+    except Contact.DoesNotExist:
+        return customer, None

@@ -583,10 +583,10 @@ def _commit_change(principal: Principal, before: Ticket, after: Ticket, at: date
 
 
 def _canned_values(principal: Principal, ticket: Ticket) -> dict[str, str | None]:
-    contact = customers.get_contact(principal, ticket.requester_contact_id) if ticket.requester_contact_id else None
+    customer, contact = customers.display_names(ticket.tenant_id, ticket.customer_id, ticket.requester_contact_id)
     return {
-        "customer.name": customers.get_customer(principal, ticket.customer_id).name,
-        "contact.first_name": contact.name.split()[0] if contact and contact.name.split() else None,
+        "customer.name": customer,
+        "contact.first_name": contact.split()[0] if contact and contact.split() else None,
         "ticket.id": ticket.id,
         "agent.name": team.me(principal)[0].name,
     }
