@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.core.models import Id, ListQuery, LongText, Name, Out, ShortText, Strict, Tag
 
@@ -218,12 +218,13 @@ class BulkUpdate(Strict):
     updates: list[BulkChange] = Field(min_length=1, max_length=MAX_BULK)
     force: bool = False
 
-    @model_validator(mode="after")
-    def _each_task_once(self) -> BulkUpdate:
-        ids = [update.task_id for update in self.updates]
+    @field_validator("updates")
+    @classmethod
+    def _each_task_once(cls, updates: list[BulkChange]) -> list[BulkChange]:
+        ids = [update.task_id for update in updates]
         if len(set(ids)) != len(ids):
             raise ValueError("each task may appear once")
-        return self
+        return updates
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [
         {"updates": [{"task_id": "01j0000000000000000000000a", "status": "complete"}]}]}}

@@ -245,7 +245,11 @@ def _updated(task: Task, reading: Reading, changes: dict[str, Any]) -> Task:
 
 def _commit_single(principal: Principal, reading: Reading, before: Task | None, after: Task | None,
                    force: bool = False) -> Plan:
+    """Write one task's change (nothing, when it changes nothing a client sees)."""
     plan = Plan(principal, reading.project, dict(reading.known), force=force)
+    if before is not None and after is not None and ledger.client_fields(before) == ledger.client_fields(after):
+        plan.after[before.id] = before
+        return plan
     plan.stage(before, after)
     require_assignees(plan, [(before, after)])
     task_id = ledger.task_id_of(before, after)
