@@ -26,9 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import pytest
 from chalicelib.core.http import RouteSpec
 from chalicelib.core.permissions import roles_allowed
+from chalicelib.core.scope import tenant_scope
+from chalicelib.core.settings import table_name
+from chalicelib.core.tenant_guard import TenantIsolationViolation
+from chalicelib.customers.models import Customer
 from conftest import ROLES, Api, TenantWorld
 from foundation_helpers import app_routes, assert_problem, declared_routes, unique
 
@@ -177,6 +182,14 @@ def test_every_body_model_declares_a_valid_example(spec: RouteSpec) -> None:
     examples = spec.body.model_json_schema().get("examples")
     assert examples, f"{spec.body.__name__} needs json_schema_extra={{'examples': [...]}}"
     spec.body.model_validate(examples[0])
+
+
+def test_the_tenant_guard_watches_every_dynamodb_call_these_tests_make(seed: Seed, globex: TenantWorld) -> None:
+    customer_id = seed.shared("customer_id")["id"]
+    with tenant_scope(globex.tenant_id), pytest.raises(TenantIsolationViolation):
+        Customer.get(Customer.pk(seed.world.tenant_id, customer_id), Customer.SORT)
+    with tenant_scope(globex.tenant_id), pytest.raises(TenantIsolationViolation):
+        boto3.client("dynamodb").scan(TableName=table_name())
 
 
 # ---------- (a) no token ----------

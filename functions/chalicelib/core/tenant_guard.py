@@ -136,8 +136,16 @@ def _tables_of(operation: str, params: dict[str, Any]) -> set[str]:
     return set()
 
 
+# Operations that read or write items; the rest (CreateTable, DescribeTable, ...) manage the
+# table itself, which the bootstrap and the stack do, never a tenant's request.
+DATA_OPERATIONS = frozenset({
+    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
+    "TransactGetItems", "TransactWriteItems", *_PARTIQL,
+})
+
+
 def check_request(operation: str, params: dict[str, Any]) -> None:
-    if table_name() not in _tables_of(operation, params):
+    if operation not in DATA_OPERATIONS or table_name() not in _tables_of(operation, params):
         return
     if operation == "Scan":
         raise TenantIsolationViolation("Scan is never allowed on the tenant table")
@@ -154,13 +162,15 @@ def check_request(operation: str, params: dict[str, Any]) -> None:
             raise TenantIsolationViolation(f"{operation} touches {value!r} while serving tenant {scope!r}")
 
 
-def _before_call(model: Any, params: dict[str, Any], **_: Any) -> None:
+def _before_parameter_build(model: Any, params: dict[str, Any], **_: Any) -> None:
     check_request(model.name, params)
 
 
 def _register(client: Any) -> None:
+    # `before-parameter-build` carries the API parameters (TableName, Key, ...); by
+    # `before-call` they are already serialized into an HTTP request body.
     if client.meta.service_model.service_name == "dynamodb":
-        client.meta.events.register("before-call.dynamodb", _before_call)
+        client.meta.events.register("before-parameter-build.dynamodb", _before_parameter_build)
 
 
 def install_tenant_guard() -> None:
