@@ -267,7 +267,12 @@ class TaskOut(Out):
     updated_at: str
 
 
-class TaskQuery(ListQuery):
+TaskSort = Literal["due_date", "priority"]
+
+
+class TaskFilters(Strict):
+    """What the table view filters on; saved views keep the same filters."""
+
     assignee_id: Id | None = Field(None, description="a user id, or me")
     customer_id: Id | None = None
     project_id: Id | None = None
@@ -277,7 +282,10 @@ class TaskQuery(ListQuery):
     due_after: date | None = None
     overdue: bool = False
     tag: Tag | None = None
-    sort: Literal["due_date", "priority"] = "due_date"
+
+
+class TaskQuery(ListQuery, TaskFilters):
+    sort: TaskSort = "due_date"
 
 
 class RemovedLink(Out):
