@@ -32,7 +32,7 @@ synth: $(STAMP) layer
 	$(BIN)/python infra/app.py
 
 bench: $(STAMP)
-	$(BIN)/bluehill bench
+	$(BIN)/python -m bluehill_dev.bench
 
 openapi: $(STAMP)
 	@$(BIN)/bluehill openapi
