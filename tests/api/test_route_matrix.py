@@ -87,6 +87,10 @@ PATH_FACTORIES: dict[str, Factory] = {
     "template_id": lambda seed: seed.post("/templates", {
         "name": unique("Matrix template "), "category": "onboarding", "tasks": [{"key": "a", "title": "A", "day": 1}],
     }),
+    "ticket_id": lambda seed: seed.post("/tickets", {
+        "subject": unique("Matrix ticket "), "description": "d", "customer_id": seed.shared("customer_id")["id"],
+    }),
+    "queue_id": lambda seed: seed.post("/queues", {"name": unique("Matrix queue ")}),
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------
@@ -100,9 +104,12 @@ QUERY_PROBES: dict[str, Callable[[Seed], str]] = {
     "owner_id": lambda seed: seed.world.users["owner"],
     "actor_id": lambda seed: seed.world.users["owner"],
     "user_id": lambda seed: seed.world.users["owner"],
+    "assignee_id": lambda seed: seed.world.users["owner"],
+    "queue_id": lambda seed: seed.shared("queue_id")["id"],
 }
 
-PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs")}
+PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"),
+                 ("POST", "/csat/{token}")}  # a survey answer: the signed, single-use token is the credential
 
 SPECS: list[RouteSpec] = declared_routes()
 PROTECTED = [spec for spec in SPECS if not spec.public]

@@ -32,12 +32,14 @@ class CreateQueue(QueueFields):
     routing: Routing = "manual"
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [
-        {"name": "Billing", "members": ["01hx..."], "routing": "round_robin"}]}}
+        {"name": "Billing", "members": ["01hxagent"], "routing": "round_robin"}]}}
 
 
 class UpdateQueue(QueueFields):
     version: int = Field(None, ge=1)
     name: Name = Field(None)
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"version": 1, "routing": "least_open"}]}}
 
 
 class QueueOut(Out):

@@ -46,7 +46,7 @@ class CreateTicket(TicketFields):
     source: Source = Field(None, description="default manual; always portal for portal users")
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [
-        {"subject": "Export fails", "description": "The CSV export times out.", "customer_id": "01hx...",
+        {"subject": "Export fails", "description": "The CSV export times out.", "customer_id": "01hxcustomer",
          "priority": "high", "category": "bug"}]}}
 
 
@@ -147,6 +147,8 @@ class CsatLinkOut(Out):
 class CsatAnswer(Strict):
     score: int = Field(ge=1, le=5)
     comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"score": 5, "comment": "Quick!"}]}}
 
 
 class CsatOut(Out):
