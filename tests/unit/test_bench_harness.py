@@ -189,6 +189,7 @@ def test_no_route_passes_above_the_ceiling_whatever_its_own_target():
 def test_a_route_answering_an_error_is_reported_as_an_error_not_a_figure():
     result = summarize(scenario_with(READ), [sample(GetItem=1), sample(status=404, GetItem=1)])
     assert result.verdict == "ERROR" and result.statuses == [200, 404]
+    assert result.error == "answered 404"
 
 
 def test_nothing_returned_gives_no_ratio():
@@ -215,8 +216,19 @@ def test_a_scenario_is_sent_each_response_so_it_can_follow_the_cursor():
     assert result.requests == 3 and result.items_returned == 3
 
 
+def test_a_scenario_that_breaks_is_an_error_row_and_keeps_what_it_measured():
+    def breaks_after_one_page(bench: Any) -> Any:
+        yield Call("GET", "/things")
+        raise KeyError("next_cursor")
+
+    broken = Scenario("GET /things", "things", LIST, breaks_after_one_page)
+    result = run_scenario(FakeBench(), Recorder(IDEMPOTENCY_TABLE), broken)  # type: ignore[arg-type]
+    assert result.verdict == "ERROR" and result.error == "KeyError: 'next_cursor'"
+    assert result.requests == 1
+
+
 def test_the_foundation_registers_a_scenario_for_every_route_the_issue_names():
-    scenarios.load_all()
+    assert "foundation" not in scenarios.load_all()
     names = {s.name for s in harness.SCENARIOS}
     required = {
         "POST /customers", "GET /customers/{id}", "PATCH /customers/{id}", "DELETE /customers/{id}",

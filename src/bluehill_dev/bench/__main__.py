@@ -55,7 +55,9 @@ def _measure_routes(chosen: list[harness.Scenario], repeats: int, app_log: Path)
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    scenarios.load_all()
+    unloaded = scenarios.load_all()
+    for module, error in unloaded.items():
+        print(f"scenario module {module} left out: {error}", flush=True)
     chosen = harness.selected(harness.SCENARIOS, args.group)
     print(f"Measuring {len(chosen)} scenarios on in-process moto…", flush=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     if cold:
         print()
         print(harness.render_cold_start(cold))
-    document = harness.results_document(routes, cold, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    document = harness.results_document(routes, cold, generated_at, unloaded)
     args.output.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {os.path.relpath(args.output)} (the app's own output: {os.path.relpath(app_log)})")
     return 0

@@ -295,9 +295,10 @@ class RouteResult:
     statuses: list[int]
     verdict: str
     misses: list[str]
+    error: str | None
 
 
-def summarize(scenario: Scenario, samples: Sequence[Sample]) -> RouteResult:
+def summarize(scenario: Scenario, samples: Sequence[Sample], error: str | None = None) -> RouteResult:
     route = [s.phases[ROUTE] for s in samples]
     idempotency = [s.phases[IDEMPOTENCY] for s in samples]
     read, returned = sum(p.items_read for p in route), sum(s.items_returned for s in samples)
@@ -305,8 +306,11 @@ def summarize(scenario: Scenario, samples: Sequence[Sample]) -> RouteResult:
     queries = Stat.of([p.calls["Query"] for p in route])
     statuses = sorted({s.status for s in samples})
     misses = scenario.target.misses(route_calls.max, queries.max)
-    failed = not samples or any(status >= 400 for status in statuses)
-    verdict = "ERROR" if failed else "FAIL" if misses else "PASS"
+    if error is None and any(status >= 400 for status in statuses):
+        error = f"answered {', '.join(str(status) for status in statuses if status >= 400)}"
+    if error is None and not samples:
+        error = "measured no request"
+    verdict = "ERROR" if error else "FAIL" if misses else "PASS"
     return RouteResult(
         name=scenario.name,
         group=scenario.group,
@@ -326,22 +330,26 @@ def summarize(scenario: Scenario, samples: Sequence[Sample]) -> RouteResult:
         statuses=statuses,
         verdict=verdict,
         misses=misses,
+        error=error,
     )
 
 
 def run_scenario(bench: Bench, recorder: Recorder, scenario: Scenario) -> RouteResult:
     samples: list[Sample] = []
-    steps = scenario.steps(bench)
     response: Response | None = None
-    while True:
-        try:
-            call = steps.send(response)
-        except StopIteration:
-            break
-        with recorder.measuring() as sample:
-            response = bench.send(call)
-        sample.status, sample.items_returned = response.status, items_returned(response.body)
-        samples.append(sample)
+    try:
+        steps = scenario.steps(bench)
+        while True:
+            try:
+                call = steps.send(response)
+            except StopIteration:
+                break
+            with recorder.measuring() as sample:
+                response = bench.send(call)
+            sample.status, sample.items_returned = response.status, items_returned(response.body)
+            samples.append(sample)
+    except Exception as broken:  # one room's broken scenario must not cost the others their figures
+        return summarize(scenario, samples, f"{type(broken).__name__}: {broken}")
     return summarize(scenario, samples)
 
 
@@ -494,8 +502,8 @@ _COLUMNS = ("route", "n", "calls", "operations", "HTTP", "read/ret", "Q/req", "a
 def _row(result: RouteResult) -> tuple[str, ...]:
     ratio = "-" if result.read_per_returned is None else _number(result.read_per_returned)
     verdict = result.verdict if not result.misses else f"{result.verdict} ({'; '.join(result.misses)})"
-    if result.verdict == "ERROR":
-        verdict = f"ERROR (status {', '.join(map(str, result.statuses))})"
+    if result.error:
+        verdict = f"ERROR ({result.error[:80]})"
     return (
         result.name, str(result.requests), _stat(result.route_calls), _operations(result.route_operations),
         _stat(result.route_attempts), ratio, _stat(result.queries_per_request), _stat(result.authorizer_calls),
@@ -527,11 +535,13 @@ def render_cold_start(cold: ColdStart) -> str:
     return "\n".join(lines)
 
 
-def results_document(routes: Sequence[RouteResult], cold: ColdStart | None, generated_at: str) -> dict[str, Any]:
+def results_document(routes: Sequence[RouteResult], cold: ColdStart | None, generated_at: str,
+                     unloaded_modules: Mapping[str, str]) -> dict[str, Any]:
     return {
         "routes": [asdict(r) for r in routes],
         "cold_start": asdict(cold) if cold else None,
         "generated_at": generated_at,
+        "unloaded_scenario_modules": dict(unloaded_modules),
     }
 
 

@@ -7,6 +7,13 @@ import importlib
 import pkgutil
 
 
-def load_all() -> None:
+def load_all() -> dict[str, str]:
+    """Import every scenario module; a module that fails to import (a room's work in
+    progress) is left out and named, with its error, rather than stopping the others."""
+    unloaded = {}
     for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+        try:
+            importlib.import_module(f"{__name__}.{module.name}")
+        except Exception as broken:
+            unloaded[module.name] = f"{type(broken).__name__}: {broken}"
+    return unloaded
