@@ -20,7 +20,7 @@ from chalicelib.customers import service as customers
 
 from .models import BOARD_END, Project, Task, TaskLocator, project_pk
 
-BOARD_PAGE = 250  # items per Query page when a whole board is read
+BOARD_PAGE = 300  # items per Query page when a whole board is read: 500 tasks are 2 pages
 _MODELS: dict[str, type[Project] | type[Task]] = {"Project": Project, "Task": Task}
 
 
