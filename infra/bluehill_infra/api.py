@@ -220,18 +220,15 @@ class Api(Construct):
             description="BlueHill runtime dependencies (layers/requirements.txt)",
         )
 
-        self.cursor_signing_key = secretsmanager.Secret(
-            self,
+        self.cursor_signing_key = self._signing_key(
             "CursorSigningKey",
-            description="HMAC key that tamper-proofs pagination cursors",
-            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+            "HMAC key that tamper-proofs pagination cursors",
+            "only invalidates outstanding pagination cursors (clients restart the listing)",
         )
-        acknowledge(
-            self.cursor_signing_key,
-            "AwsSolutions-SMG4",
-            "The cursor-signing key is resolved into the functions' environment at deploy time; "
-            "rotating it means redeploying, which only invalidates outstanding pagination cursors "
-            "(clients restart the listing). There is no credential for a rotation Lambda to rotate.",
+        self.csat_signing_key = self._signing_key(
+            "CsatSigningKey",
+            "HMAC key that signs CSAT survey links",
+            "only invalidates survey links not yet answered",
         )
 
         self.role = self._function_role("FunctionRole", "Request handlers (tenant-scoped work)")
@@ -305,6 +302,21 @@ class Api(Construct):
         region = cdk.Stack.of(self).region
         return "us-east-1" if cdk.Token.is_unresolved(region) else region
 
+    def _signing_key(self, construct_id: str, description: str, rotation_effect: str) -> secretsmanager.Secret:
+        secret = secretsmanager.Secret(
+            self,
+            construct_id,
+            description=description,
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+        )
+        acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            f"The key is resolved into the functions' environment at deploy time; rotating it means "
+            f"redeploying, which {rotation_effect}. There is no credential for a rotation Lambda to rotate.",
+        )
+        return secret
+
     def _environment(self) -> dict[str, str]:
         identity, storage = self._identity, self._storage
         environment = {
@@ -320,6 +332,7 @@ class Api(Construct):
             # A {{resolve:secretsmanager:...}} dynamic reference: CloudFormation resolves it at
             # deploy time, so the value is in neither the template nor the cloud assembly.
             "CURSOR_SIGNING_KEY": self.cursor_signing_key.secret_value.unsafe_unwrap(),
+            "CSAT_SIGNING_KEY": self.csat_signing_key.secret_value.unsafe_unwrap(),
         }
         missing = set(schema.ENVIRONMENT_VARIABLES) - environment.keys()
         if missing:

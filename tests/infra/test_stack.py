@@ -206,14 +206,24 @@ def test_every_function_gets_every_setting_the_app_reads(synth: Synth) -> None:
         assert not missing, (logical_id, missing)
 
 
-def test_cursor_signing_key_is_resolved_from_secrets_manager_at_deploy_time(synth: Synth) -> None:
-    secret_id = synth.logical_id(synth.stack.api.cursor_signing_key)
-    value = synth.template_json["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"][
-        "CURSOR_SIGNING_KEY"
-    ]
+@pytest.mark.parametrize(("variable", "attribute"), [("CURSOR_SIGNING_KEY", "cursor_signing_key"),
+                                                     ("CSAT_SIGNING_KEY", "csat_signing_key")])
+def test_signing_keys_are_resolved_from_secrets_manager_at_deploy_time(synth: Synth, variable: str,
+                                                                       attribute: str) -> None:
+    secret_id = synth.logical_id(getattr(synth.stack.api, attribute))
+    value = synth.template_json["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"][variable]
     assert value == {"Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret_id}, ":SecretString:::}}"]]}
-    _, secret = _only(synth.resources("AWS::SecretsManager::Secret"))
+    secret = synth.resources("AWS::SecretsManager::Secret")[secret_id]
     assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 64
+
+
+def test_the_sla_sweep_runs_every_minute_under_the_system_role(synth: Synth) -> None:
+    """Chalice packages `@bp.schedule` as a SAM Schedule event (an EventBridge rule at deploy)."""
+    sweep = next(f for f in _functions(synth).values() if f["Properties"]["Handler"].endswith(".sla_sweep"))
+    schedules = [e["Properties"]["Schedule"] for e in sweep["Properties"]["Events"].values() if e["Type"] == "Schedule"]
+    assert schedules == ["rate(1 minute)"]
+    system_role = synth.logical_id(synth.stack.api.system_role)
+    assert sweep["Properties"]["Role"] == {"Fn::GetAtt": [system_role, "Arn"]}
 
 
 def test_token_settings_point_at_the_user_pool(synth: Synth) -> None:
