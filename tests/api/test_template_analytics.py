@@ -7,7 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.api.foundation_helpers import assert_problem
-from tests.api.templating import applied, create_customer, create_template, gantt_by_key, sample_event
+from tests.api.templating import (  # fast_transactions: autouse, one table backup per moto transaction
+    applied,
+    create_customer,
+    create_template,
+    fast_transactions,  # noqa: F401
+    gantt_by_key,
+    sample_event,
+)
 
 TASKS = [
     {"key": "welcome", "title": "Welcome email", "day": 1},
