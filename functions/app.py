@@ -17,6 +17,7 @@ from chalicelib.templates.jobs import bp as template_jobs
 from chalicelib.templates.routes import bp as template_routes
 from chalicelib.tickets.routes import bp as ticket_routes
 from chalicelib.views.routes import bp as view_routes
+from chalicelib.work.jobs import bp as work_jobs
 from chalicelib.work.routes import bp as work_routes
 
 # Powertools owns the "bluehill" logger; Chalice adding its own handler would print every line twice.
@@ -27,5 +28,6 @@ auth.set_user_check(team.user_is_current)
 
 app.register_blueprint(auth_bp)
 for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, template_jobs,
-                  ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes, view_routes):
+                  ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes, work_jobs,
+                  view_routes):
     app.register_blueprint(blueprint)

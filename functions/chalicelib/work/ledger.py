@@ -395,7 +395,7 @@ class Plan:
                 self.events.append(DomainEvent("work", "Task.Completed", tenant, {
                     **ids, "completed_at": after.completed_at, "late": late}))
         if self.status_move is not None and not self.new_project:
-            self.events.append(project_status_event(self.principal, self.project, self.status_move))
+            self.events.append(project_status_event(self.project, self.status_move))
 
     # ----- writing -----
 
@@ -490,7 +490,7 @@ class Plan:
             if move is not None:
                 moved = Project(project.PK, project.SK, **project.attribute_values)
                 moved.status = move.after
-                actions += status_actions(moved, move.reason)
+                actions += status_actions(project, moved, move.reason)
                 condition &= Project.status == move.before
             if actions:
                 tx.update(project, actions, condition, contention(f"project {project.id}"))
@@ -561,14 +561,16 @@ def activity_of(before: Task | None, after: Task | None) -> tuple[list[str], dic
 # ---------- project status ----------
 
 
-def status_actions(after: Project, reason: str | None) -> list[Action]:
-    """SET the status, its reason and the status index key (the only GSI key a status moves)."""
-    keys = after.index_keys()
-    return [
-        Project.status.set(after.status),
-        Project.status_reason.set(reason),
-        Project.GSI4PK.set(keys["GSI4PK"]) if keys["GSI4PK"] else Project.GSI4PK.remove(),
-    ]
+def key_actions(before: Project, after: Project) -> list[Action]:
+    """SET (or REMOVE) the index keys that differ between two states of a project."""
+    old, new = before.index_keys(), after.index_keys()
+    return [getattr(Project, name).set(value) if value else getattr(Project, name).remove()
+            for name, value in new.items() if value != old[name]]
+
+
+def status_actions(before: Project, after: Project, reason: str | None) -> list[Action]:
+    """SET the status and its reason, and the index keys a status moves."""
+    return [Project.status.set(after.status), Project.status_reason.set(reason), *key_actions(before, after)]
 
 
 def history_entry(project: Project, move: StatusMove, at: str) -> StatusHistoryEntry:
@@ -580,7 +582,7 @@ def history_entry(project: Project, move: StatusMove, at: str) -> StatusHistoryE
     )
 
 
-def project_status_event(principal: Principal, project: Project, move: StatusMove) -> DomainEvent:
-    return DomainEvent("work", "Project.StatusChanged", principal.tenant_id, {
+def project_status_event(project: Project, move: StatusMove) -> DomainEvent:
+    return DomainEvent("work", "Project.StatusChanged", project.tenant_id, {
         "project_id": project.id, "customer_id": project.customer_id, "from": move.before or None,
         "to": move.after, "changed_by": move.changed_by, "reason": move.reason})

@@ -25,14 +25,19 @@ board's progress, status and weekly figures are read from one item.
 | my tasks (first assignee), my overdue | GSI3 | GSI3PK = T#t#ASSIGNEE#<user>, same sort key (a range) |
 | my tasks (other assignees) | GSI3 on TaskAssignment | GSI3PK = T#t#ASSIGNEE#<user>, then BatchGet |
 | tasks of a customer | GSI4 | GSI4PK = T#t#CUSTOMER#<customer>#TASKS, same sort key |
+| live auto-status boards of every tenant (daily job) | SYSDUE | SYSDUEPK = BOARDS#<shard> |
 
 Index keys are set only while a project is live: a project being provisioned (from a template)
 or archived is in no list, and neither are its tasks. `<state>` is `active` or `archived`.
+SYSDUE keys (sparse, system-scoped: SYSDUESK = T#<tenant>#<project>, shard = hash(project) mod
+8) exist while a live project's status is computed and time can still change it (auto, not
+complete): the daily job re-evaluates only those.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 from typing import Any
 
 from pynamodb.attributes import (
@@ -43,8 +48,10 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.core.table import GSI1, GSI2, GSI3, GSI4, GSI5, TableItem, VersionedItem, tenant_key
+from chalicelib.core import schema
+from chalicelib.core.table import GSI1, GSI2, GSI3, GSI4, GSI5, TableItem, TableMeta, VersionedItem, tenant_key
 
 ACTIVE, ARCHIVED = "active", "archived"
 NO_DUE_DATE = "9999-12-31"
@@ -59,6 +66,7 @@ DEFAULT_STATUSES: tuple[dict[str, str], ...] = (
     {"name": BLOCKED_STATUS, "category": DOING},
     {"name": "complete", "category": DONE_CATEGORY},
 )
+REFRESH_SHARDS = 8
 TASK_PREFIX = "TASK#"
 BOARD_END = "TASK$"  # sorts after every TASK# key: the board Query's upper bound
 
@@ -104,6 +112,25 @@ def member_projects_pk(tenant_id: str, user_id: str) -> str:
     return tenant_key(tenant_id, "PROJECTS", "MEMBER", user_id)
 
 
+def refresh_pk(shard: int) -> str:
+    return f"BOARDS#{shard}"
+
+
+def refresh_shard(project_id: str) -> int:
+    return int(hashlib.sha256(project_id.encode()).hexdigest()[:8], 16) % REFRESH_SHARDS
+
+
+class SystemDueIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = schema.SYSTEM_DUE_INDEX.name
+        projection = AllProjection()
+        region = TableMeta.region
+        host = TableMeta.host
+
+    SYSDUEPK = UnicodeAttribute(hash_key=True)
+    SYSDUESK = UnicodeAttribute(range_key=True)
+
+
 def week_counter(week: str, counter: str) -> str:
     """The key of one weekly counter in the project's `weeks` map: `2026-W05:completed`."""
     return f"{week}:{counter}"
@@ -146,11 +173,14 @@ class Project(VersionedItem):
     GSI4SK = UnicodeAttribute(null=True)
     GSI5PK = UnicodeAttribute(null=True)
     GSI5SK = UnicodeAttribute(null=True)
+    SYSDUEPK = UnicodeAttribute(null=True)
+    SYSDUESK = UnicodeAttribute(null=True)
     by_due = GSI1()
     by_owner = GSI2()
     by_customer = GSI3()
     by_status = GSI4()
     by_template = GSI5()
+    to_refresh = SystemDueIndex()
 
     SORT = "PROJECT"
 
@@ -178,6 +208,9 @@ class Project(VersionedItem):
         for index, partition in partitions.items():
             indexed = partition is not None and not self.provisioning
             keys[f"{index}PK"], keys[f"{index}SK"] = (partition, sort) if indexed else (None, None)
+        refreshed = self.live and self.status_mode == "auto" and self.status != "complete"
+        keys["SYSDUEPK"], keys["SYSDUESK"] = (
+            (refresh_pk(refresh_shard(self.id)), f"T#{tenant}#{self.id}") if refreshed else (None, None))
         return keys
 
     def set_index_keys(self) -> None:

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
 
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
@@ -45,6 +44,7 @@ from .models import (
     member_projects_pk,
     project_pk,
     projects_pk,
+    refresh_pk,
     week_counter,
 )
 from .progress import percent
@@ -396,12 +396,6 @@ def _check_status_change(project: Project, statuses: list[dict[str, str]]) -> No
             raise Conflict(f"status {name} has {int(count)} tasks and cannot {change}; move them first")
 
 
-def _key_actions(before: Project, after: Project) -> list[Action]:
-    old, new = before.index_keys(), after.index_keys()
-    return [getattr(Project, name).set(value) if value else getattr(Project, name).remove()
-            for name, value in new.items() if value != old[name]]
-
-
 def update_project(principal: Principal, project_id: str, changes: dict[str, Any], expected_version: int) -> Project:
     project, _ = access.load_project(principal, project_id, "projects:write")
     require_version(project, expected_version, "project")
@@ -424,7 +418,7 @@ def update_project(principal: Principal, project_id: str, changes: dict[str, Any
     now = now_iso()
     after.version, after.updated_at = int(project.version) + 1, now
     actions = [getattr(Project, name).set(change["after"]) for name, change in changed.items()]
-    actions += [Project.version.add(1), Project.updated_at.set(now), *_key_actions(project, after)]
+    actions += [Project.version.add(1), Project.updated_at.set(now), *ledger.key_actions(project, after)]
     tx = Transaction()
     tx.update(project, actions, Project.version == project.version,
               lambda: Conflict(f"project {project_id} was changed by someone else; reload and retry"))
@@ -438,7 +432,7 @@ def update_project(principal: Principal, project_id: str, changes: dict[str, Any
     tx.commit()
     events = [_event(principal, "Project.Updated", after, version=after.version, changes=changed)]
     if move is not None:
-        events.append(ledger.project_status_event(principal, after, move))
+        events.append(ledger.project_status_event(after, move))
     publish(*events)
     return after
 
@@ -453,7 +447,7 @@ def archive_project(principal: Principal, project_id: str) -> Project:
         archived.archived, archived.version, archived.updated_at = True, int(project.version) + 1, now_iso()
         tx = Transaction()
         tx.update(project, [Project.archived.set(True), Project.version.add(1),
-                            Project.updated_at.set(archived.updated_at), *_key_actions(project, archived)],
+                            Project.updated_at.set(archived.updated_at), *ledger.key_actions(project, archived)],
                   Project.version == project.version,
                   lambda: Conflict(f"project {project_id} was changed by someone else; retry"))
         _sync_members(tx, project, archived)
@@ -569,3 +563,39 @@ def list_customer_projects(principal: Principal, customer_id: str, filters: dict
     require(principal, "projects:read")
     customers.get_customer(principal, customer_id)
     return list_projects(principal, {**filters, "customer_id": customer_id}, limit, cursor)
+
+
+# ---------- time passing ----------
+
+
+def refresh_auto_status(project: Project, day: date) -> bool:
+    """For the daily job, in the project's tenant scope: the auto status as of `day` (elapsed
+    time grows, tasks fall overdue, due dates pass). True when it moved; a no-op when nothing
+    changed or a task change moved the board meanwhile (that change computed its own)."""
+    if project.status_mode != AUTO or not project.live:
+        return False
+    status, reason = auto_status(ledger.board_facts(project, day))
+    if status == project.status:
+        return False
+    moved = Project(project.PK, project.SK, **copy.deepcopy(project.attribute_values))
+    moved.status = status
+    move = StatusMove(project.status, status, reason, AUTO)
+    automation = Principal(tenant_id=project.tenant_id, user_id=AUTO, role="owner", email="")
+    tx = Transaction()
+    unchanged = (Project.status == project.status) & (Project.status_mode == AUTO) & (Project.archived == False)  # noqa: E712
+    tx.update(project, ledger.status_actions(project, moved, reason), unchanged,
+              ledger.contention(f"project {project.id}"))
+    tx.put(ledger.history_entry(moved, move, now_iso()))
+    audit.record(tx, automation, "update", "project", project.id, {"status": {"before": project.status,
+                                                                             "after": status}})
+    try:
+        tx.commit()
+    except ledger.Contended:
+        return False
+    publish(ledger.project_status_event(moved, move))
+    return True
+
+
+def boards_to_refresh(shard: int) -> Iterable[Project]:
+    """Live auto-status boards of every tenant in one shard (system scope)."""
+    return Project.to_refresh.query(refresh_pk(shard))
