@@ -289,13 +289,15 @@ def test_the_kanban_board_has_the_columns_in_order_and_tasks_by_position(acme: A
     assert {c["name"]: c["count"] for c in kanban["columns"]}["complete"] == 1
 
 
-def test_a_contractor_sees_only_their_own_tasks_on_a_board_that_names_them(acme: Any) -> None:
+def test_a_contractor_sees_only_their_own_tasks_and_their_activity_on_a_board_that_names_them(acme: Any) -> None:
     owner = acme.as_("owner")
     board = project(owner, member_ids=[acme.users["contractor"]])
     theirs = task(owner, board["id"], assignee_ids=[acme.users["contractor"]])
     task(owner, board["id"])
     kanban = ok(acme.as_("contractor").get(f"/projects/{board['id']}/board"))
     assert [t["id"] for c in kanban["columns"] for t in c["tasks"]] == [theirs["id"]]
+    activity = read_all(acme.as_("contractor"), f"/projects/{board['id']}/activity")
+    assert {entry["task_id"] for entry in activity} == {theirs["id"]}
 
 
 def test_the_gantt_shows_dependencies_conflicts_and_the_critical_path(acme: Any) -> None:

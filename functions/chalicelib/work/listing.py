@@ -71,6 +71,16 @@ def sorted_source(sources: list[PageReader[Any]], key: Callable[[Any], Any]) -> 
     return read
 
 
+def only(source: PageReader[Any], keep: Callable[[Any], bool]) -> PageReader[Any]:
+    """The items of a page that `keep` keeps (for what only code can tell apart)."""
+
+    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Any], dict[str, Any] | None]:
+        items, last = source(limit, start)
+        return [item for item in items if keep(item)], last
+
+    return read
+
+
 # ---------- the table view ----------
 
 
@@ -158,6 +168,14 @@ def _partitions(principal: Principal, reach: Reach, filters: dict[str, Any]) -> 
         customers = access.reachable_customer_ids(principal)
         return "customer_id", Task.by_customer, [customer_tasks_pk(tenant, c) for c in customers]
     return "all", Task.all_tasks, [tasks_pk(tenant)]
+
+
+def assigned_in(principal: Principal, project_id: str) -> PageReader[Task]:
+    """The caller's tasks in one project: their assignee partition, filtered to the project."""
+    condition = _conditions({"project_id": project_id}, "assignee_id")
+    key_range = (f"{OPEN}#", f"{DONE}#~")
+    return _reader(Task.by_assignee, assignee_pk(principal.tenant_id, principal.user_id), key_range, condition,
+                   lambda task: task.project_id == project_id and principal.user_id in task.assignee_ids)
 
 
 def list_tasks(principal: Principal, filters: dict[str, Any], limit: int, cursor: str | None) -> Page[Task]:

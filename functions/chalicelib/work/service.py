@@ -25,7 +25,7 @@ from chalicelib.core.table import Transaction, now_iso, query_reader, require_ve
 from chalicelib.customers import service as customers
 from chalicelib.team import service as team
 
-from . import access, ledger, tasks
+from . import access, ledger, listing, tasks
 from .board_status import SEVERITY, auto_status
 from .graph import critical_path, duration_days, find_cycle
 from .ledger import AUTO, Plan, StatusMove, plain, today
@@ -323,18 +323,15 @@ def status_history(principal: Principal, project_id: str, limit: int, cursor: st
 
 
 def project_activity(principal: Principal, project_id: str, limit: int, cursor: str | None) -> Page[Any]:
+    """Newest first. A contractor sees the entries of their own tasks only."""
     _, reach = access.load_project(principal, project_id, "projects:read")
     pk = project_pk(principal.tenant_id, project_id)
-    mine = ActivityEntry.task_id.is_in(*_contractor_task_ids(principal, project_id)) \
-        if reach is Reach.ASSIGNED else None
-    reader = query_reader(ActivityEntry, pk, ActivityEntry.SK.startswith(ActivityEntry.PREFIX), mine,
-                          newest_first=True)
+    reader = query_reader(ActivityEntry, pk, ActivityEntry.SK.startswith(ActivityEntry.PREFIX), newest_first=True)
+    if reach is Reach.ASSIGNED:
+        mine = {task.id for task in listing.drain([listing.assigned_in(principal, project_id)], listing.MAX_SORTED,
+                                                  "project_id")}
+        reader = listing.only(reader, lambda entry: entry.task_id in mine)
     return read_page("project-activity", [reader], limit, cursor)
-
-
-def _contractor_task_ids(principal: Principal, project_id: str) -> list[str]:
-    _, board = access.read_board(principal.tenant_id, project_id)
-    return [task.id for task in board if principal.user_id in task.assignee_ids] or ["-"]
 
 
 def _visible_board(principal: Principal, project_id: str) -> tuple[Project, list[Task]]:
