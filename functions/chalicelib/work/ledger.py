@@ -30,6 +30,7 @@ from chalicelib.core.table import Transaction, now_iso
 from .board_status import BoardFacts, auto_status
 from .models import (
     BLOCKED_STATUS,
+    TASK_FIELDS,
     ActivityEntry,
     Project,
     StatusHistoryEntry,
@@ -45,11 +46,7 @@ MAX_TRANSACTION_ITEMS = 100
 AUTO = "auto"
 
 # Fields a client sets on a task: changing any moves `version` and writes an activity entry.
-CLIENT_FIELDS = (
-    "title", "description", "status", "assignee_ids", "priority", "start_date", "due_date", "time_estimate",
-    "time_unit", "weight", "parent_id", "depends_on", "is_milestone", "task_type", "tags", "position",
-    "portal_visible", "portal_status", "portal_start_date", "portal_due_date",
-)
+CLIENT_FIELDS = (*TASK_FIELDS, "position")
 DATE_FIELDS = ("start_date", "due_date")
 
 

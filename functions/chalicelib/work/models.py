@@ -66,6 +66,12 @@ DEFAULT_STATUSES: tuple[dict[str, str], ...] = (
     {"name": BLOCKED_STATUS, "category": DOING},
     {"name": "complete", "category": DONE_CATEGORY},
 )
+# The fields a client sets on a task (its position is set by moving it).
+TASK_FIELDS = (
+    "title", "description", "status", "assignee_ids", "priority", "start_date", "due_date", "time_estimate",
+    "time_unit", "weight", "parent_id", "depends_on", "is_milestone", "task_type", "tags", "portal_visible",
+    "portal_status", "portal_start_date", "portal_due_date",
+)
 REFRESH_SHARDS = 8
 TASK_PREFIX = "TASK#"
 BOARD_END = "TASK$"  # sorts after every TASK# key: the board Query's upper bound

@@ -24,19 +24,13 @@ from chalicelib.team import service as team
 from . import access, ledger
 from .graph import find_cycle, has_conflict, with_predecessors
 from .ledger import Contended, Plan, is_done, rollup, today
-from .models import ActivityEntry, Project, Task, project_pk
+from .models import TASK_FIELDS, ActivityEntry, Project, Task, project_pk
 from .progress import task_percent
 from .ranks import RankOrderError, rank_between
 
 RETRIES = 3
-MAX_BULK = 40
 # What a contractor may change on a task assigned to them.
 CONTRACTOR_FIELDS = frozenset({"status", "start_date", "due_date", "description", "position"})
-TASK_FIELDS = (
-    "title", "description", "status", "assignee_ids", "priority", "start_date", "due_date", "time_estimate",
-    "time_unit", "weight", "parent_id", "depends_on", "is_milestone", "task_type", "tags", "portal_visible",
-    "portal_status", "portal_start_date", "portal_due_date",
-)
 
 T = TypeVar("T")
 
@@ -79,10 +73,6 @@ def task_view(task: Task, day: date | None = None) -> dict[str, Any]:
         "created_at": task.created_at,
         "updated_at": task.updated_at,
     }
-
-
-def _audit_fields(task: Task | None) -> dict[str, Any]:
-    return {name: getattr(task, name) for name in TASK_FIELDS} if task is not None else {}
 
 
 # ---------- building a task's new state ----------
@@ -254,7 +244,7 @@ def _commit_single(principal: Principal, reading: Reading, before: Task | None, 
     require_assignees(plan, [(before, after)])
     task_id = ledger.task_id_of(before, after)
     action = "create" if before is None else "delete" if after is None else "update"
-    plan.record(action, "task", task_id, audit.diff(_audit_fields(before), _audit_fields(after)))
+    plan.record(action, "task", task_id, audit.diff(ledger.client_fields(before), ledger.client_fields(after)))
     plan.finalize()
     plan.commit()
     return plan
@@ -377,7 +367,7 @@ def bulk_update(principal: Principal, project_id: str, updates: list[dict[str, A
             plan.stage(before, _updated(before, reading, changes_of[update["task_id"]]))
         require_assignees(plan, [(befores[t], plan.after[t]) for t in task_ids])
         plan.record("bulk_update", "project", project_id, {
-            t: audit.diff(_audit_fields(befores[t]), _audit_fields(plan.after[t])) for t in task_ids})
+            t: audit.diff(ledger.client_fields(befores[t]), ledger.client_fields(plan.after[t])) for t in task_ids})
         plan.finalize()
         plan.commit()
         return [plan.written(t) for t in task_ids]
