@@ -121,6 +121,18 @@ def test_following_projects_reanchor_when_contract_start_changes_once_per_change
     assert jobs.follow_contract_start(replayed["detail"]) == 0
 
 
+def test_an_archived_follower_does_not_stop_the_others(acme, http, template):
+    api = acme.as_("owner")
+    customer = create_customer(api, contract_start="2026-06-12")
+    archived = applied(api, template["id"], customer["id"], {"source": "contract_start"}, follow_anchor=True)
+    live = applied(api, template["id"], customer["id"], {"source": "contract_start"}, follow_anchor=True)
+    assert api.delete(f"/projects/{archived['project']['id']}").status == 200
+    updated = api.patch(f"/customers/{customer['id']}", {"version": customer["version"],
+                                                         "contract_start": "2026-06-19"}).json
+    customer_updated(http, acme, customer, updated["version"], "2026-06-12", "2026-06-19")
+    assert gantt_by_key(api, live)["kickoff"]["start_date"] == "2026-06-21"
+
+
 def test_customer_updates_without_a_contract_start_change_move_nothing(acme):
     from chalicelib.templates import jobs
 

@@ -17,6 +17,7 @@ from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, NotFound, validation_error
 from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.observability import logger
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso
 from chalicelib.customers import service as customers
@@ -274,8 +275,12 @@ def follow_contract_start(automation: Principal, customer_id: str, customer_vers
     for link in followers:
         if int(link.customer_version) >= customer_version:
             continue
-        reanchor(automation, link.project_id, date.fromisoformat(contract_start), False, CONTRACT_START,
-                 customer_version)
+        try:
+            reanchor(automation, link.project_id, date.fromisoformat(contract_start), False, CONTRACT_START,
+                     customer_version)
+        except (Conflict, NotFound):  # archived or gone meanwhile: the others still follow
+            logger().warning("a following project could not be re-anchored", extra={"project_id": link.project_id})
+            continue
         count += 1
     return count
 
