@@ -9,14 +9,18 @@ override, so no client it or the app creates can pick up real credentials."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -71,10 +75,46 @@ def jwks_server() -> Iterator[str]:
         server.shutdown()
 
 
+_table_snapshots: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar("moto_table_snapshots", default=None)
+
+
+def _deepcopy_tables_once(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    from moto.dynamodb.models.table import Table
+
+    taken = _table_snapshots.get()
+    if taken is None or not isinstance(value, Table):
+        return copy.deepcopy(value, memo)
+    if id(value) not in taken:
+        taken[id(value)] = (value, copy.deepcopy(value))
+    return taken[id(value)][1]
+
+
+@cache
+def snapshot_each_table_once_per_transaction() -> None:
+    """moto's TransactWriteItems takes its rollback snapshot (a deep copy of the whole table)
+    once per item in the transaction, all before the first write, so the copies are identical:
+    a 100-item transaction on a 3,000-item table took 26 s and 670 MB. Take one per table per
+    transaction instead: same rollback, a hundredth of the work."""
+    from moto.dynamodb import models
+
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        token = _table_snapshots.set({})
+        try:
+            return original(self, transact_items)
+        finally:
+            _table_snapshots.reset(token)
+
+    models.copy = SimpleNamespace(deepcopy=_deepcopy_tables_once, copy=copy.copy)  # type: ignore[assignment]
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 @contextmanager
 def in_process_aws(jwks_url: str) -> Iterator[resources.LocalResources]:
     """moto in-process with the platform's resources created and the app's settings pointing
     at them; Chalice's local gateway mapped to API Gateway's answers."""
+    snapshot_each_table_once_per_transaction()
     with mock_aws():
         created = resources.create_all()
         os.environ.update(created.environment(None, jwks_url))
