@@ -3,14 +3,9 @@ the API, and the events the template handlers consume (from the samples in event
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.api.foundation_helpers import unique
 
@@ -75,44 +70,3 @@ def sample_event(name: str, **detail: Any) -> dict[str, Any]:
     event["detail"].update(detail)
     return event
 
-
-@contextmanager
-def one_backup_per_transaction() -> Iterator[None]:
-    """moto 5.2 backs up a table by deep-copying it once per *item* of a TransactWriteItems, so a
-    100-item transaction copies the whole in-process table 100 times. Copy it once per
-    transaction instead (the copies are identical: nothing is written while it backs up)."""
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
-
-    original = models.DynamoDBBackend.transact_write_items
-
-    class OneCopy:
-        def __init__(self) -> None:
-            self.made: dict[int, Any] = {}
-
-        def deepcopy(self, value: Any) -> Any:
-            if not isinstance(value, Table):
-                return copy.deepcopy(value)
-            if id(value) not in self.made:  # tables live in the backend: their ids are stable
-                self.made[id(value)] = copy.deepcopy(value)
-            return self.made[id(value)]
-
-    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-        models.copy = OneCopy()  # type: ignore[attr-defined]
-        try:
-            original(backend, transact_items)
-        finally:
-            models.copy = copy  # type: ignore[attr-defined]
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items
-    try:
-        yield
-    finally:
-        models.DynamoDBBackend.transact_write_items = original
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fast_transactions() -> Iterator[None]:
-    """Autouse in every module that imports it."""
-    with one_backup_per_transaction():
-        yield

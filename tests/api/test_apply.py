@@ -10,7 +10,6 @@ from tests.api.templating import (
     apply,
     create_customer,
     create_template,
-    fast_transactions,  # noqa: F401  (autouse: one table backup per moto transaction)
     gantt_by_key,
     numbered_tasks,
     task_by_key,

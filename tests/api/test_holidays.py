@@ -6,7 +6,6 @@ from datetime import date
 import pytest
 
 from tests.api.foundation_helpers import assert_problem
-from tests.api.templating import fast_transactions  # noqa: F401  (autouse: one table backup per moto transaction)
 
 CHRISTMAS = {"date": "2026-12-25", "name": "Christmas Day"}
 NEW_YEAR = {"date": "2027-01-01", "name": "New Year's Day"}

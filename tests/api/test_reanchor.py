@@ -5,11 +5,10 @@ projects following contract_start re-anchor themselves on Customer.Updated, once
 import pytest
 
 from tests.api.foundation_helpers import assert_problem
-from tests.api.templating import (  # fast_transactions: autouse, one table backup per moto transaction
+from tests.api.templating import (
     applied,
     create_customer,
     create_template,
-    fast_transactions,  # noqa: F401
     gantt_by_key,
     sample_event,
 )

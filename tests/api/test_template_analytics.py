@@ -7,11 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.api.foundation_helpers import assert_problem
-from tests.api.templating import (  # fast_transactions: autouse, one table backup per moto transaction
+from tests.api.templating import (
     applied,
     create_customer,
     create_template,
-    fast_transactions,  # noqa: F401
     gantt_by_key,
     sample_event,
 )

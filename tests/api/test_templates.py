@@ -4,7 +4,6 @@ library every tenant starts with, and who may do what."""
 import pytest
 
 from tests.api.foundation_helpers import assert_problem, unique
-from tests.api.templating import fast_transactions  # noqa: F401  (autouse: one table backup per moto transaction)
 
 TASKS = [
     {"key": "kickoff", "title": "Kickoff call", "day": 3, "is_milestone": True, "assignee_role": "csm"},

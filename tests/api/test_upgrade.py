@@ -5,12 +5,11 @@ removed, and nothing changes in a project until someone upgrades it."""
 import pytest
 
 from tests.api.foundation_helpers import assert_problem
-from tests.api.templating import (  # fast_transactions: autouse, one table backup per moto transaction
+from tests.api.templating import (
     SMALL_TASKS,
     applied,
     create_customer,
     create_template,
-    fast_transactions,  # noqa: F401
     gantt_by_key,
 )
 
