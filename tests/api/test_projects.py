@@ -343,19 +343,20 @@ def test_a_project_too_big_for_one_transaction_is_written_hidden_in_batches_then
 
 
 def test_a_project_still_being_provisioned_is_invisible_everywhere(acme: Any, monkeypatch: Any) -> None:
-    def stop(*args: Any) -> None:
-        raise RuntimeError("stopped before the reveal")
-
-    monkeypatch.setattr(service, "_reveal", stop)
+    monkeypatch.setattr(service, "_reveal", lambda *args: [])  # every batch written, the reveal not yet
     with tenant_scope(acme.tenant_id):
         client = customer(acme.as_("owner"))
-        with pytest.raises(RuntimeError):
-            service.create_project_with_tasks(acme.principal("owner"), client["id"], {"name": "Hidden"}, _specs(45))
+        made, task_ids = service.create_project_with_tasks(acme.principal("owner"), client["id"], {"name": "Hidden"},
+                                                           _specs(45))
     api = acme.as_("owner")
-    assert ids(read_all(api, f"/customers/{client['id']}/projects")) == []
-    assert all(t["project_id"] not in ids(read_all(api, f"/customers/{client['id']}/projects"))
-               for t in read_all(api, f"/tasks?customer_id={client['id']}"))
+    assert made.provisioning is True
+    for path in (f"/projects/{made.id}", f"/projects/{made.id}/board", f"/projects/{made.id}/gantt",
+                 f"/tasks/{task_ids['t7']}"):
+        assert_problem(api.get(path), 404)
+    assert read_all(api, f"/customers/{client['id']}/projects") == []
     assert read_all(api, f"/tasks?customer_id={client['id']}") == []
+    assert made.id not in ids(read_all(api, "/projects", limit=200))
+    assert_problem(api.post(f"/projects/{made.id}/tasks", {"title": "Too early"}), 404)
 
 
 def test_task_specs_with_a_cycle_or_an_unknown_key_are_refused(acme: Any) -> None:

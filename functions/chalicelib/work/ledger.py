@@ -396,7 +396,7 @@ class Plan:
 
     # ----- writing -----
 
-    def _groups(self) -> list[Callable[[Transaction], None]]:
+    def groups(self) -> list[Callable[[Transaction], None]]:
         """The writes in groups that stay together: the project's (with the checks and the
         audit) first, then each task with its locator, index entries and activity entry."""
 
@@ -422,7 +422,7 @@ class Plan:
 
     def _assemble(self) -> Transaction:
         tx = Transaction()
-        for group in self._groups():
+        for group in self.groups():
             group(tx)
         return tx
 
@@ -435,11 +435,6 @@ class Plan:
 
     def fits(self) -> bool:
         return len(self._assemble()) <= MAX_TRANSACTION_ITEMS
-
-    def batches(self) -> list[Transaction]:
-        """The same writes in transactions of at most 100 items, the project's first: for a
-        project that stays hidden (provisioning) until every batch is in."""
-        return pack(self._groups())
 
     def commit(self) -> None:
         self.transaction().commit()

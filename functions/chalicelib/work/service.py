@@ -264,21 +264,19 @@ def create_project_with_tasks(
         plan.commit()
     else:
         plan, built = plan_for(provisioning=True)
-        for batch in plan.batches():
-            batch.commit()
-        _reveal(principal, plan.project, list(built.values()))
+        commit_groups(plan.groups())
+        commit_groups(_reveal(principal, plan.project, list(built.values())))  # never in a batch with a create
         publish(*plan.events)
     publish(_event(principal, "Project.Created", plan.project, template_id=template_id, task_count=len(built)))
     return plan.project, {key: task.id for key, task in built.items()}
 
 
-def _reveal(principal: Principal, project: Project, hidden: list[Task]) -> None:
-    """Index every task of a provisioned project, then the project itself: from this moment it
-    is in every list. Batches of at most 100 items; the project's flip is the last write."""
+def _reveal(principal: Principal, project: Project, hidden: list[Task]) -> list[Callable[[Transaction], None]]:
+    """The writes that show a provisioned project: every task indexed, then the project itself
+    (the last write: from that moment it is in every list)."""
     revealed = Project(project.PK, project.SK, **project.attribute_values)
     revealed.provisioning = False
     revealed.set_index_keys()
-    groups: list[Callable[[Transaction], None]] = [_index_task(task) for task in hidden]
 
     def flip(tx: Transaction) -> None:
         keys = [getattr(Project, name).set(value) for name, value in revealed.index_keys().items() if value]
@@ -287,7 +285,7 @@ def _reveal(principal: Principal, project: Project, hidden: list[Task]) -> None:
         audit.record(tx, principal, "reveal", "project", project.id, {"provisioning": {"before": True,
                                                                                          "after": False}})
 
-    commit_groups([*groups, flip])
+    return [*(_index_task(task) for task in hidden), flip]
 
 
 def _index_task(task: Task) -> Callable[[Transaction], None]:
@@ -302,6 +300,8 @@ def _index_task(task: Task) -> Callable[[Transaction], None]:
 
 
 def commit_groups(groups: Iterable[Callable[[Transaction], None]]) -> None:
+    """Groups of writes, in order, in transactions of at most 100 items (a project written
+    hidden in batches, or its tasks taken out of the lists)."""
     for batch in ledger.pack(groups):
         batch.commit()
 
