@@ -134,6 +134,7 @@ def test_a_200_task_template_failing_mid_build_shows_nothing_and_its_retry_compl
     listed = api.get(f"/customers/{customer['id']}/projects").json["items"]
     assert [p["id"] for p in listed] == [retried.json["project"]["id"]]
     assert len(gantt_by_key(api, retried.json)) == 200
+    assert api.get(f"/projects/{retried.json['project']['id']}").json["task_count"] == 200
 
 
 def test_an_archived_template_cannot_be_applied(acme, customer):
