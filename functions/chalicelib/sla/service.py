@@ -95,6 +95,17 @@ def terms(policy: dict[str, Any], tier: str | None, priority: str, target: str) 
     }
 
 
+class PolicyChanged(Conflict):
+    """The policy moved since a ticket's clocks last read it: the change must read it again."""
+
+
+def require_policy_version(tx: Transaction, tenant_id: str, version: int) -> None:
+    """For the tickets room: commit only while the policy is still at `version` (0: never saved)."""
+    condition = SlaPolicy.PK.does_not_exist() if version == 0 else SlaPolicy.version == version
+    tx.check(SlaPolicy, SlaPolicy.pk(tenant_id), SlaPolicy.SORT, condition,
+             lambda: PolicyChanged("the SLA policy changed while this ticket was being changed"))
+
+
 def get_policy(principal: Principal) -> dict[str, Any]:
     require(principal, "sla:read")
     return current_policy(principal.tenant_id)

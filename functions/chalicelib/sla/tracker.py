@@ -102,8 +102,11 @@ def on_status(state: State, status: str, at: datetime) -> State:
 
 def refresh(state: State, terms: Mapping[str, Any], status: str, at: datetime) -> State:
     """Apply the policy's current terms to a running target from `at` on (never backwards)."""
-    if not is_running(state) or all(state[name] == terms[name] for name in TERM_FIELDS):
+    if not is_running(state):
         return state
+    if all(state[name] == terms[name] for name in TERM_FIELDS):
+        version = terms.get("policy_version", state["policy_version"])
+        return state if version == state["policy_version"] else {**state, "policy_version": version}
     iso = clock.format_instant(at)
     banked = elapsed_seconds(state, at)
     renewed = {

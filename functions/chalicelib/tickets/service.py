@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.expressions.condition import Condition
 
@@ -68,6 +68,7 @@ PORTAL_FIELDS = ("id", "subject", "description", "customer_id", "requester_conta
 TEAM_FIELDS = (*PORTAL_FIELDS, "assignee_id", "queue_id", "tags", "related_project_id", "escalation_level",
                "reopen_count", "sla_state", "csat", "version")
 CREATE_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 # ---------- reach and loading ----------
@@ -257,13 +258,19 @@ def rollup(tenant_id: str, week: str) -> list[dict[str, Any]]:
 # ---------- SLA clocks ----------
 
 
-def _refresh_clocks(ticket: Ticket, status_before: str, at: datetime) -> None:
-    """Apply the current policy from `at` on, then the pausing rules of the current status."""
-    policy = sla.current_policy(ticket.tenant_id)
+def _refresh_clocks(ticket: Ticket, status_before: str, at: datetime, change: Change) -> None:
+    """Apply the policy from `at` on — when this change read it; otherwise the clocks' own terms
+    stand and the commit checks they are still the policy's — then the current status's pauses."""
     for target, state in ticket.sla.items():
-        terms = sla.terms(policy, ticket.customer_tier, ticket.priority, target)
-        state = tracker.refresh(state, terms, status_before, at)
+        if change.policy is not None:
+            terms = sla.terms(change.policy, ticket.customer_tier, ticket.priority, target)
+            state = tracker.refresh(state, terms, status_before, at)
         ticket.sla[target] = tracker.on_status(state, ticket.status, at)
+
+
+def _assumed_policy_version(ticket: Ticket) -> int | None:
+    running = [s["policy_version"] for s in ticket.sla.values() if tracker.is_running(s)]
+    return max(running) if running else None
 
 
 def _stop(ticket: Ticket, target: str, at: datetime) -> None:
@@ -275,10 +282,27 @@ def _stop(ticket: Ticket, target: str, at: datetime) -> None:
 
 @dataclass
 class Change:
-    """What one change did besides the fields: for the rollups and the events after commit."""
+    """What one change did besides the fields (rollups, events after commit), and the SLA policy
+    if it had to read it (a new priority, a reopen, a customer's words, a policy that moved)."""
 
+    tenant_id: str
     counters: list[str] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    policy: dict[str, Any] | None = None
+
+    def load_policy(self) -> dict[str, Any]:
+        if self.policy is None:
+            self.policy = sla.current_policy(self.tenant_id)
+        return self.policy
+
+
+def _with_current_policy(run: Callable[[bool], T]) -> T:
+    """Run a change on its clocks' own terms; if the policy moved meanwhile, run it again on
+    the policy in force (so the common change costs no policy read)."""
+    try:
+        return run(False)
+    except sla.PolicyChanged:
+        return run(True)
 
 
 def require_transition(current: str, target: str) -> None:
@@ -309,8 +333,7 @@ def _enter_status(ticket: Ticket, status: str, at: datetime, change: Change) -> 
 def _reopen(ticket: Ticket, at: datetime, change: Change) -> None:
     """A reopen starts a new resolution clock (the first resolution's outcome stands)."""
     old = ticket.sla[tracker.RESOLUTION]
-    terms = sla.terms(sla.current_policy(ticket.tenant_id), ticket.customer_tier, ticket.priority,
-                      tracker.RESOLUTION)
+    terms = sla.terms(change.load_policy(), ticket.customer_tier, ticket.priority, tracker.RESOLUTION)
     ticket.sla[tracker.RESOLUTION] = tracker.start(terms, ticket.status, at, cycle=old["cycle"] + 1)
     ticket.reopen_count = int(ticket.reopen_count or 0) + 1
     ticket.resolved_at = None
@@ -322,7 +345,7 @@ _WORD = re.compile(r"[\w']+")
 
 
 def _escalate_on_keywords(ticket: Ticket, text: str, change: Change) -> None:
-    terms = set(sla.current_policy(ticket.tenant_id)["escalation_terms"])
+    terms = set(change.load_policy()["escalation_terms"])
     found = sorted(terms & {word.casefold() for word in _WORD.findall(text)})
     if not found:
         return
@@ -403,7 +426,7 @@ def _create(principal: Principal, fields: dict[str, Any], tier: str | None, foll
         follow_up_of=follow_up_of, reopen_count=0, escalation_level=0,
         sla={t: tracker.start(sla.terms(policy, tier, priority, t), status, now) for t in tracker.TARGETS},
     )
-    change = Change(counters=["created"])
+    change = Change(tenant, counters=["created"], policy=policy)
     if _is_customer(principal):
         _escalate_on_keywords(ticket, f"{ticket.subject}\n{ticket.description}", change)
     _save(tx, None, ticket)
@@ -541,22 +564,29 @@ def _validate_changes(principal: Principal, ticket: Ticket, changes: dict[str, A
 
 
 def update_ticket(principal: Principal, ticket_id: str, changes: dict[str, Any], expected_version: int) -> Ticket:
+    return _with_current_policy(lambda fresh: _update(principal, ticket_id, dict(changes), expected_version, fresh))
+
+
+def _update(principal: Principal, ticket_id: str, changes: dict[str, Any], expected_version: int,
+            fresh_policy: bool) -> Ticket:
     current = _load(principal, ticket_id, "tickets:update")
     require_version(current, expected_version, "ticket")
     status = changes.pop("status", None)
     if status is not None and status != current.status:
         require_transition(current.status, status)
-    after, now, change = _copy(current), sla.now(), Change()
+    after, now, change = _copy(current), sla.now(), Change(principal.tenant_id)
+    if fresh_policy or changes.get("priority", current.priority) != current.priority:
+        change.load_policy()
     for name, value in changes.items():
         setattr(after, name, value)
     if status is None and after.status == "new" and after.assignee_id:
         status = "open"  # assigning a new ticket opens it
     if status in ("open", "in_progress") and not after.assignee_id:
         raise validation_error("assignee_id", f"a ticket needs an assignee to be {status}")
-    _refresh_clocks(after, current.status, now)
+    _refresh_clocks(after, current.status, now, change)
     if status is not None and status != current.status:
         _enter_status(after, status, now, change)
-        _refresh_clocks(after, current.status, now)
+        _refresh_clocks(after, current.status, now, change)
     changed = audit.diff(_audited(current), _audited(after))
     if not changed:
         return current
@@ -570,6 +600,9 @@ def _commit_change(principal: Principal, before: Ticket, after: Ticket, at: date
     tx = Transaction()
     _validate_changes(principal, before, {k: v["after"] for k, v in changed.items()}, tx)
     _save(tx, before, after)
+    assumed = _assumed_policy_version(before)
+    if change.policy is None and assumed is not None:
+        sla.require_policy_version(tx, before.tenant_id, assumed)
     if extra:
         extra(tx)
     _rollup(tx, after, at, [*change.counters, *_outcomes(before, after)])
@@ -593,6 +626,10 @@ def _canned_values(principal: Principal, ticket: Ticket) -> dict[str, str | None
 
 
 def post_message(principal: Principal, ticket_id: str, fields: dict[str, Any]) -> TicketMessage:
+    return _with_current_policy(lambda fresh: _post_message(principal, ticket_id, fields, fresh))
+
+
+def _post_message(principal: Principal, ticket_id: str, fields: dict[str, Any], fresh_policy: bool) -> TicketMessage:
     current = _load(principal, ticket_id, "tickets:reply")
     customer_side = _is_customer(principal)
     visibility = fields.get("visibility") or "public"
@@ -608,8 +645,10 @@ def post_message(principal: Principal, ticket_id: str, fields: dict[str, Any]) -
                                               "requester_contact_id": current.requester_contact_id},
                                   follow_up_of=current.id)
         return next(iter(list_messages(principal, follow_up.id, 1, None).items))
-    after, change = _copy(current), Change()
-    _refresh_clocks(after, current.status, now)
+    after, change = _copy(current), Change(principal.tenant_id)
+    if fresh_policy:
+        change.load_policy()
+    _refresh_clocks(after, current.status, now, change)
     author_type = "customer" if customer_side else "team"
     message = _message(after, visibility, author_type, principal.user_id, body or "", now, canned_id)
     if customer_side:
@@ -635,7 +674,7 @@ def _starts_new_ticket(ticket: Ticket, now: datetime) -> bool:
 def _customer_replied(ticket: Ticket, at: datetime, change: Change) -> None:
     if ticket.status in ("waiting_on_customer", "resolved"):
         _enter_status(ticket, "open", at, change)
-        _refresh_clocks(ticket, ticket.status, at)
+        _refresh_clocks(ticket, ticket.status, at, change)
 
 
 # ---------- CSAT ----------
