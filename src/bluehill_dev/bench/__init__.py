@@ -15,7 +15,9 @@ tests: `bluehill_dev.harness_env`), with the tenant guard on, and prints one row
 
 Then the cold start: median `import app` time ÷ median `import boto3` (fresh interpreters, same
 run), modules loaded ÷ boto3's, and the heaviest packages. Everything lands in
-`.bench/results.json`.
+`.bench/results.json`; what the app itself prints (access logs, EMF, errors) in `.bench/app.log`.
+A scenario that raises, or a scenario module that fails to import, is reported as such and the
+rest still run.
 
 Adding scenarios for your room: drop a module into `bluehill_dev/bench/scenarios/` (it is
 imported automatically) and register generators with `@scenario`:
