@@ -33,6 +33,7 @@ synth: $(STAMP) layer
 
 bench: $(STAMP)
 	$(BIN)/python -m bluehill_dev.bench
+	$(BIN)/python -m bluehill_dev.bench.scenarios.sla
 
 openapi: $(STAMP)
 	@$(BIN)/bluehill openapi
