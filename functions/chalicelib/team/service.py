@@ -57,15 +57,15 @@ def update_tenant(principal: Principal, changes: dict[str, Any], expected_versio
     changed = audit.diff(before, {**before, **changes})
     if not changed:
         return current
-    actions = [getattr(Tenant, name).set(changes[name]) for name in changed]
-    actions += [Tenant.version.add(1), Tenant.updated_at.set(now_iso())]
+    updated = Tenant(current.PK, current.SORT, **{**current.attribute_values, **changes})
+    updated.version, updated.updated_at = current.version + 1, now_iso()
     tx = Transaction()
-    tx.update(current, actions, Tenant.version == current.version,
-              lambda: Conflict("the tenant was changed by someone else; reload and retry"))
+    tx.put(updated, Tenant.version == current.version,
+           lambda: Conflict("the tenant was changed by someone else; reload and retry"))
     audit.record(tx, principal, "update", "tenant", principal.tenant_id, changed)
     tx.commit()
     publish(DomainEvent("team", "Tenant.Updated", principal.tenant_id, {"changes": changed}))
-    return _tenant(principal.tenant_id)
+    return updated
 
 
 def _holidays(tenant_id: str) -> Holidays | None:
