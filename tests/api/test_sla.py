@@ -104,16 +104,12 @@ def test_the_policy_is_validated(fresh_tenant):
     assert api.put("/sla/policy", policy(first_response={"pause_on": ["resolved"]})).status == 422
 
 
-def test_the_tenant_holidays_live_in_the_sla_calendar(fresh_tenant):
-    from datetime import date
-
-    from chalicelib.core.scope import tenant_scope
-
-    body = policy()
-    body["calendar"]["holidays"] = [{"date": "2026-12-25", "name": "Christmas Day"}]
-    fresh_tenant.as_("owner").put("/sla/policy", body)
-    with tenant_scope(fresh_tenant.tenant_id):
-        assert sla.holidays(fresh_tenant.tenant_id) == [date(2026, 12, 25)]
+def test_the_tenant_holidays_close_the_sla_calendar_too(desk, clock):
+    holidays = desk.as_("owner").put("/tenant/holidays", {"version": 0, "holidays": [{"date": "2026-11-23"}]})
+    assert holidays.status == 200, holidays.body
+    clock.set(20, 16, 30)
+    ticket = open_ticket(desk)
+    assert ticket["sla"]["first_response"]["due_at"] == "2026-11-24T09:30:00Z"
 
 
 # ---------- what a support lead checks by hand ----------

@@ -4,7 +4,7 @@ ticket's clock runs on."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.audit import service as audit
@@ -75,10 +75,15 @@ def current_policy(tenant_id: str) -> dict[str, Any]:
             "version": stored.version, "updated_at": stored.updated_at}
 
 
-def holidays(tenant_id: str) -> list[date]:
-    """For other rooms (working-day schedules): the tenant's holidays, kept in the SLA calendar."""
-    calendar = current_policy(tenant_id)["calendar"]
-    return sorted(date.fromisoformat(h["date"]) for h in calendar.get("holidays") or [])
+def policy_in_force(tenant_id: str) -> dict[str, Any]:
+    """For the tickets room: the policy, its calendar closed also on the tenant's holidays
+    (PUT /tenant/holidays) besides the SLA calendar's own."""
+    policy = current_policy(tenant_id)
+    own = list(policy["calendar"].get("holidays") or [])
+    listed = {entry["date"] for entry in own}
+    tenant = [{"date": day.isoformat(), "name": None} for day in team.tenant_holidays(tenant_id)
+              if day.isoformat() not in listed]
+    return {**policy, "calendar": {**policy["calendar"], "holidays": [*own, *tenant]}}
 
 
 def terms(policy: dict[str, Any], tier: str | None, priority: str, target: str) -> dict[str, Any]:

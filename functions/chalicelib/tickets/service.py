@@ -292,7 +292,7 @@ class Change:
 
     def load_policy(self) -> dict[str, Any]:
         if self.policy is None:
-            self.policy = sla.current_policy(self.tenant_id)
+            self.policy = sla.policy_in_force(self.tenant_id)
         return self.policy
 
 
@@ -415,7 +415,7 @@ def _create(principal: Principal, fields: dict[str, Any], tier: str | None, foll
         assignee = queues.route_new_ticket(tx, tenant, fields["queue_id"], assignee)
     status = "open" if assignee else "new"
     priority = fields.get("priority") or "normal"
-    policy = sla.current_policy(tenant)
+    policy = sla.policy_in_force(tenant)
     ticket = Ticket(
         Ticket.pk(tenant, ticket_id), Ticket.SORT, type="Ticket", tenant_id=tenant, id=ticket_id, version=1,
         created_at=iso, updated_at=iso, subject=fields["subject"], description=fields["description"],
