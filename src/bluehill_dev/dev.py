@@ -30,7 +30,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -96,6 +96,7 @@ class Stack:
     user_pool_id: str
     client_id: str
     cursor_signing_key: str
+    csat_signing_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     @property
     def resources(self) -> resources.LocalResources:
@@ -103,7 +104,11 @@ class Stack:
 
     def environment(self) -> dict[str, str]:
         jwks_url = f"{self.endpoint}/{self.user_pool_id}/.well-known/jwks.json"
-        return {**self.resources.environment(self.endpoint, jwks_url), "CURSOR_SIGNING_KEY": self.cursor_signing_key}
+        return {
+            **self.resources.environment(self.endpoint, jwks_url),
+            "CURSOR_SIGNING_KEY": self.cursor_signing_key,
+            "CSAT_SIGNING_KEY": self.csat_signing_key,
+        }
 
     def activate(self) -> None:
         """Point this process's app code and boto3 at the stack (before importing the app)."""

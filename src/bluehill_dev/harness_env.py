@@ -75,38 +75,71 @@ def jwks_server() -> Iterator[str]:
         server.shutdown()
 
 
-_table_snapshots: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar("moto_table_snapshots", default=None)
+_copying_tables: ContextVar[bool] = ContextVar("moto_copying_tables", default=True)
 
 
-def _deepcopy_tables_once(value: Any, memo: dict[int, Any] | None = None) -> Any:
+def _deepcopy_unless_table(value: Any, memo: dict[int, Any] | None = None) -> Any:
     from moto.dynamodb.models.table import Table
 
-    taken = _table_snapshots.get()
-    if taken is None or not isinstance(value, Table):
-        return copy.deepcopy(value, memo)
-    if id(value) not in taken:
-        taken[id(value)] = (value, copy.deepcopy(value))
-    return taken[id(value)][1]
+    if isinstance(value, Table) and not _copying_tables.get():
+        return value
+    return copy.deepcopy(value, memo)
+
+
+def _pre_images(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    images = []
+    for entry in transact_items:
+        _, operation = next(iter(entry.items()))
+        table = backend.tables.get(operation.get("TableName"))
+        key = operation.get("Key") or operation.get("Item")
+        if table is None or not key or table.hash_key_attr not in key:
+            continue
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+        if table.range_key_attr and range_key is None:
+            continue
+        current = table.get_item(hash_key, range_key)
+        images.append((table, hash_key, range_key, copy.deepcopy(current)))
+    return images
+
+
+def _restore(images: list[tuple[Any, Any, Any, Any]]) -> None:
+    for table, hash_key, range_key, item in reversed(images):
+        if range_key is None:
+            table.items.pop(hash_key, None)
+            if item is not None:
+                table.items[hash_key] = item
+        else:
+            table.items[hash_key].pop(range_key, None)
+            if item is not None:
+                table.items[hash_key][range_key] = item
 
 
 @cache
-def snapshot_each_table_once_per_transaction() -> None:
-    """moto's TransactWriteItems takes its rollback snapshot (a deep copy of the whole table)
-    once per item in the transaction, all before the first write, so the copies are identical:
-    a 100-item transaction on a 3,000-item table took 26 s and 670 MB. Take one per table per
-    transaction instead: same rollback, a hundredth of the work."""
+def undo_log_transactions() -> None:
+    """moto's TransactWriteItems takes its rollback snapshot as a deep copy of the whole table,
+    once per item in the transaction: a 100-item transaction on a 3,000-item table took 26 s
+    and 670 MB, and a long test session's table made every transaction slower and the worker's
+    memory grow by gigabytes. Keep an undo log of the items the transaction names instead: the
+    same all-or-nothing rollback, at the cost of the transaction's own items."""
     from moto.dynamodb import models
 
     original = models.DynamoDBBackend.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        token = _table_snapshots.set({})
+        images = _pre_images(self, transact_items)
+        token = _copying_tables.set(False)
         try:
             return original(self, transact_items)
+        except Exception:
+            _restore(images)
+            raise
         finally:
-            _table_snapshots.reset(token)
+            _copying_tables.reset(token)
 
-    models.copy = SimpleNamespace(deepcopy=_deepcopy_tables_once, copy=copy.copy)  # type: ignore[assignment]
+    models.copy = SimpleNamespace(deepcopy=_deepcopy_unless_table, copy=copy.copy)  # type: ignore[assignment]
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
@@ -114,7 +147,7 @@ def snapshot_each_table_once_per_transaction() -> None:
 def in_process_aws(jwks_url: str) -> Iterator[resources.LocalResources]:
     """moto in-process with the platform's resources created and the app's settings pointing
     at them; Chalice's local gateway mapped to API Gateway's answers."""
-    snapshot_each_table_once_per_transaction()
+    undo_log_transactions()
     with mock_aws():
         created = resources.create_all()
         os.environ.update(created.environment(None, jwks_url))
