@@ -9,11 +9,12 @@ How the threads run, and what is serialized (honestly):
     is not thread-safe), so a GET, the authorizer, the view and the PATCH's load-then-commit
     of different threads interleave freely.
   * Each AWS API call is made atomic with one lock around moto's request handler. Real
-    DynamoDB executes every request atomically; moto's in-memory backend does not
-    (TransactWriteItems snapshots the whole table and restores it on a failed condition, which
-    under threads would erase other threads' committed writes). The lock models DynamoDB's
-    per-request atomicity and nothing more: the app-level race this test is about — between
-    a client's read and its conditional write — stays fully open.
+    DynamoDB executes every request atomically; moto's in-memory backend has no locking (a
+    TransactWriteItems checks its conditions, then writes, then on failure writes back the
+    images it took before — any of which another thread's request can interleave with, losing
+    writes that DynamoDB would never lose). The lock models DynamoDB's per-request atomicity
+    and nothing more: the app-level race this test is about — between a client's read and its
+    conditional write, and between the service's load and its commit — stays fully open.
   * The thread switch interval is shortened so that threads interleave inside requests, not
     only between them."""
 
@@ -32,8 +33,9 @@ from typing import Any
 import pytest
 from chalice.config import Config
 from chalice.local import LocalGateway
-from conftest import TenantWorld
 from moto.core.botocore_stubber import BotocoreStubber
+
+from bluehill_dev.harness_env import TenantWorld
 
 THREADS, INCREMENTS = 8, 25
 COUNTER = "visits"

@@ -12,10 +12,11 @@ from typing import Any
 
 import jwt
 import pytest
-from conftest import Api
 from cryptography.hazmat.primitives.asymmetric import rsa
 from foundation_helpers import assert_problem
 from moto.utilities.utils import load_resource
+
+from bluehill_dev.harness_env import Api
 
 Mint = Callable[..., str]
 

@@ -17,7 +17,6 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import schemathesis
-from conftest import Api, TenantWorld, build_tenant
 from foundation_helpers import PROBLEM_JSON, app_routes, declared_routes, header
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -25,6 +24,8 @@ from openapi_spec_validator import validate
 from schemathesis import GenerationMode
 from schemathesis.core import NOT_SET
 from test_route_matrix import PATH_FACTORIES, Seed
+
+from bluehill_dev.harness_env import Api, TenantWorld, build_tenant
 
 EXAMPLES_PER_OPERATION = 15
 POSITIVE, NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE

@@ -34,8 +34,9 @@ from chalicelib.core.scope import tenant_scope
 from chalicelib.core.settings import table_name
 from chalicelib.core.tenant_guard import TenantIsolationViolation
 from chalicelib.customers.models import Customer
-from conftest import ROLES, Api, TenantWorld
 from foundation_helpers import app_routes, assert_problem, declared_routes, unique
+
+from bluehill_dev.harness_env import ROLES, Api, TenantWorld
 
 
 @dataclass

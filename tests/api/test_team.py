@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ROLES, Api, token_for
 from foundation_helpers import EventLog, all_items, assert_problem, unique
+
+from bluehill_dev.harness_env import ROLES, Api, token_for
 
 
 @pytest.fixture(scope="module")
