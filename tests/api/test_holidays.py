@@ -14,7 +14,7 @@ NEW_YEAR = {"date": "2027-01-01", "name": "New Year's Day"}
 @pytest.fixture(scope="module")
 def tenant(aws, http):
     """A tenant of this module's own: holidays are tenant-wide, other rooms' tests use acme's."""
-    from conftest import build_tenant
+    from bluehill_dev.harness_env import build_tenant
 
     return build_tenant(aws, http)
 

@@ -53,8 +53,10 @@ def ticket_in(acme, customer_id, status):
 # ---------- create and read ----------
 
 
-def test_owner_opens_a_ticket_that_starts_new_with_running_sla_clocks(acme, customer):
-    ticket = new_ticket(acme.as_("owner"), customer["id"], priority="high")
+def test_owner_opens_a_ticket_that_starts_new_with_running_sla_clocks(fresh_tenant):
+    # A tenant of its own: the default policy's targets, whatever other tests saved on acme's.
+    api = fresh_tenant.as_("owner")
+    ticket = new_ticket(api, api.post("/customers", {"name": "Initech", "tier": "smb"}).json["id"], priority="high")
     assert ticket["status"] == "new" and ticket["sla_state"] == "ok" and ticket["version"] == 1
     assert ticket["sla"]["first_response"]["target_minutes"] == 60
     assert ticket["sla"]["resolution"]["target_minutes"] == 240

@@ -38,6 +38,22 @@ from bluehill_dev.harness_env import Response
 TABLE, IDEMPOTENCY_TABLE = "bluehill", "bluehill-idempotency"
 
 
+@pytest.fixture(autouse=True)
+def _only_the_canned_answers() -> Any:
+    """Other tests in this worker may have started in-process moto and imported the app: moto would
+    answer these clients before the canned answers do, and the tenant guard would refuse their
+    unscoped calls. These stubbed calls are the bench's counting under test, not tenant traffic."""
+    from chalicelib.core.scope import system_scope
+    from moto.core.models import botocore_stubber
+
+    was_enabled, botocore_stubber.enabled = botocore_stubber.enabled, False
+    try:
+        with system_scope():
+            yield
+    finally:
+        botocore_stubber.enabled = was_enabled
+
+
 class CannedAws:
     """A botocore client whose HTTP requests are answered from a queue, at `before-send` as moto
     answers them, so every event the bench listens to fires as it does against moto."""
