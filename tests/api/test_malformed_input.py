@@ -175,3 +175,16 @@ def test_a_wrong_method_is_a_method_not_allowed_problem(acme: Any, method: str, 
     answer = acme.as_("owner").request(method, path, {})
     assert_problem(answer, 405)
     assert method not in answer.headers.get("Allow", "")
+
+
+def test_an_id_no_record_could_have_is_a_404_that_never_reaches_the_table(acme, monkeypatch):
+    # moto does not enforce DynamoDB's 2 KB key limit (AWS would answer a ValidationException, a 500
+    # here): the proof is that the lookup is never attempted.
+    from chalicelib.customers import service
+
+    def must_not_run(*_args, **_kwargs):
+        raise AssertionError("an impossible id reached the service")
+
+    monkeypatch.setattr(service, "get_customer", must_not_run)
+    refused = acme.as_("owner").get("/customers/" + "x" * 3000)
+    assert refused.status == 404 and refused.json["code"] == "not_found"

@@ -456,24 +456,26 @@ def test_outputs_publish_the_token_settings(synth: Synth) -> None:
 
 
 @pytest.mark.parametrize(
-    ("response_type", "status", "code"),
+    ("response_type", "status", "code", "type_slug"),
     [
-        ("DEFAULT_4XX", 400, "bad_request"),
-        ("DEFAULT_5XX", 500, "internal_error"),
-        ("UNAUTHORIZED", 401, "unauthorized"),
-        ("ACCESS_DENIED", 403, "forbidden"),
-        ("MISSING_AUTHENTICATION_TOKEN", 404, "not_found"),
-        ("THROTTLED", 429, "throttled"),
+        ("DEFAULT_4XX", 400, "bad_request", "bad-request"),
+        ("DEFAULT_5XX", 500, "internal_error", "internal"),
+        ("UNAUTHORIZED", 401, "unauthorized", "unauthorized"),
+        ("ACCESS_DENIED", 403, "forbidden", "forbidden"),
+        ("MISSING_AUTHENTICATION_TOKEN", 404, "not_found", "not-found"),
+        ("THROTTLED", 429, "throttled", "throttled"),
     ],
 )
-def test_gateway_errors_are_problem_details(synth: Synth, response_type: str, status: int, code: str) -> None:
+def test_gateway_errors_are_problem_details(
+    synth: Synth, response_type: str, status: int, code: str, type_slug: str
+) -> None:
     response = _gateway_responses(synth)[response_type]
     assert response["StatusCode"] == str(status)
     assert response["ResponseParameters"]["Headers"]["Content-Type"] == f"'{PROBLEM_CONTENT_TYPE}'"
     body = json.loads(response["ResponseTemplates"]["application/json"])
     assert body["status"] == status
     assert body["code"] == code
-    assert body["type"] == f"https://errors.bluehill.dev/{code}"
+    assert body["type"] == f"https://errors.bluehill.dev/{type_slug}"
     assert body["title"] and body["detail"]
     assert body["request_id"] == "$context.requestId"
 

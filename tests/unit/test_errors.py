@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from chalice import ChaliceUnhandledError
 from chalicelib.core.errors import (
-    ERROR_TYPE_BASE,
     Conflict,
     DomainError,
     FieldError,
@@ -40,7 +39,7 @@ def test_each_domain_error_maps_to_its_status_code_and_type(error: type[DomainEr
                                                             slug: str) -> None:
     body = problem_for(error("what happened")).body("req-1")
     assert set(body) == REQUIRED_MEMBERS
-    assert (body["status"], body["code"], body["type"]) == (status, code, ERROR_TYPE_BASE + slug)
+    assert (body["status"], body["code"], body["type"]) == (status, code, f"https://errors.bluehill.dev/{slug}")
     assert (body["detail"], body["request_id"]) == ("what happened", "req-1")
     assert body["title"]
 
@@ -88,3 +87,14 @@ def test_chalices_own_statuses_map_to_the_same_shape(status: int, code: str) -> 
 def test_an_unexpected_status_still_gets_a_problem() -> None:
     body = problem_for_status(418, "teapot").body("r")
     assert (body["status"], set(body)) == (418, REQUIRED_MEMBERS)
+
+
+@pytest.mark.parametrize(("response_type", "error"), [("MISSING_AUTHENTICATION_TOKEN", NotFound),
+                                                      ("UNAUTHORIZED", Unauthenticated), ("ACCESS_DENIED", Forbidden)])
+def test_the_gateway_and_the_app_spell_a_problem_type_the_same_way(response_type: str,
+                                                                   error: type[DomainError]) -> None:
+    from chalicelib.core.gateway_responses import problem_body
+
+    app_body = problem_for(error("x")).body("r")
+    gateway_body = problem_body(response_type, "r")
+    assert (gateway_body["type"], gateway_body["code"]) == (app_body["type"], app_body["code"])

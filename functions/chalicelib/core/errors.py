@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import ChaliceUnhandledError
 
-ERROR_TYPE_BASE = "https://errors.bluehill.dev/"
+from chalicelib.core.gateway_responses import error_type
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Problem:
 
     def body(self, request_id: str) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "type": ERROR_TYPE_BASE + self.kind.code.replace("_error", "").replace("_", "-"),
+            "type": error_type(self.kind.code),
             "title": self.kind.title,
             "status": self.kind.status,
             "detail": self.detail,

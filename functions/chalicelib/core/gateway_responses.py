@@ -69,8 +69,9 @@ GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
 
 
 def error_type(code: str) -> str:
-    """The Problem Details ``type`` URI for an error code."""
-    return f"{ERROR_TYPE_BASE}/{code}"
+    """The Problem Details ``type`` URI for an error code (`not_found` → `…/not-found`,
+    `validation_error` → `…/validation`): one spelling for the app and the gateway."""
+    return f"{ERROR_TYPE_BASE}/{code.removesuffix('_error').replace('_', '-')}"
 
 
 def problem_body(response_type: str, request_id: str) -> dict[str, object]:

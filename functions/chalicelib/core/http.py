@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from chalicelib.core.errors import (
     DomainError,
     FieldError,
     MalformedRequest,
+    NotFound,
     PayloadTooLarge,
     ValidationFailed,
     problem_for,
@@ -87,6 +89,17 @@ def expected_version(body: BaseModel) -> int:
             raise validation_error("version", "is required (in the body or as If-Match)")
         version = int(raw)
     return version
+
+
+_WELL_FORMED_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+
+
+def _require_well_formed_ids(path_params: dict[str, str]) -> None:
+    """An id no record can have is simply absent (404) — and never reaches DynamoDB, whose key
+    size limit would turn it into a 500."""
+    for name, value in path_params.items():
+        if name.endswith("_id") and not _WELL_FORMED_ID.fullmatch(value):
+            raise NotFound(f"no {name.removesuffix('_id')} has the id given")
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -196,6 +209,7 @@ def route(
                     logger().append_keys(tenant_id=principal.tenant_id, user_id=principal.user_id)
                     if permission:
                         require(principal, permission)
+                _require_well_formed_ids(path_params)
                 kwargs: dict[str, Any] = dict(path_params)
                 if query is not None:
                     kwargs["query"] = parse_query(query, request.query_params)
