@@ -47,9 +47,7 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _index(number: int) -> type[GlobalSecondaryIndex]:
-    definition = schema.TENANT_INDEXES[number - 1]
-
+def _index(definition: schema.IndexDefinition) -> type[GlobalSecondaryIndex]:
     class Meta:
         index_name = definition.name
         projection = AllProjection()
@@ -64,11 +62,9 @@ def _index(number: int) -> type[GlobalSecondaryIndex]:
     return type(definition.name, (GlobalSecondaryIndex,), attrs)
 
 
-GSI1 = _index(1)
-GSI2 = _index(2)
-GSI3 = _index(3)
-GSI4 = _index(4)
-GSI5 = _index(5)
+GSI1, GSI2, GSI3, GSI4, GSI5 = (_index(definition) for definition in schema.TENANT_INDEXES)
+# System-scoped: only jobs in system_scope() may query it (see core/schema.py).
+SystemDueIndex = _index(schema.SYSTEM_DUE_INDEX)
 
 
 class TableItem(Model):

@@ -27,27 +27,23 @@ from __future__ import annotations
 import hashlib
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.core import schema
-from chalicelib.core.table import GSI1, GSI2, GSI3, GSI4, TableItem, TableMeta, VersionedItem, tenant_key
+from chalicelib.core.table import (
+    GSI1,
+    GSI2,
+    GSI3,
+    GSI4,
+    SystemDueIndex,
+    TableItem,
+    VersionedItem,
+    tenant_key,
+)
 
 DUE_SHARDS = 16
 FACETS = ("status", "priority", "category", "assignee_id", "queue_id", "customer_id", "sla_state", "source")
 UNASSIGNED = "none"
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 NO_DEADLINE = "~"  # sorts after every ISO instant
-
-
-class SystemDueIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = schema.SYSTEM_DUE_INDEX.name
-        projection = AllProjection()
-        region = TableMeta.region
-        host = TableMeta.host
-
-    SYSDUEPK = UnicodeAttribute(hash_key=True)
-    SYSDUESK = UnicodeAttribute(range_key=True)
 
 
 def tickets_pk(tenant_id: str, *facet: str) -> str:

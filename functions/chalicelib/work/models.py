@@ -48,10 +48,18 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.core import schema
-from chalicelib.core.table import GSI1, GSI2, GSI3, GSI4, GSI5, TableItem, TableMeta, VersionedItem, tenant_key
+from chalicelib.core.table import (
+    GSI1,
+    GSI2,
+    GSI3,
+    GSI4,
+    GSI5,
+    SystemDueIndex,
+    TableItem,
+    VersionedItem,
+    tenant_key,
+)
 
 ACTIVE, ARCHIVED = "active", "archived"
 NO_DUE_DATE = "9999-12-31"
@@ -124,17 +132,6 @@ def refresh_pk(shard: int) -> str:
 
 def refresh_shard(project_id: str) -> int:
     return int(hashlib.sha256(project_id.encode()).hexdigest()[:8], 16) % REFRESH_SHARDS
-
-
-class SystemDueIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = schema.SYSTEM_DUE_INDEX.name
-        projection = AllProjection()
-        region = TableMeta.region
-        host = TableMeta.host
-
-    SYSDUEPK = UnicodeAttribute(hash_key=True)
-    SYSDUESK = UnicodeAttribute(range_key=True)
 
 
 def week_counter(week: str, counter: str) -> str:
