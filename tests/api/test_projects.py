@@ -332,22 +332,22 @@ def test_a_project_too_big_for_one_transaction_is_written_hidden_in_batches_then
     with tenant_scope(acme.tenant_id):
         client = customer(acme.as_("owner"))
         made, task_ids = service.create_project_with_tasks(
-            acme.principal("owner"), client["id"], {"name": unique("Big ")}, _specs(45), template_id="tmpl-1")
+            acme.principal("owner"), client["id"], {"name": unique("Big ")}, _specs(120), template_id="tmpl-1")
     api = acme.as_("owner")
     shown = ok(api.get(f"/projects/{made.id}"))
-    assert shown["task_count"] == 45 and shown["template_id"] == "tmpl-1"
-    assert len(ids(read_all(api, f"/tasks?project_id={made.id}", limit=200))) == 45
+    assert shown["task_count"] == 120 and shown["template_id"] == "tmpl-1"
+    assert len(ids(read_all(api, f"/tasks?project_id={made.id}", limit=200))) == 120
     parent = ok(api.get(f"/tasks/{task_ids['parent']}"))
     assert parent["subtask_count"] == 3 and ok(api.get(f"/tasks/{task_ids['t5']}"))["depends_on"] == [task_ids["t4"]]
     assert made.id in ids(read_all(api, "/projects?template_id=tmpl-1"))
 
 
 def test_a_project_still_being_provisioned_is_invisible_everywhere(acme: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(service, "_reveal", lambda *args: [])  # every batch written, the reveal not yet
+    monkeypatch.setattr(service, "_show", lambda principal, project, build: project)  # written, not yet shown
     with tenant_scope(acme.tenant_id):
         client = customer(acme.as_("owner"))
         made, task_ids = service.create_project_with_tasks(acme.principal("owner"), client["id"], {"name": "Hidden"},
-                                                           _specs(45))
+                                                           _specs(120))
     api = acme.as_("owner")
     assert made.provisioning is True
     for path in (f"/projects/{made.id}", f"/projects/{made.id}/board", f"/projects/{made.id}/gantt",
@@ -355,6 +355,8 @@ def test_a_project_still_being_provisioned_is_invisible_everywhere(acme: Any, mo
         assert_problem(api.get(path), 404)
     assert read_all(api, f"/customers/{client['id']}/projects") == []
     assert read_all(api, f"/tasks?customer_id={client['id']}") == []
+    assert read_all(api, f"/tasks?project_id={made.id}") == []
+    assert not set(task_ids.values()) & set(ids(read_all(api, "/tasks", limit=200)))
     assert made.id not in ids(read_all(api, "/projects", limit=200))
     assert_problem(api.post(f"/projects/{made.id}/tasks", {"title": "Too early"}), 404)
 

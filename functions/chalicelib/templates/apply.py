@@ -8,6 +8,9 @@ as "edited by a person" when they differ from the dates its template Day last ga
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +20,7 @@ from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, NotFound, validation_error
 from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.ids import new_id
 from chalicelib.core.observability import logger
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso
@@ -26,7 +30,7 @@ from chalicelib.work import service as work
 from chalicelib.work import tasks as work_tasks
 
 from . import rules, service
-from .models import ProjectLink, Template
+from .models import ApplyClaim, ProjectLink, Template
 from .schedule import WorkCalendar, day_of_date, schedule
 
 CONTRACT_START = "contract_start"
@@ -129,9 +133,30 @@ def _task_spec(task: rules.Task, anchor: date, calendar: WorkCalendar,
     }
 
 
-def apply_template(principal: Principal, template_id: str, request: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Definition:
+    """What apply builds from: the template's latest version, or the one a claim names."""
+
+    number: int
+    calendar: str
+    project: dict[str, Any]
+    roles: list[str]
+    tasks: list[rules.Task]
+
+
+class ApplyBegun(Conflict):
+    """This apply request (its Idempotency-Key) began a project in an earlier attempt."""
+
+
+CLAIM_SECONDS = 2 * 24 * 3600  # outlives the request's idempotency record
+
+
+def apply_template(principal: Principal, template_id: str, request: dict[str, Any],
+                   request_key: str | None = None) -> dict[str, Any]:
     """Create the customer's project from the template's latest version, every task scheduled
-    against the anchor. The work room builds it hidden and reveals it whole."""
+    against the anchor: one transaction, or (too big for one) written hidden and shown by one
+    write. With a `request_key` (the Idempotency-Key), a retry after a failed attempt finishes
+    the project that attempt began, from the same version, anchor and people."""
     require(principal, "templates:apply")
     template = service.load_template(principal, template_id, "templates:apply")
     if template.archived:
@@ -140,42 +165,88 @@ def apply_template(principal: Principal, template_id: str, request: dict[str, An
         customer = customers.get_customer(principal, request["customer_id"])
     except NotFound as missing:
         raise validation_error("customer_id", f"customer {request['customer_id']} does not exist") from missing
+    latest = Definition(template.template_version, template.calendar, template.project, template.roles,
+                        template.tasks)
     anchor = _resolve_anchor(customer, request["anchor"]["source"], request["anchor"].get("date"))
-    calendar = calendar_for(principal.tenant_id, template.calendar)
-    kept = _kept_tasks(template.tasks, request.get("skip_task_keys") or [])
     people = _assignees(template.roles, request.get("role_assignments") or {}, customer.owner_id)
-    specs = [_task_spec(task, anchor.on, calendar, people) for task in rules.parents_first(kept)]
+    try:
+        return _build(principal, template, latest, customer, anchor, people, request, request_key, None)
+    except ApplyBegun:
+        claim = ApplyClaim.get(_claim_pk(principal, template_id, str(request_key)), ApplyClaim.SORT,
+                               consistent_read=True)
+        if claim.request_hash != _request_hash(request):
+            raise Conflict("Idempotency-Key was already used with a different request body") from None
+        begun = service.template_version(principal.tenant_id, template_id, int(claim.template_version))
+        definition = Definition(int(begun.number), begun.calendar, begun.project, begun.roles, begun.tasks)
+        anchor = Anchor(claim.anchor_source, date.fromisoformat(claim.anchor_date))
+        return _build(principal, template, definition, customer, anchor, dict(claim.people), request, request_key,
+                      claim.project_id)
+
+
+def _claim_pk(principal: Principal, template_id: str, request_key: str) -> str:
+    return ApplyClaim.pk(principal.tenant_id, principal.user_id, template_id, request_key)
+
+
+def _request_hash(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _build(principal: Principal, template: Template, definition: Definition, customer: Any, anchor: Anchor,
+           people: dict[str, str | None], request: dict[str, Any], request_key: str | None,
+           begun: str | None) -> dict[str, Any]:
+    """Build (or, for a project `begun` by an earlier attempt, finish) the project; the claim
+    and the link go with its first write, the template's counter and audit with the write that
+    shows it."""
+    calendar = calendar_for(principal.tenant_id, definition.calendar)
+    kept = rules.parents_first(_kept_tasks(definition.tasks, request.get("skip_task_keys") or []))
+    specs = [_task_spec(task, anchor.on, calendar, people) for task in kept]
+    project_id = begun or new_id()
     project_fields = {
         "name": request.get("project_name") or f"{template.name} — {customer.name}",
         "start_date": min((spec["start_date"] for spec in specs), default=anchor.on.isoformat()),
         "due_date": max((spec["due_date"] for spec in specs), default=anchor.on.isoformat()),
         "member_ids": sorted({user for user in people.values() if user and user != principal.user_id}),
-        **{name: value for name, value in template.project.items() if value is not None},
+        "template_version": definition.number, "anchor_source": anchor.source, "anchor_date": anchor.on.isoformat(),
+        **{name: value for name, value in definition.project.items() if value is not None},
     }
-    project, task_ids = work.create_project_with_tasks(principal, customer.id, project_fields, specs, template_id)
-    link = _new_link(principal, project.id, customer, template, anchor, request.get("follow_anchor", False),
+    task_ids = work.build_task_ids(project_id, [spec["key"] for spec in specs])
+    link = _new_link(principal, project_id, customer, template.id, definition, anchor,
+                     request.get("follow_anchor", False),
                      {spec["key"]: _planned_entry(task, task_ids[spec["key"]], spec["start_date"], spec["due_date"])
-                      for spec, task in zip(specs, rules.parents_first(kept), strict=True)})
-    tx = Transaction()
-    _save_link(tx, link, None)
-    service.count_project_created(tx, principal.tenant_id, template_id, template.template_version)
-    audit.record(tx, principal, "apply", "template", template_id, {"project_id": {"before": None,
-                                                                                 "after": project.id}})
-    tx.commit()
+                      for spec, task in zip(specs, kept, strict=True)})
+
+    def first(tx: Transaction) -> None:
+        if request_key:
+            claim = ApplyClaim(_claim_pk(principal, template.id, request_key), ApplyClaim.SORT, type="ApplyClaim",
+                               tenant_id=principal.tenant_id, project_id=project_id,
+                               request_hash=_request_hash(request), template_version=definition.number,
+                               anchor_source=anchor.source, anchor_date=anchor.on.isoformat(), people=people,
+                               expires_at=int(time.time()) + CLAIM_SECONDS)
+            tx.create(claim, lambda: ApplyBegun(f"this request already began project {project_id}"))
+        _save_link(tx, link, None)
+
+    def shown(tx: Transaction) -> None:
+        service.count_project_created(tx, principal.tenant_id, template.id, definition.number)
+        audit.record(tx, principal, "apply", "template", template.id, {"project_id": {"before": None,
+                                                                                      "after": project_id}})
+
+    project, built = work.create_project_with_tasks(
+        principal, customer.id, project_fields, specs, template.id,
+        work.Build(project_id, resume=begun is not None, first=None if begun else first, shown=shown))
     publish(_event(principal.tenant_id, "Template.Applied", {
-        "template_id": template_id, "template_version": template.template_version, "project_id": project.id,
+        "template_id": template.id, "template_version": definition.number, "project_id": project.id,
         "customer_id": customer.id, "anchor": {"source": anchor.source, "date": anchor.on.isoformat()}}))
     return {"project": work.project_view(project), **link_view(link),
-            "tasks": [{**spec, "id": task_ids[spec["key"]]} for spec in specs]}
+            "tasks": [{**spec, "id": built[spec["key"]]} for spec in specs]}
 
 
-def _new_link(principal: Principal, project_id: str, customer: Any, template: Template, anchor: Anchor,
-              follow: bool, planned: dict[str, Any]) -> ProjectLink:
+def _new_link(principal: Principal, project_id: str, customer: Any, template_id: str, definition: Definition,
+              anchor: Anchor, follow: bool, planned: dict[str, Any]) -> ProjectLink:
     now = now_iso()
     return ProjectLink(
         ProjectLink.pk(principal.tenant_id, project_id), ProjectLink.SORT, type="ProjectLink",
-        tenant_id=principal.tenant_id, project_id=project_id, customer_id=customer.id, template_id=template.id,
-        template_version=template.template_version, calendar=template.calendar, anchor_source=anchor.source,
+        tenant_id=principal.tenant_id, project_id=project_id, customer_id=customer.id, template_id=template_id,
+        template_version=definition.number, calendar=definition.calendar, anchor_source=anchor.source,
         anchor_date=anchor.on.isoformat(), follow_anchor=follow, customer_version=int(customer.version),
         planned=planned, version=1, created_at=now, updated_at=now,
     )

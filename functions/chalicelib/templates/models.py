@@ -11,12 +11,15 @@
 | completion already counted? (replay guard) | table | PK = T#t#TEMPLATE#<id>#COUNTED, SK = <project>#<task key> |
 | a project's template link (version, anchor, planned Days) | table | PK = T#t#TEMPLATEPROJECT#<project>, SK = LINK |
 | projects following a customer's contract_start | GSI1 (sparse) | GSI1PK = T#t#ANCHORFOLLOWERS#<customer> |
+| the project an apply request (its Idempotency-Key) began | table | PK = T#t#APPLY#<sha256 of the key>, SK = CLAIM |
 
 `<state>` is `active` or `archived`. Analytics read one partition whose size depends on the
 template (its tasks by distinct completion Days), never on how many projects used it.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
@@ -164,3 +167,24 @@ class ProjectLink(VersionedItem):
         following = self.follow_anchor and self.anchor_source == "contract_start"
         self.GSI1PK = ProjectLink.followers_pk(self.tenant_id, self.customer_id) if following else None
         self.GSI1SK = self.project_id if following else None
+
+
+class ApplyClaim(TableItem):
+    """The project an apply request began, written with the project's first write: a retry
+    of the request (same Idempotency-Key) finishes that project instead of starting another,
+    from the same inputs (template version, anchor, people)."""
+
+    project_id = UnicodeAttribute()
+    request_hash = UnicodeAttribute()  # the request body's: the same key with another body is refused
+    template_version = NumberAttribute()
+    anchor_source = UnicodeAttribute()
+    anchor_date = UnicodeAttribute()
+    people = JSONAttribute()  # template role -> user id (or None)
+    expires_at = NumberAttribute()
+
+    SORT = "CLAIM"
+
+    @staticmethod
+    def pk(tenant_id: str, user_id: str, template_id: str, request_key: str) -> str:
+        scoped = f"{user_id}:{template_id}:{request_key}"
+        return tenant_key(tenant_id, "APPLY", hashlib.sha256(scoped.encode()).hexdigest())

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.core.auth import Principal
-from chalicelib.core.http import expected_version, route
+from chalicelib.core.http import expected_version, header, route
 from chalicelib.core.models import Id, ListOf, ListQuery, LongText, Name, Out, Strict, Tag
 
 from . import apply, service
@@ -295,7 +295,8 @@ class SaveAsTemplate(Strict):
 @route(bp, "/templates/{template_id}/apply", "POST", summary="Create a customer's project from a template",
        permission="templates:apply", body=ApplyTemplate, response=AppliedOut, status=201)
 def apply_template(principal: Principal, template_id: Id, body: ApplyTemplate) -> AppliedOut:
-    return AppliedOut.model_validate(apply.apply_template(principal, template_id, body.model_dump()))
+    return AppliedOut.model_validate(apply.apply_template(principal, template_id, body.model_dump(),
+                                                          header("idempotency-key")))
 
 
 @route(bp, "/projects/{project_id}/reanchor", "POST", summary="Move a template-made project to a new anchor date",

@@ -47,11 +47,21 @@ def reaches_project(principal: Principal, reach: Reach, project: Project) -> boo
 
 
 def reaches_task(principal: Principal, reach: Reach, task: Task) -> bool:
-    if task.hidden:
-        return False
+    """Whether the caller may see the task (its project being shown: see `shown`)."""
     if reach is Reach.ALL or principal.user_id in task.assignee_ids:
         return True
     return reach is Reach.OWNED and reaches_customer(principal, task.customer_id)
+
+
+def shown(tasks: list[Task]) -> list[Task]:
+    """The tasks less those whose project is still being provisioned. Only tasks written
+    during a provisioning build are flagged `hidden`; their projects are read in one BatchGet."""
+    flagged = {(task.tenant_id, task.project_id) for task in tasks if task.hidden}
+    if not flagged:
+        return tasks
+    projects = read_keys((project_pk(tenant_id, project_id), Project.SORT) for tenant_id, project_id in flagged)
+    live = {project.id for project in projects if isinstance(project, Project) and not project.provisioning}
+    return [task for task in tasks if not task.hidden or task.project_id in live]
 
 
 def _typed(raw: dict[str, Any]) -> Project | Task:
@@ -123,7 +133,7 @@ def load_task(principal: Principal, task_id: str, action: str) -> tuple[Task, Re
         task = Task.get(project_pk(principal.tenant_id, project_id), Task.sort_key(task_id), consistent_read=True)
     except Task.DoesNotExist as missing:
         raise _hidden("task", task_id) from missing
-    if not reaches_task(principal, reach, task):
+    if not shown([task]) or not reaches_task(principal, reach, task):
         raise _hidden("task", task_id)
     return task, reach
 
@@ -139,7 +149,7 @@ def load_task_with_project(
     project = next((item for item in items if isinstance(item, Project)), None)
     tasks = {item.id: item for item in items if isinstance(item, Task)}
     task = tasks.get(task_id)
-    if task is None or project is None or not reaches_task(principal, reach, task):
+    if task is None or project is None or project.provisioning or not reaches_task(principal, reach, task):
         raise _hidden("task", task_id)
     return task, project, tasks, reach
 

@@ -24,7 +24,7 @@ from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
 from chalicelib.core.events import DomainEvent, publish
-from chalicelib.core.ids import new_id
+from chalicelib.core.ids import GROUP_PREFIX, new_id
 from chalicelib.core.table import Transaction, now_iso
 
 from .board_status import BoardFacts, auto_status
@@ -231,6 +231,11 @@ class Plan:
     known: dict[str, Task]  # every task read, as read
     new_project: bool = False  # the project item is written whole (created with these tasks)
     write_project: bool = True
+    # A project built with its tasks: one locator for the build's tasks, one activity entry.
+    build: bool = False
+    replan: bool = False  # dates set by the template (re-anchoring, upgrading), not by a person
+    extras: list[Callable[[Transaction], None]] = field(default_factory=list)  # other rooms' writes, in the head
+    project_actions: list[Action] = field(default_factory=list)  # more to SET on the project item
     force: bool = False  # complete tasks whose subtasks are still open
     budget_field: str = "body"
     after: dict[str, Task | None] = field(default_factory=dict)
@@ -355,8 +360,11 @@ class Plan:
             after.completed_at = self.now
         elif not is_done(after):
             after.completed_at = None
+        redated = before is not None and any(getattr(before, name) != getattr(after, name) for name in DATE_FIELDS)
+        if redated and after.template_key and not self.replan:
+            after.dates_edited = True
         after.hidden = bool(self.project.provisioning)
-        after.set_index_keys(self.project.live)
+        after.set_index_keys(indexed(self.project))
 
     def _status(self, day: date) -> None:
         """A new project's first status, or the auto status the change moves the board to."""
@@ -397,28 +405,36 @@ class Plan:
     # ----- writing -----
 
     def groups(self) -> list[Callable[[Transaction], None]]:
-        """The writes in groups that stay together: the project's (with the checks and the
-        audit) first, then each task with its locator, index entries and activity entry."""
+        """The writes in groups that stay together: the head first, then each task's."""
+        return [self.head_writes, *(self.task_writes(task_id) for task_id in self.after)]
 
-        def head(tx: Transaction) -> None:
-            for check in self.checks:
-                check(tx)
-            if self.write_project:
-                self._write_project(tx)
-            for action, entity_type, entity_id, changes in self.audits:
-                audit.record(tx, self.principal, action, entity_type, entity_id, changes)
+    def head_writes(self, tx: Transaction) -> None:
+        """The project's writes, with the checks, the audit, a build's locators and activity
+        entry, and what other rooms add."""
+        for check in self.checks:
+            check(tx)
+        if self.write_project:
+            self._write_project(tx)
+        for action, entity_type, entity_id, changes in self.audits:
+            audit.record(tx, self.principal, action, entity_type, entity_id, changes)
+        if self.build:
+            for task in {task.id[:GROUP_PREFIX]: task for task in self.after.values() if task is not None}.values():
+                tx.create(locator(task), contention(f"task {task.id}"))
+            tx.put(self._build_entry())
+        for extra in self.extras:
+            extra(tx)
 
-        def task(task_id: str) -> Callable[[Transaction], None]:
-            def write(tx: Transaction) -> None:
-                before, after = self.known.get(task_id), self.after[task_id]
-                self._write_task(tx, before, after)
-                entry = self._activity(before, after) if task_id in self.primary else None
-                if entry is not None:
-                    tx.put(entry)
+    def task_writes(self, task_id: str) -> Callable[[Transaction], None]:
+        """One task with its locator, index entries and activity entry."""
 
-            return write
+        def write(tx: Transaction) -> None:
+            before, after = self.known.get(task_id), self.after[task_id]
+            self._write_task(tx, before, after)
+            entry = self._activity(before, after) if task_id in self.primary and not self.build else None
+            if entry is not None:
+                tx.put(entry)
 
-        return [head, *(task(task_id) for task_id in self.after)]
+        return write
 
     def _assemble(self) -> Transaction:
         tx = Transaction()
@@ -445,14 +461,16 @@ class Plan:
         contended = contention(f"task {task_id}")
         if before is None and after is not None:
             tx.create(after, contended)
-            tx.create(locator(after), contended)
+            if not after.locator_shared:
+                tx.create(locator(after), contended)
         elif after is None and before is not None:
             tx.delete(before, Task.revision == before.revision, contended)
-            tx.delete(locator(before))
+            if not before.locator_shared:
+                tx.delete(locator(before))
         elif before is not None and after is not None:
             tx.put(after, Task.revision == before.revision, contended)
-        live = self.project.live
-        old, new = assignments(before, live), assignments(after, live)
+        listed = indexed(self.project)
+        old, new = assignments(before, listed), assignments(after, listed)
         for sort, entry in new.items():
             if sort not in old or old[sort].GSI3SK != entry.GSI3SK:
                 tx.put(entry)
@@ -472,12 +490,21 @@ class Plan:
             GSI1PK=ActivityEntry.task_pk(tenant, task_id), GSI1SK=entry_id,
         )
 
+    def _build_entry(self) -> ActivityEntry:
+        entry_id, created = new_id(), sum(task is not None for task in self.after.values())
+        return ActivityEntry(
+            self.project.PK, f"{ActivityEntry.PREFIX}{entry_id}", type="ActivityEntry",
+            tenant_id=self.project.tenant_id, id=entry_id, project_id=self.project.id, task_id=None,
+            actor_id=self.principal.user_id, kinds=["created"], changes={"task_count": {"from": 0, "to": created}},
+            occurred_at=self.now,
+        )
+
     def _write_project(self, tx: Transaction) -> None:
         project, move = self.project, self.status_move
         if self.new_project:
             tx.create(project, lambda: Conflict("project already exists"))
         else:
-            actions = self.tally.actions(project)
+            actions = self.tally.actions(project) + self.project_actions
             condition = Project.archived == False  # noqa: E712
             if move is not None:
                 moved = Project(project.PK, project.SK, **project.attribute_values)
@@ -504,6 +531,12 @@ def pack(groups: Iterable[Callable[[Transaction], None]]) -> list[Transaction]:
 
 def contention(what: str) -> Any:
     return lambda: Contended(f"{what} was changed by someone else meanwhile; retry")
+
+
+def indexed(project: Project) -> bool:
+    """Whether the project's tasks carry index keys: all but an archived project's (a project
+    being provisioned hides its tasks by their `hidden` flag instead, see models)."""
+    return not project.archived
 
 
 def locator(task: Task) -> TaskLocator:

@@ -148,7 +148,8 @@ def _reader(index: Any, partition_key: str, key_range: tuple[str, str], conditio
             keys = ((entry.PK, Task.sort_key(entry.task_id)) for entry in entries)
             resolved = {task.id: task for task in access.read_keys(keys) if isinstance(task, Task)}
         tasks = [resolved.get(item.task_id) if isinstance(item, TaskAssignment) else item for item in found]
-        return [task for task in tasks if task is not None and keep(task)], answer.get("LastEvaluatedKey")
+        listed = access.shown([task for task in tasks if task is not None])
+        return [task for task in listed if keep(task)], answer.get("LastEvaluatedKey")
 
     return read
 
@@ -189,7 +190,7 @@ def list_tasks(principal: Principal, filters: dict[str, Any], limit: int, cursor
 
     def visible(task: Task) -> bool:
         nonlocal reachable
-        if not _matches(task, filters, day) or task.hidden:
+        if not _matches(task, filters, day):
             return False
         if reach is not Reach.OWNED or principal.user_id in task.assignee_ids:
             return reach is not Reach.ASSIGNED or principal.user_id in task.assignee_ids

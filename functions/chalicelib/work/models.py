@@ -17,7 +17,7 @@ board's progress, status and weekly figures are read from one item.
 | a member's projects (contractor) | GSI1 on ProjectMember | GSI1PK = T#t#PROJECTS#MEMBER#<user>, then BatchGet |
 | project status history, newest first | table | PK = T#t#PROJECT#<id>, SK begins_with HISTORY# |
 | project activity, newest first | table | PK = T#t#PROJECT#<id>, SK begins_with ACT# |
-| task by id | table | GetItem T#t#TASK#<id> / LOCATOR → project, then GetItem in the project |
+| task by id | table | GetItem T#t#TASK#<id[:24]> / LOCATOR → project, then GetItem in the project |
 | task activity, newest first | GSI1 on ActivityEntry | GSI1PK = T#t#TASK#<id>#ACTIVITY |
 | all tasks, open first by due date (table view) | GSI1 | GSI1PK = T#t#TASKS, GSI1SK = <0 open / 1 done>#<due>#<id> |
 | overdue tasks across all customers | GSI1 | GSI1PK = T#t#TASKS, GSI1SK between 0# and 0#<today> |
@@ -27,8 +27,16 @@ board's progress, status and weekly figures are read from one item.
 | tasks of a customer | GSI4 | GSI4PK = T#t#CUSTOMER#<customer>#TASKS, same sort key |
 | live auto-status boards of every tenant (daily job) | SYSDUE | SYSDUEPK = BOARDS#<shard> |
 
-Index keys are set only while a project is live: a project being provisioned (from a template)
-or archived is in no list, and neither are its tasks. `<state>` is `active` or `archived`.
+A project's index keys are set only while it is live: a project being provisioned (from a
+template) or archived is in no list. An archived project's tasks leave the lists too. Tasks
+written while their project is provisioned carry their index keys from the start, flagged
+`hidden`: readers drop a hidden task unless its project is live (one BatchGet of those
+projects per page), so the reveal is one write to the project item; the flag goes with the
+task's next write.
+
+A task id's first 24 characters name its locator: a task created alone has its own; the tasks
+of one build share one (ids differing only in their last two characters), so a 200-task
+build writes one locator, not 200. `<state>` is `active` or `archived`.
 SYSDUE keys (sparse, system-scoped: SYSDUESK = T#<tenant>#<project>, shard = hash(project) mod
 8) exist while a live project's status is computed and time can still change it (auto, not
 complete): the daily job re-evaluates only those.
@@ -49,6 +57,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 
+from chalicelib.core.ids import GROUP_PREFIX
 from chalicelib.core.table import (
     GSI1,
     GSI2,
@@ -151,6 +160,9 @@ class Project(VersionedItem):
     status_mode = UnicodeAttribute()
     status_reason = UnicodeAttribute(null=True)
     template_id = UnicodeAttribute(null=True)
+    template_version = NumberAttribute(null=True)
+    anchor_source = UnicodeAttribute(null=True)  # contract_start | date, for a project made from a template
+    anchor_date = UnicodeAttribute(null=True)
     portal_visible = BooleanAttribute(default=False)
     task_statuses = JSONAttribute()
     archived = BooleanAttribute(default=False)
@@ -281,7 +293,10 @@ class Task(VersionedItem):
     children_weight = NumberAttribute(default=0)
     children_done_weight = NumberAttribute(default=0)
     subtask_tail = UnicodeAttribute(null=True)
-    hidden = BooleanAttribute(default=False)  # its project is still being provisioned
+    hidden = BooleanAttribute(default=False)  # written while its project was provisioned (see above)
+    locator_shared = BooleanAttribute(default=False)  # its locator serves the other tasks of its build
+    template_key = UnicodeAttribute(null=True)  # the template task it was made from
+    dates_edited = BooleanAttribute(default=False)  # a person changed the dates its template Day gave it
     revision = NumberAttribute(default=1)  # every write; `version` moves only with what a client changes
     GSI1PK = UnicodeAttribute(null=True)
     GSI1SK = UnicodeAttribute(null=True)
@@ -331,7 +346,8 @@ class Task(VersionedItem):
 
 
 class TaskLocator(TableItem):
-    """Where a task lives: its id is all a client has, its item is in the project's partition."""
+    """Where a task lives: its id is all a client has, its item is in the project's partition.
+    One locator serves every task whose id starts with the same 24 characters."""
 
     project_id = UnicodeAttribute()
 
@@ -339,7 +355,7 @@ class TaskLocator(TableItem):
 
     @staticmethod
     def pk(tenant_id: str, task_id: str) -> str:
-        return tenant_key(tenant_id, "TASK", task_id)
+        return tenant_key(tenant_id, "TASK", task_id[:GROUP_PREFIX])
 
 
 class TaskAssignment(TableItem):
@@ -358,15 +374,17 @@ class TaskAssignment(TableItem):
 
 
 class ActivityEntry(TableItem):
+    """A task's change, or (task_id None, in no task's activity) a project built with its tasks."""
+
     id = UnicodeAttribute()
     project_id = UnicodeAttribute()
-    task_id = UnicodeAttribute()
+    task_id = UnicodeAttribute(null=True)
     actor_id = UnicodeAttribute()
     kinds = ListAttribute()  # created, status_changed, completed, reopened, assigned, dates_changed, updated, deleted
     changes = JSONAttribute()  # field → {"from", "to"}
     occurred_at = UnicodeAttribute()
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
     by_task = GSI1()
 
     PREFIX = "ACT#"

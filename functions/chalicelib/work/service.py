@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
 from chalicelib.core.events import DomainEvent, publish
-from chalicelib.core.ids import new_id
+from chalicelib.core.ids import grouped_ids, new_id
 from chalicelib.core.pagination import Page, PageReader, read_page
 from chalicelib.core.permissions import Reach, require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
@@ -94,6 +95,8 @@ def project_view(project: Project) -> dict[str, Any]:
         "this_week": _week(project, ledger.iso_week(day)),
         "last_week": _week(project, ledger.iso_week(day - timedelta(days=7))),
         "archived": project.archived,
+        "template_version": int(project.template_version) if project.template_version is not None else None,
+        "anchor": {"source": project.anchor_source, "date": project.anchor_date} if project.anchor_date else None,
         "version": int(project.version),
         "created_by": project.created_by,
         "created_at": project.created_at,
@@ -168,8 +171,9 @@ def _sync_members(tx: Transaction, before: Project | None, after: Project) -> No
 # ---------- creating ----------
 
 
-def _new_project(principal: Principal, customer_id: str, fields: dict[str, Any], template_id: str | None) -> Project:
-    now, project_id = now_iso(), new_id()
+def _new_project(principal: Principal, customer_id: str, fields: dict[str, Any], template_id: str | None,
+                 project_id: str | None) -> Project:
+    now, project_id = now_iso(), project_id or new_id()
     values = {name: value for name, value in fields.items() if value is not None}
     values.setdefault("task_statuses", [dict(status) for status in DEFAULT_STATUSES])
     values.setdefault("status_mode", AUTO)
@@ -186,10 +190,16 @@ def _new_project(principal: Principal, customer_id: str, fields: dict[str, Any],
     return project
 
 
+def build_task_ids(project_id: str, keys: list[str]) -> dict[str, str]:
+    """The ids a project built with its tasks gives them, by spec key (the same on a retry)."""
+    return dict(zip(keys, grouped_ids(project_id, len(keys)), strict=True))
+
+
 def _tasks_from_specs(principal: Principal, project: Project, specs: list[dict[str, Any]]) -> dict[str, Task]:
     """Task items from specs that refer to each other by `key` (`parent_key`, `depends_on`),
-    placed in the order given, keyed by spec key."""
-    ids = {spec["key"]: new_id() for spec in specs}
+    placed in the order given, keyed by spec key. Their ids derive from the project's, so a
+    retried build writes the same tasks; they share one locator, and remember their key."""
+    ids = build_task_ids(project.id, [spec["key"] for spec in specs])
     if len(ids) != len(specs):
         raise validation_error("tasks", "task keys must be unique")
     built: dict[str, Task] = {}
@@ -202,7 +212,9 @@ def _tasks_from_specs(principal: Principal, project: Project, specs: list[dict[s
                 raise validation_error(f"tasks.{index}.{name}", f"no task with key {missing[0]}")
         fields["parent_id"] = ids.get(spec.get("parent_key") or "")
         fields["depends_on"] = [ids[key] for key in spec.get("depends_on") or []]
-        built[spec["key"]] = tasks.new_task(principal, project, fields, ids[spec["key"]])
+        task = tasks.new_task(principal, project, fields, ids[spec["key"]])
+        task.locator_shared, task.template_key = True, spec["key"] if project.template_id else None
+        built[spec["key"]] = task
     by_id = {task.id: task for task in built.values()}
     for index, task in enumerate(built.values()):
         parent = by_id.get(task.parent_id or "")
@@ -227,27 +239,42 @@ def _place_all(project: Project, new_tasks: list[Task]) -> None:
             task.position = rank
 
 
+@dataclass(frozen=True)
+class Build:
+    """How another room asks for a project with its tasks: `project_id` fixed by the caller
+    makes a retry find the same project (`resume`), `first` are the caller's writes that go with
+    the project's first write, `shown` those that go with the write that shows it."""
+
+    project_id: str | None = None
+    resume: bool = False
+    first: Callable[[Transaction], None] | None = None
+    shown: Callable[[Transaction], None] | None = None
+
+
 def create_project_with_tasks(
     principal: Principal,
     customer_id: str,
     fields: dict[str, Any],
     task_specs: list[dict[str, Any]] | None = None,
     template_id: str | None = None,
+    build: Build = Build(),
 ) -> tuple[Project, dict[str, str]]:
     """Create a project on a customer with its tasks (specs with `key`, `parent_key`,
     `depends_on` by key, explicit dates and any task field). Returns the project and spec key →
-    task id. Up to one transaction it is written at once; bigger, it is written hidden
-    (`provisioning`) in batches of at most 100 items and revealed when every batch is in."""
+    task id. What fits one transaction is written at once. A bigger project is written
+    `provisioning` in batches of at most 100 items, every task already indexed but `hidden`,
+    and shown by one write to the project item. With `build.resume`, the batches a failed
+    attempt left out are written and the project shown; a project already shown is returned."""
     require(principal, "projects:write")
     customer = customers.get_customer(principal, customer_id)
-    if customer.archived:
+    if customer.archived and not build.resume:
         raise Conflict(f"customer {customer_id} is archived; it cannot take new projects")
 
     def plan_for(provisioning: bool) -> tuple[Plan, dict[str, Task]]:
-        project = _new_project(principal, customer_id, fields, template_id)
+        project = _new_project(principal, customer_id, fields, template_id, build.project_id)
         project.provisioning = provisioning
         built = _tasks_from_specs(principal, project, list(task_specs or []))
-        plan = Plan(principal, project, {}, new_project=True, budget_field="tasks")
+        plan = Plan(principal, project, {}, new_project=True, build=bool(built), budget_field="tasks")
         for task in built.values():
             plan.stage(None, task)
         people = {"owner_id": project.owner_id, "member_ids": project.member_ids}
@@ -256,47 +283,58 @@ def create_project_with_tasks(
         tasks.require_assignees(plan, [(None, task) for task in built.values()])
         plan.record("create", "project", project.id, audit.diff({}, {**project_fields(project),
                                                                       "task_count": len(built)}))
+        plan.extras += [extra for extra in (build.first, None if provisioning else build.shown) if extra]
         plan.finalize()
         return plan, built
 
+    if build.resume:
+        plan, built = plan_for(provisioning=True)
+        project = _resume(principal, plan, build)
+        return project, {key: task.id for key, task in built.items()}
     plan, built = plan_for(provisioning=False)
     if plan.fits():
         plan.commit()
+        project = plan.project
     else:
         plan, built = plan_for(provisioning=True)
         commit_groups(plan.groups())
-        commit_groups(_reveal(principal, plan.project, list(built.values())))  # never in a batch with a create
+        project = _show(principal, plan.project, build)
         publish(*plan.events)
-    publish(_event(principal, "Project.Created", plan.project, template_id=template_id, task_count=len(built)))
-    return plan.project, {key: task.id for key, task in built.items()}
+    publish(_event(principal, "Project.Created", project, template_id=template_id, task_count=len(built)))
+    return project, {key: task.id for key, task in built.items()}
 
 
-def _reveal(principal: Principal, project: Project, hidden: list[Task]) -> list[Callable[[Transaction], None]]:
-    """The writes that show a provisioned project: every task indexed, then the project itself
-    (the last write: from that moment it is in every list)."""
-    revealed = Project(project.PK, project.SK, **project.attribute_values)
-    revealed.provisioning = False
-    revealed.set_index_keys()
+def _resume(principal: Principal, plan: Plan, build: Build) -> Project:
+    """Finish a build a failed attempt began: write the tasks not yet written, then show it.
+    A project already shown is returned as it is."""
+    written, board = access.read_board(principal.tenant_id, plan.project.id)
+    if written is None:
+        raise Conflict(f"project {plan.project.id} was never begun; apply again with a new Idempotency-Key")
+    if not written.provisioning:
+        return written
+    present = {task.id for task in board}
+    commit_groups(plan.task_writes(task_id) for task_id in plan.after if task_id not in present)
+    shown = _show(principal, written, build)
+    publish(*(event for event in plan.events if event.detail.get("task_id") not in present),
+            _event(principal, "Project.Created", shown, template_id=shown.template_id, task_count=len(plan.after)))
+    return shown
 
-    def flip(tx: Transaction) -> None:
-        keys = [getattr(Project, name).set(value) for name, value in revealed.index_keys().items() if value]
-        tx.update(project, [Project.provisioning.set(False), *keys])
-        _sync_members(tx, None, revealed)
-        audit.record(tx, principal, "reveal", "project", project.id, {"provisioning": {"before": True,
-                                                                                         "after": False}})
 
-    return [*(_index_task(task) for task in hidden), flip]
-
-
-def _index_task(task: Task) -> Callable[[Transaction], None]:
-    def write(tx: Transaction) -> None:
-        shown = task.copy(hidden=False)
-        keys = [getattr(Task, name).set(value) for name, value in shown.index_keys(True).items() if value]
-        tx.update(task, [Task.hidden.set(False), *keys], Task.revision == task.revision)
-        for entry in ledger.assignments(shown, True).values():
-            tx.put(entry)
-
-    return write
+def _show(principal: Principal, project: Project, build: Build) -> Project:
+    """The one write that shows a provisioned project, its tasks with it (see models)."""
+    shown = Project(project.PK, project.SK, **copy.deepcopy(project.attribute_values))
+    shown.provisioning = False
+    shown.set_index_keys()
+    tx = Transaction()
+    keys = [getattr(Project, name).set(value) for name, value in shown.index_keys().items() if value]
+    tx.update(project, [Project.provisioning.set(False), *keys], Project.provisioning == True,  # noqa: E712
+              lambda: Conflict(f"project {project.id} was already shown"))
+    _sync_members(tx, None, shown)
+    audit.record(tx, principal, "reveal", "project", project.id, {"provisioning": {"before": True, "after": False}})
+    if build.shown:
+        build.shown(tx)
+    tx.commit()
+    return shown
 
 
 def commit_groups(groups: Iterable[Callable[[Transaction], None]]) -> None:

@@ -76,6 +76,11 @@ class WeekCounts(Out):
     overdue_at_close: int
 
 
+class ProjectAnchor(Out):
+    source: Literal["contract_start", "date"]
+    date: str
+
+
 class ProjectOut(Out):
     id: str
     name: str
@@ -99,6 +104,8 @@ class ProjectOut(Out):
     this_week: WeekCounts
     last_week: WeekCounts
     archived: bool
+    template_version: int | None = Field(None, description="the template version it was made from (or upgraded to)")
+    anchor: ProjectAnchor | None = Field(None, description="the date its template Days count from")
     version: int
     created_by: str
     created_at: str
@@ -132,7 +139,7 @@ class StatusHistoryOut(Out):
 class ActivityOut(Out):
     id: str
     project_id: str
-    task_id: str
+    task_id: str | None = Field(None, description="none for a project created with its tasks")
     actor_id: str
     kinds: list[str]
     changes: dict[str, Any] = Field(description="field → {from, to}")
@@ -261,6 +268,8 @@ class TaskOut(Out):
     subtasks_done: int
     dependency_conflict: bool = Field(description="starts before a predecessor is due")
     overdue: bool
+    template_key: str | None = Field(None, description="the template task it was made from")
+    dates_edited: bool = Field(False, description="a person changed the dates its template Day gave it")
     version: int
     created_by: str
     created_at: str

@@ -68,6 +68,8 @@ def task_view(task: Task, day: date | None = None) -> dict[str, Any]:
         "subtasks_done": children.done_count,
         "dependency_conflict": has_conflict(start, dues),
         "overdue": bool(task.is_open and task.due_date and task.due_date < day.isoformat()),
+        "template_key": task.template_key,
+        "dates_edited": bool(task.dates_edited),
         "version": int(task.version),
         "created_by": task.created_by,
         "created_at": task.created_at,
