@@ -35,7 +35,6 @@ from .schedule import WorkCalendar, day_of_date, schedule
 
 CONTRACT_START = "contract_start"
 DATE = "date"
-BULK_LIMIT = 40  # tasks per atomic bulk update in the work room
 TEMPLATE_ONLY_FIELDS = ("day", "duration_days")  # a task has no such fields: they reach it as dates
 
 
@@ -209,7 +208,7 @@ def _build(principal: Principal, template: Template, definition: Definition, cus
         "template_version": definition.number, "anchor_source": anchor.source, "anchor_date": anchor.on.isoformat(),
         **{name: value for name, value in definition.project.items() if value is not None},
     }
-    task_ids = work.build_task_ids(project_id, [spec["key"] for spec in specs])
+    task_ids = work_tasks.build_task_ids(project_id, [spec["key"] for spec in specs])
     link = _new_link(principal, project_id, customer, template.id, definition, anchor,
                      request.get("follow_anchor", False),
                      {spec["key"]: _planned_entry(task, task_ids[spec["key"]], spec["start_date"], spec["due_date"])
@@ -232,7 +231,7 @@ def _build(principal: Principal, template: Template, definition: Definition, cus
 
     project, built = work.create_project_with_tasks(
         principal, customer.id, project_fields, specs, template.id,
-        work.Build(project_id, resume=begun is not None, first=None if begun else first, shown=shown))
+        work.Build(project_id, customer, resume=begun is not None, first=None if begun else first, shown=shown))
     publish(_event(principal.tenant_id, "Template.Applied", {
         "template_id": template.id, "template_version": definition.number, "project_id": project.id,
         "customer_id": customer.id, "anchor": {"source": anchor.source, "date": anchor.on.isoformat()}}))
@@ -271,20 +270,10 @@ class Standing:
                 yield key, entry, task
 
 
-def dates_edited(entry: dict[str, Any], task: dict[str, Any]) -> bool:
-    return (task["start_date"], task["due_date"]) != (entry["start_date"], entry["due_date"])
-
-
 def _standing(principal: Principal, project_id: str) -> Standing:
     board = work.gantt(principal, project_id)  # first: a project out of reach is a 404
     link = load_link(principal.tenant_id, project_id)
     return Standing(link, board["project"], {task["id"]: task for task in board["tasks"]})
-
-
-def _bulk(principal: Principal, project_id: str, updates: list[dict[str, Any]]) -> None:
-    """Task updates in the work room's atomic bulk updates (40 tasks each)."""
-    for start in range(0, len(updates), BULK_LIMIT):
-        work_tasks.bulk_update(principal, project_id, updates[start:start + BULK_LIMIT], False)
 
 
 def _relinked(link: ProjectLink, **changes: Any) -> ProjectLink:
@@ -293,12 +282,14 @@ def _relinked(link: ProjectLink, **changes: Any) -> ProjectLink:
     return updated
 
 
-def _commit_link(principal: Principal, before: ProjectLink, after: ProjectLink, action: str,
-                 changes: dict[str, Any]) -> None:
-    tx = Transaction()
-    _save_link(tx, after, int(before.version))
-    audit.record(tx, principal, action, "project", after.project_id, changes)
-    tx.commit()
+def _replan(principal: Principal, before: ProjectLink, after: ProjectLink, change: work_tasks.Replan,
+            atomic: bool) -> None:
+    """The task changes, the project's template facts and the new link: the link goes in the
+    last transaction, so a re-plan that fails part way leaves the link as it was."""
+    change.extras.append(lambda tx: _save_link(tx, after, int(before.version)))
+    change.project_facts = {"template_version": int(after.template_version), "anchor_source": after.anchor_source,
+                            "anchor_date": after.anchor_date}
+    work_tasks.replan(principal, after.project_id, change, atomic, "dry_run")
 
 
 # ---------- re-anchor ----------
@@ -307,7 +298,8 @@ def _commit_link(principal: Principal, before: ProjectLink, after: ProjectLink, 
 def reanchor(principal: Principal, project_id: str, new_anchor: date, include_edited: bool,
              source: str | None = None, customer_version: int | None = None) -> dict[str, Any]:
     """Move every incomplete template task to its Day from the new anchor; tasks whose dates a
-    person edited stay unless `include_edited`; completed tasks never move."""
+    person edited stay unless `include_edited`; completed tasks never move. A project of more
+    tasks than one transaction holds moves in several; a retry moves what is left."""
     require(principal, "templates:apply")
     standing = _standing(principal, project_id)
     link = standing.link
@@ -316,7 +308,7 @@ def reanchor(principal: Principal, project_id: str, new_anchor: date, include_ed
     for key, entry, task in standing.template_tasks():
         if task["status_category"] == "done":
             continue
-        if dates_edited(entry, task) and not include_edited:
+        if task["dates_edited"] and not include_edited:
             kept.append({"task_id": task["id"], "key": key, "reason": "dates edited by a person"})
             continue
         dates = schedule(new_anchor, entry["day"], entry["duration_days"], calendar)
@@ -325,12 +317,12 @@ def reanchor(principal: Principal, project_id: str, new_anchor: date, include_ed
         if (task["start_date"], task["due_date"]) != (target["start_date"], target["due_date"]):
             moved.append({"task_id": task["id"], "key": key, "from": {"start_date": task["start_date"],
                                                                       "due_date": task["due_date"]}, "to": target})
-    _bulk(principal, project_id, [{"task_id": move["task_id"], **move["to"]} for move in moved])
     after = _relinked(link, anchor_date=new_anchor.isoformat(), planned=planned,
                       anchor_source=source or link.anchor_source,
                       customer_version=customer_version or int(link.customer_version))
-    _commit_link(principal, link, after, "reanchor", audit.diff({"anchor_date": link.anchor_date},
-                                                                  {"anchor_date": after.anchor_date}))
+    _replan(principal, link, after, work_tasks.Replan(
+        {move["task_id"]: move["to"] for move in moved}, action="reanchor",
+        audit=audit.diff({"anchor_date": link.anchor_date}, {"anchor_date": after.anchor_date})), atomic=False)
     publish(_event(principal.tenant_id, "Project.Reanchored", {
         "project_id": project_id, "anchor_date": after.anchor_date, "moved": len(moved)}))
     return {"project_id": project_id, "anchor": {"source": after.anchor_source, "date": after.anchor_date},
@@ -361,7 +353,7 @@ def follow_contract_start(automation: Principal, customer_id: str, customer_vers
 
 def _project_tasks(standing: Standing) -> list[rules.ProjectTask]:
     return [
-        rules.ProjectTask(task["id"], key, task["status_category"], dates_edited(entry, task),
+        rules.ProjectTask(task["id"], key, task["status_category"], task["dates_edited"],
                           {name: task.get(name) for name in rules.UPGRADABLE_FIELDS if name in task})
         for key, entry, task in standing.template_tasks()
     ]
@@ -380,7 +372,8 @@ def _task_changes(change: dict[str, Any]) -> dict[str, Any]:
 
 
 def upgrade_template(principal: Principal, project_id: str, dry_run: bool) -> dict[str, Any]:
-    """What moving the project to the template's latest version does (dry run), or doing it."""
+    """What moving the project to the template's latest version does (dry run), or doing it:
+    added, changed and removed tasks, the new version and the link in one transaction."""
     require(principal, "templates:apply")
     standing = _standing(principal, project_id)
     link = standing.link
@@ -392,38 +385,30 @@ def upgrade_template(principal: Principal, project_id: str, dry_run: bool) -> di
     if dry_run or int(link.template_version) == template.template_version:
         return view
     planned = dict(link.planned)
-    try:
-        _carry_out(principal, project_id, plan, planned)
-    finally:  # what was done is recorded even if a step failed, so a retry continues from there
-        done_everything = all(entry["key"] in planned for entry in plan.added)
-        after = _relinked(link, planned=planned,
-                          template_version=template.template_version if done_everything else link.template_version)
-        _commit_link(principal, link, after, "upgrade_template", audit.diff(
-            {"template_version": int(link.template_version)}, {"template_version": int(after.template_version)}))
+    for change in plan.changed:
+        fields = change["fields"]
+        planned[change["key"]] = {**planned[change["key"]],
+                                  **{name: fields[name]["after"] for name in TEMPLATE_ONLY_FIELDS if name in fields},
+                                  **{name: change[name] for name in ("start_date", "due_date") if name in change}}
+    for removal in plan.removed:
+        planned.pop(removal["key"], None)
+    added = rules.parents_first(plan.added)
+    seed = new_id()
+    added_ids = work_tasks.build_task_ids(seed, [task["key"] for task in added])
+    for task in added:
+        planned[task["key"]] = _planned_entry(task, added_ids[task["key"]], task["start_date"], task["due_date"])
+    after = _relinked(link, planned=planned, template_version=template.template_version)
+    additions = [{name: task[name] for name in ("key", "title", "description", "weight", "is_milestone", "task_type",
+                                                "tags", "portal_visible", "start_date", "due_date", "parent_key",
+                                                "depends_on")} for task in added]
+    _replan(principal, link, after, work_tasks.Replan(
+        {change["task_id"]: _task_changes(change) for change in plan.changed},
+        [removal["task_id"] for removal in plan.removed], additions, seed, action="upgrade_template",
+        audit=audit.diff({"template_version": int(link.template_version)},
+                         {"template_version": template.template_version})), atomic=True)
     publish(_event(principal.tenant_id, "Project.TemplateUpgraded", {
         "project_id": project_id, "template_id": link.template_id, "template_version": template.template_version}))
     return view
-
-
-def _carry_out(principal: Principal, project_id: str, plan: rules.UpgradePlan, planned: dict[str, Any]) -> None:
-    _bulk(principal, project_id, [{"task_id": change["task_id"], **_task_changes(change)} for change in plan.changed])
-    for change in plan.changed:
-        entry = planned[change["key"]]
-        fields = change["fields"]
-        planned[change["key"]] = {**entry, **{name: fields[name]["after"] for name in TEMPLATE_ONLY_FIELDS
-                                              if name in fields},
-                                  **{name: change[name] for name in ("start_date", "due_date") if name in change}}
-    for removal in plan.removed:
-        work_tasks.delete_task(principal, removal["task_id"])
-        planned.pop(removal["key"], None)
-    for task in rules.parents_first(plan.added):
-        ids = {key: entry["task_id"] for key, entry in planned.items()}
-        fields = {name: task[name] for name in ("title", "description", "weight", "is_milestone", "task_type", "tags",
-                                                 "portal_visible", "start_date", "due_date")}
-        fields["parent_id"] = ids.get(task["parent_key"] or "")
-        fields["depends_on"] = [ids[key] for key in task["depends_on"] if key in ids]
-        created = work_tasks.create_task(principal, project_id, fields)
-        planned[task["key"]] = _planned_entry(task, created.id, task["start_date"], task["due_date"])
 
 
 # ---------- save as template ----------

@@ -231,8 +231,7 @@ class Plan:
     known: dict[str, Task]  # every task read, as read
     new_project: bool = False  # the project item is written whole (created with these tasks)
     write_project: bool = True
-    # A project built with its tasks: one locator for the build's tasks, one activity entry.
-    build: bool = False
+    build: bool = False  # a project built with its tasks: one activity entry for them all
     replan: bool = False  # dates set by the template (re-anchoring, upgrading), not by a person
     extras: list[Callable[[Transaction], None]] = field(default_factory=list)  # other rooms' writes, in the head
     project_actions: list[Action] = field(default_factory=list)  # more to SET on the project item
@@ -309,6 +308,8 @@ class Plan:
     def _follow(self, before: Task | None, after: Task | None) -> None:
         """Parents' rollups, both ends of each dependency link, successors' copy of our due date."""
         for parent_id, delta in rollup_changes(work(before), work(after)).items():
+            if parent_id in self.after and self.after[parent_id] is None:
+                continue  # the parent goes too
             parent = self.current(parent_id)
             totals = rollup(parent) + delta
             parent.children_count, parent.children_done = totals.count, totals.done_count
@@ -361,8 +362,8 @@ class Plan:
         elif not is_done(after):
             after.completed_at = None
         redated = before is not None and any(getattr(before, name) != getattr(after, name) for name in DATE_FIELDS)
-        if redated and after.template_key and not self.replan:
-            after.dates_edited = True
+        if redated and after.template_key:
+            after.dates_edited = not self.replan  # dates a template gives are its own again
         after.hidden = bool(self.project.provisioning)
         after.set_index_keys(indexed(self.project))
 
@@ -417,9 +418,10 @@ class Plan:
             self._write_project(tx)
         for action, entity_type, entity_id, changes in self.audits:
             audit.record(tx, self.principal, action, entity_type, entity_id, changes)
+        created = [task for task_id, task in self.after.items() if task is not None and task_id not in self.known]
+        for task in {task.id[:GROUP_PREFIX]: task for task in created if task.locator_shared}.values():
+            tx.create(locator(task), contention(f"task {task.id}"))
         if self.build:
-            for task in {task.id[:GROUP_PREFIX]: task for task in self.after.values() if task is not None}.values():
-                tx.create(locator(task), contention(f"task {task.id}"))
             tx.put(self._build_entry())
         for extra in self.extras:
             extra(tx)

@@ -19,7 +19,7 @@ from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
 from chalicelib.core.events import DomainEvent, publish
-from chalicelib.core.ids import grouped_ids, new_id
+from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, PageReader, read_page
 from chalicelib.core.permissions import Reach, require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
@@ -190,16 +190,11 @@ def _new_project(principal: Principal, customer_id: str, fields: dict[str, Any],
     return project
 
 
-def build_task_ids(project_id: str, keys: list[str]) -> dict[str, str]:
-    """The ids a project built with its tasks gives them, by spec key (the same on a retry)."""
-    return dict(zip(keys, grouped_ids(project_id, len(keys)), strict=True))
-
-
 def _tasks_from_specs(principal: Principal, project: Project, specs: list[dict[str, Any]]) -> dict[str, Task]:
     """Task items from specs that refer to each other by `key` (`parent_key`, `depends_on`),
     placed in the order given, keyed by spec key. Their ids derive from the project's, so a
     retried build writes the same tasks; they share one locator, and remember their key."""
-    ids = build_task_ids(project.id, [spec["key"] for spec in specs])
+    ids = tasks.build_task_ids(project.id, [spec["key"] for spec in specs])
     if len(ids) != len(specs):
         raise validation_error("tasks", "task keys must be unique")
     built: dict[str, Task] = {}
@@ -242,10 +237,12 @@ def _place_all(project: Project, new_tasks: list[Task]) -> None:
 @dataclass(frozen=True)
 class Build:
     """How another room asks for a project with its tasks: `project_id` fixed by the caller
-    makes a retry find the same project (`resume`), `first` are the caller's writes that go with
-    the project's first write, `shown` those that go with the write that shows it."""
+    makes a retry find the same project (`resume`); `customer`, already read through the
+    customers room, is not read again; `first` are the caller's writes that go with the
+    project's first write, `shown` those that go with the write that shows it."""
 
     project_id: str | None = None
+    customer: Any = None  # the customer, if the caller already read it through the customers room
     resume: bool = False
     first: Callable[[Transaction], None] | None = None
     shown: Callable[[Transaction], None] | None = None
@@ -266,7 +263,7 @@ def create_project_with_tasks(
     and shown by one write to the project item. With `build.resume`, the batches a failed
     attempt left out are written and the project shown; a project already shown is returned."""
     require(principal, "projects:write")
-    customer = customers.get_customer(principal, customer_id)
+    customer = build.customer or customers.get_customer(principal, customer_id)
     if customer.archived and not build.resume:
         raise Conflict(f"customer {customer_id} is archived; it cannot take new projects")
 

@@ -8,17 +8,17 @@ from a fresh read (a stale client `version` is not: that is the client's 409).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, validation_error
-from chalicelib.core.ids import new_id
+from chalicelib.core.ids import grouped_ids, new_id
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import Reach, require
-from chalicelib.core.table import now_iso, query_reader, require_version
+from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.team import service as team
 
 from . import access, ledger
@@ -375,3 +375,105 @@ def bulk_update(principal: Principal, project_id: str, updates: list[dict[str, A
         return [plan.written(t) for t in task_ids]
 
     return retrying(attempt)
+
+
+# ---------- re-planning from a template ----------
+
+
+REPLAN_CHUNK = 40  # task changes per transaction when a re-plan may span several
+TEMPLATE_FACTS = ("template_version", "anchor_source", "anchor_date")  # on the project item
+
+
+def build_task_ids(seed: str, keys: list[str]) -> dict[str, str]:
+    """The ids tasks created together get, by key: derived from `seed` (the project's id for a
+    project built with its tasks), so a retry gives the same ones; they share one locator."""
+    return dict(zip(keys, grouped_ids(seed, len(keys)), strict=True))
+
+
+@dataclass
+class Replan:
+    """What a template does to a project's tasks: `changes` (task id → fields, dates included:
+    not a person's edit), `removals` (task ids), `additions` (template tasks with `key`,
+    `parent_key` and `depends_on` by key, and dates; their ids come from `additions_seed`, see
+    `build_task_ids`). `extras` (another room's writes), `project_facts` (TEMPLATE_FACTS to set
+    on the project) and the audit entry (`action`, `audit`) join the last transaction."""
+
+    changes: dict[str, dict[str, Any]]
+    removals: list[str] = field(default_factory=list)
+    additions: list[dict[str, Any]] = field(default_factory=list)
+    additions_seed: str = ""
+    extras: list[Callable[[Transaction], None]] = field(default_factory=list)
+    project_facts: dict[str, Any] = field(default_factory=dict)
+    action: str = "replan"
+    audit: dict[str, Any] = field(default_factory=dict)
+
+
+def replan(principal: Principal, project_id: str, change: Replan, atomic: bool, budget_field: str) -> dict[str, str]:
+    """Carry out a re-plan. `atomic`: one transaction, or a 422 naming `budget_field` when it
+    cannot fit one. Otherwise the field changes go in transactions of REPLAN_CHUNK tasks, the
+    last one with the rest; a retry after a failure finds the tasks already changed and
+    changes only the others. Returns the added tasks' ids by key."""
+    require(principal, "tasks:write")
+    pending = list(change.changes.items())
+    size = len(pending) if atomic else REPLAN_CHUNK
+    chunks = [pending[i:i + size] for i in range(0, len(pending), size)] or [[]]
+    added: dict[str, str] = {}
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        added = retrying(lambda chunk=chunk, last=last: _replan_step(principal, project_id, dict(chunk), change, last,
+                                                                     budget_field))
+    return added
+
+
+def _replan_step(principal: Principal, project_id: str, changes: dict[str, dict[str, Any]], change: Replan,
+                 last: bool, budget_field: str) -> dict[str, str]:
+    reach = require(principal, "tasks:write")
+    project, board = access.read_board(principal.tenant_id, project_id)
+    project = access.check_project(principal, reach, project, project_id)
+    _require_open(project)
+    known = {task.id: task for task in board}
+    plan = Plan(principal, project, dict(known), replan=True, budget_field=budget_field)
+    for task_id, fields in changes.items():
+        after = apply_changes(project, known[task_id], fields) if task_id in known else None
+        if after is not None and ledger.client_fields(after) != ledger.client_fields(known[task_id]):
+            plan.stage(known[task_id], after)  # (a task deleted meanwhile, or already changed, is left)
+    added: dict[str, str] = {}
+    if last:
+        for task_id in (task_id for task_id in change.removals if task_id in known):
+            staying = [t for t in board if t.parent_id == task_id and t.id not in change.removals]
+            if staying:
+                raise Conflict(f"task {task_id} would go but its subtask {staying[0].id} stays")
+            plan.stage(known[task_id], None)
+        added = _stage_additions(principal, plan, board, change.additions, change.additions_seed)
+        plan.extras += change.extras
+        plan.project_actions += [getattr(Project, name).set(value) for name, value in change.project_facts.items()
+                                 if name in TEMPLATE_FACTS]
+    require_assignees(plan, [(known.get(task_id), plan.after[task_id]) for task_id in plan.primary])
+    plan.record(change.action, "project", project_id, {**(change.audit if last else {}), **{
+        task_id: audit.diff(ledger.client_fields(known.get(task_id)), ledger.client_fields(plan.after[task_id]))
+        for task_id in plan.primary}})
+    plan.finalize()
+    plan.commit()
+    return added
+
+
+def _stage_additions(principal: Principal, plan: Plan, board: list[Task], additions: list[dict[str, Any]],
+                     seed: str) -> dict[str, str]:
+    """New template tasks (parents first), each at the bottom of its column or its parent's
+    subtasks, linked by key to the tasks the project has (their `template_key`) and to each
+    other; they share one locator."""
+    ids = {task.template_key: task.id for task in board if task.template_key}
+    fresh = build_task_ids(seed, [spec["key"] for spec in additions])
+    ids.update(fresh)
+    tails: dict[str, str | None] = {task.id: task.subtask_tail for task in board}
+    tails.update({f"#{status}": rank for status, rank in ledger.plain(plan.project.column_tails).items()})
+    for spec in additions:
+        fields = {name: value for name, value in spec.items() if name not in ("key", "parent_key", "depends_on")}
+        fields["parent_id"] = ids.get(spec.get("parent_key") or "")
+        fields["depends_on"] = [ids[key] for key in spec.get("depends_on") or [] if key in ids]
+        task = new_task(principal, plan.project, fields, fresh[spec["key"]])
+        task.locator_shared, task.template_key = True, spec["key"]
+        lane = task.parent_id or f"#{task.status}"
+        task.position = tails[lane] = rank_between(tails.get(lane), None, task.id)
+        plan.stage(None, task)
+    return fresh

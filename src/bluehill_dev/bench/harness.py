@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from bluehill_dev.harness_env import Api, Response, TenantWorld
 
 ROUTE, AUTHORIZER, IDEMPOTENCY = "route", "authorizer", "idempotency"
+READ_OPERATIONS = ("GetItem", "BatchGetItem", "Query")
 ROUTE_CEILING = 2  # no route's own calls over this, whatever its kind
 IMPORT_RATIO_TARGET = 2.5
 MODULES_RATIO_TARGET = 1.7
@@ -59,10 +60,19 @@ class Target:
     label: str
     max_route_calls: int
     max_queries_per_page: int | None = None
+    # A route whose issue sets its own budget (transactions and reads) instead of the ceiling.
+    max_transactions: int | None = None
+    max_reads: int | None = None
 
-    def misses(self, route_calls: int, queries: int) -> list[str]:
+    def misses(self, route_calls: int, queries: int, transactions: int = 0, reads: int = 0) -> list[str]:
         """Why a request's worst figures miss this target (empty when they meet it)."""
         found = []
+        if self.max_transactions is not None:
+            if transactions > self.max_transactions:
+                found.append(f"{transactions} transactions > {self.max_transactions}")
+            if self.max_reads is not None and reads > self.max_reads:
+                found.append(f"{reads} reads > {self.max_reads}")
+            return found
         allowed = min(self.max_route_calls, ROUTE_CEILING)
         if route_calls > allowed:
             found.append(f"{route_calls} calls > {allowed}")
@@ -305,7 +315,9 @@ def summarize(scenario: Scenario, samples: Sequence[Sample], error: str | None =
     route_calls = Stat.of([p.total_calls for p in route])
     queries = Stat.of([p.calls["Query"] for p in route])
     statuses = sorted({s.status for s in samples})
-    misses = scenario.target.misses(route_calls.max, queries.max)
+    transactions = max((p.calls["TransactWriteItems"] for p in route), default=0)
+    reads = max((sum(p.calls[name] for name in READ_OPERATIONS) for p in route), default=0)
+    misses = scenario.target.misses(route_calls.max, queries.max, transactions, reads)
     if error is None and any(status >= 400 for status in statuses):
         error = f"answered {', '.join(str(status) for status in statuses if status >= 400)}"
     if error is None and not samples:
