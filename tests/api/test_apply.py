@@ -185,3 +185,76 @@ def test_another_tenants_template_and_customer_are_out_of_reach(acme, globex, te
     assert_problem(apply(globex.as_("owner"), template["id"], customer["id"]), 404)
     own = create_template(globex.as_("owner"))
     assert_problem(apply(globex.as_("owner"), own["id"], customer["id"]), 422, "customer_id")
+
+
+def _counting_commits(monkeypatch) -> list[int]:
+    """The size of every transaction committed from now on."""
+    from chalicelib.core import table
+
+    sizes, real_commit = [], table.Transaction.commit
+
+    def counting(self):
+        sizes.append(len(self))
+        real_commit(self)
+
+    monkeypatch.setattr(table.Transaction, "commit", counting)
+    return sizes
+
+
+def test_30_tasks_apply_in_one_transaction_and_200_in_three_plus_a_one_item_reveal(acme, customer, monkeypatch):
+    api = acme.as_("owner")
+    small, big = (create_template(api, numbered_tasks(count), roles=[]) for count in (30, 200))
+    sizes = _counting_commits(monkeypatch)
+    assert len(gantt_by_key(api, applied(api, small["id"], customer["id"]))) == 30
+    assert len(sizes) == 1
+    other = create_customer(api)
+    sizes.clear()
+    result = applied(api, big["id"], other["id"])
+    builds, reveal = sizes[:-1], sizes[-1]
+    assert len(builds) == 3 and sum(builds) < 300
+    assert reveal <= 6  # the project item, its audit entry, the template's counter and audit: no task
+    assert len(gantt_by_key(api, result)) == 200
+
+
+def test_a_retry_with_the_same_key_but_another_body_is_409(acme, customer, monkeypatch):
+    from chalicelib.core import table
+
+    api = acme.as_("owner")
+    big = create_template(api, numbered_tasks(200), roles=[])
+    real_commit = table.Transaction.commit
+    commits = []
+
+    def failing_second_commit(self):
+        commits.append(len(self))
+        if len(commits) == 2:
+            raise RuntimeError("injected: the build stops half way")
+        real_commit(self)
+
+    monkeypatch.setattr(table.Transaction, "commit", failing_second_commit)
+    key = {"Idempotency-Key": unique("apply-")}
+    assert apply(api, big["id"], customer["id"], headers=key).status == 500
+    monkeypatch.setattr(table.Transaction, "commit", real_commit)
+    assert_problem(apply(api, big["id"], customer["id"], headers=key, project_name="Another"), 409)
+    assert apply(api, big["id"], customer["id"], headers=key).status == 201
+
+
+def test_the_project_and_its_tasks_remember_the_template(acme, template, customer):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], customer["id"], {"source": "contract_start"})
+    project = api.get(f"/projects/{result['project']['id']}").json
+    assert project["template_version"] == 1
+    assert project["anchor"] == {"source": "contract_start", "date": "2026-03-02"}
+    task = api.get(f"/tasks/{task_by_key(result)['import']['id']}").json
+    assert (task["template_key"], task["dates_edited"]) == ("import", False)
+    retitled = api.patch(f"/tasks/{task['id']}", {"version": task["version"], "title": "Import the data"})
+    assert retitled.json["dates_edited"] is False
+    redated = api.patch(f"/tasks/{task['id']}", {"version": retitled.json["version"], "due_date": "2026-03-20"})
+    assert redated.json["dates_edited"] is True
+
+
+def test_a_templated_build_logs_one_activity_entry_for_the_project(acme, template, customer):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], customer["id"])
+    entries = api.get(f"/projects/{result['project']['id']}/activity").json["items"]
+    assert [(e["task_id"], e["kinds"], e["changes"]) for e in entries] == [
+        (None, ["created"], {"task_count": {"from": 0, "to": 5}})]

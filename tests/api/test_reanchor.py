@@ -138,3 +138,47 @@ def test_customer_updates_without_a_contract_start_change_move_nothing(acme):
     other = sample_event("customer-updated.json", tenant_id=acme.tenant_id,
                          changes={"tier": {"before": None, "after": "smb"}})
     assert jobs.follow_contract_start(other["detail"]) == 0
+
+
+def test_reanchoring_keeps_template_dates_unedited_and_records_the_anchor_on_the_project(acme, template):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    tasks = gantt_by_key(api, result)
+    set_task(api, tasks["import"], start_date="2026-06-20", due_date="2026-06-22")
+    moved = api.post(f"/projects/{result['project']['id']}/reanchor",
+                     {"anchor_date": "2026-07-01", "include_edited": True})
+    assert moved.status == 200, moved.body
+    after = gantt_by_key(api, result)
+    assert not any(task["dates_edited"] for task in after.values())  # all on their template Days again
+    project = api.get(f"/projects/{result['project']['id']}").json
+    assert project["anchor"] == {"source": "date", "date": "2026-07-01"}
+
+
+def test_a_reanchor_that_fails_part_way_leaves_the_anchor_and_its_retry_finishes(acme, monkeypatch):
+    from chalicelib.core import table
+    from chalicelib.work import tasks as work_tasks
+
+    api = acme.as_("owner")
+    big = create_template(api, [{"key": f"t{n:03d}", "title": f"Step {n}", "day": 1 + n % 30} for n in range(90)],
+                          roles=[])
+    result = applied(api, big["id"], create_customer(api)["id"], "2026-06-12")
+    monkeypatch.setattr(work_tasks, "REPLAN_CHUNK", 40)
+    real_commit, commits = table.Transaction.commit, []
+
+    def failing_second_commit(self):
+        commits.append(len(self))
+        if len(commits) == 2:
+            raise RuntimeError("injected: the re-anchor stops part way")
+        real_commit(self)
+
+    monkeypatch.setattr(table.Transaction, "commit", failing_second_commit)
+    path = f"/projects/{result['project']['id']}/reanchor"
+    assert api.post(path, {"anchor_date": "2026-06-22"}).status == 500
+    monkeypatch.setattr(table.Transaction, "commit", real_commit)
+    assert api.get(f"/projects/{result['project']['id']}").json["anchor"]["date"] == "2026-06-12"
+    retried = api.post(path, {"anchor_date": "2026-06-22"})
+    assert retried.status == 200, retried.body
+    assert retried.json["kept"] == []  # the tasks moved by the failed attempt are not "edited by a person"
+    assert len(retried.json["moved"]) < 90  # only what the failed attempt left
+    assert gantt_by_key(api, result)["t000"]["start_date"] == "2026-06-22"
+    assert api.get(f"/projects/{result['project']['id']}").json["anchor"]["date"] == "2026-06-22"

@@ -94,3 +94,30 @@ def test_roles_that_may_not_upgrade_are_refused(acme, running, role):
 
 def test_another_tenants_project_is_not_found(globex, running):
     assert_problem(upgrade(globex.as_("owner"), running, True), 404)
+
+
+def test_an_upgrade_that_fails_changes_nothing(acme, running, monkeypatch):
+    from chalicelib.core import table
+
+    api = acme.as_("owner")
+    before = gantt_by_key(api, running)
+
+    def failing(self):
+        raise RuntimeError("injected: the upgrade's transaction fails")
+
+    monkeypatch.setattr(table.Transaction, "commit", failing)
+    assert upgrade(api, running, False).status == 500
+    monkeypatch.undo()
+    assert gantt_by_key(api, running) == before
+    assert upgrade(api, running, True).json["from_version"] == 1
+    project = api.get(f"/projects/{running['project']['id']}").json
+    assert project["template_version"] == 1 and project["task_count"] == len(before)
+
+
+def test_upgrading_records_the_new_version_on_the_project(acme, running):
+    api = acme.as_("owner")
+    assert upgrade(api, running, False).status == 200
+    project = api.get(f"/projects/{running['project']['id']}").json
+    assert project["template_version"] == 2
+    board = api.get(f"/projects/{running['project']['id']}/gantt").json["tasks"]
+    assert {task["template_key"] for task in board} == {"prep", "kickoff", "import", "go-live", "training"}

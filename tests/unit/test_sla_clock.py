@@ -8,6 +8,7 @@ from itertools import pairwise
 
 from chalicelib.sla.clock import (
     Calendar,
+    CalendarNeverOpen,
     add_business_seconds,
     business_seconds,
     due_at,
@@ -15,7 +16,7 @@ from chalicelib.sla.clock import (
     explain,
     parse_clock,
 )
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 HOUR = 3600
@@ -142,7 +143,10 @@ def test_a_24x7_calendar_is_plain_wall_clock_arithmetic(start, target, span):
 @settings(max_examples=150, deadline=None)
 @given(calendars(), instants, targets)
 def test_adding_business_time_and_measuring_it_back_agree(calendar, start, target):
-    due = add_business_seconds(calendar, start, target)
+    try:
+        due = add_business_seconds(calendar, start, target)
+    except CalendarNeverOpen:  # a calendar open a minute a week cannot hold 60 hours in five years
+        reject()
     assert business_seconds(calendar, start, due) == target
 
 
