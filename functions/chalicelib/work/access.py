@@ -53,15 +53,24 @@ def reaches_task(principal: Principal, reach: Reach, task: Task) -> bool:
     return reach is Reach.OWNED and reaches_customer(principal, task.customer_id)
 
 
+# Projects seen shown, by (tenant, project): a project never goes back to provisioning, so a
+# warm container reads each one at most once for its flagged tasks.
+_seen_shown: set[tuple[str, str]] = set()
+SEEN_SHOWN_LIMIT = 10_000
+
+
 def shown(tasks: list[Task]) -> list[Task]:
     """The tasks less those whose project is still being provisioned. Only tasks written
-    during a provisioning build are flagged `hidden`; their projects are read in one BatchGet."""
-    flagged = {(task.tenant_id, task.project_id) for task in tasks if task.hidden}
-    if not flagged:
-        return tasks
-    projects = read_keys((project_pk(tenant_id, project_id), Project.SORT) for tenant_id, project_id in flagged)
-    live = {project.id for project in projects if isinstance(project, Project) and not project.provisioning}
-    return [task for task in tasks if not task.hidden or task.project_id in live]
+    during a provisioning build are flagged `hidden`; the projects of those not yet seen shown
+    are read in one BatchGet."""
+    unknown = {(task.tenant_id, task.project_id) for task in tasks if task.hidden} - _seen_shown
+    if unknown:
+        projects = read_keys((project_pk(tenant_id, project_id), Project.SORT) for tenant_id, project_id in unknown)
+        if len(_seen_shown) > SEEN_SHOWN_LIMIT:
+            _seen_shown.clear()
+        _seen_shown.update((project.tenant_id, project.id) for project in projects
+                           if isinstance(project, Project) and not project.provisioning)
+    return [task for task in tasks if not task.hidden or (task.tenant_id, task.project_id) in _seen_shown]
 
 
 def _typed(raw: dict[str, Any]) -> Project | Task:
@@ -127,14 +136,7 @@ def locate(principal: Principal, task_id: str) -> str:
 
 
 def load_task(principal: Principal, task_id: str, action: str) -> tuple[Task, Reach]:
-    reach = require(principal, action)
-    project_id = locate(principal, task_id)
-    try:
-        task = Task.get(project_pk(principal.tenant_id, project_id), Task.sort_key(task_id), consistent_read=True)
-    except Task.DoesNotExist as missing:
-        raise _hidden("task", task_id) from missing
-    if not shown([task]) or not reaches_task(principal, reach, task):
-        raise _hidden("task", task_id)
+    task, _, _, reach = load_task_with_project(principal, task_id, action)
     return task, reach
 
 

@@ -17,7 +17,7 @@ board's progress, status and weekly figures are read from one item.
 | a member's projects (contractor) | GSI1 on ProjectMember | GSI1PK = T#t#PROJECTS#MEMBER#<user>, then BatchGet |
 | project status history, newest first | table | PK = T#t#PROJECT#<id>, SK begins_with HISTORY# |
 | project activity, newest first | table | PK = T#t#PROJECT#<id>, SK begins_with ACT# |
-| task by id | table | GetItem T#t#TASK#<id[:24]> / LOCATOR → project, then GetItem in the project |
+| task by id | table | GetItem T#t#TASK#<id[:24]> / LOCATOR → project, then BatchGet of the task and its project |
 | task activity, newest first | GSI1 on ActivityEntry | GSI1PK = T#t#TASK#<id>#ACTIVITY |
 | all tasks, open first by due date (table view) | GSI1 | GSI1PK = T#t#TASKS, GSI1SK = <0 open / 1 done>#<due>#<id> |
 | overdue tasks across all customers | GSI1 | GSI1PK = T#t#TASKS, GSI1SK between 0# and 0#<today> |
@@ -30,9 +30,9 @@ board's progress, status and weekly figures are read from one item.
 A project's index keys are set only while it is live: a project being provisioned (from a
 template) or archived is in no list. An archived project's tasks leave the lists too. Tasks
 written while their project is provisioned carry their index keys from the start, flagged
-`hidden`: readers drop a hidden task unless its project is live (one BatchGet of those
-projects per page), so the reveal is one write to the project item; the flag goes with the
-task's next write.
+`hidden`: readers drop a hidden task unless its project is live (one BatchGet of the projects
+a container has not yet seen shown), so the reveal is one write to the project item; the flag
+goes with the task's next write.
 
 A task id's first 24 characters name its locator: a task created alone has its own; the tasks
 of one build share one (ids differing only in their last two characters), so a 200-task
