@@ -2,9 +2,11 @@
 version, save a project as a template, and the completion counts analytics read.
 
 Projects and tasks belong to the work room; everything here goes through its service functions.
-What a template-made project remembers beyond the project itself (version, anchor, the Day and
-dates each template task was scheduled on) is this room's `ProjectLink`. A task's dates count
-as "edited by a person" when they differ from the dates its template Day last gave it."""
+The project item shows its template version and anchor, and each task its template key and
+`dates_edited` (set by the work room when a person changes its dates; dates a template re-plan
+gives clear it). What only re-planning needs (the Day, duration and role of each template
+task, the calendar, whether the anchor follows contract_start) is this room's `ProjectLink`,
+written in the same transaction as the project facts it repeats."""
 
 from __future__ import annotations
 
