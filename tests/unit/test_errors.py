@@ -97,4 +97,15 @@ def test_the_gateway_and_the_app_spell_a_problem_type_the_same_way(response_type
 
     app_body = problem_for(error("x")).body("r")
     gateway_body = problem_body(response_type, "r")
-    assert (gateway_body["type"], gateway_body["code"]) == (app_body["type"], app_body["code"])
+    assert (gateway_body["type"], gateway_body["code"], gateway_body["title"]) == (
+        app_body["type"], app_body["code"], app_body["title"])
+
+
+def test_every_status_the_gateway_and_the_app_both_answer_has_one_code_and_title() -> None:
+    from chalicelib.core.errors import STATUS_KINDS
+    from chalicelib.core.gateway_responses import GATEWAY_RESPONSES
+
+    for response in GATEWAY_RESPONSES.values():
+        kind = STATUS_KINDS.get(response.status)
+        if kind is not None:
+            assert (response.code, response.title) == (kind.code, kind.title), response

@@ -24,12 +24,12 @@ class GatewayResponse(NamedTuple):
     detail: str
 
 
-_BAD_REQUEST = GatewayResponse(400, "bad_request", "Bad Request", "The request could not be understood.")
+_BAD_REQUEST = GatewayResponse(400, "bad_request", "Bad request", "The request could not be understood.")
 _UNAUTHORIZED = GatewayResponse(401, "unauthorized", "Unauthorized", "A valid bearer token is required.")
 _FORBIDDEN = GatewayResponse(403, "forbidden", "Forbidden", "You are not allowed to perform this action.")
-_NOT_FOUND = GatewayResponse(404, "not_found", "Not Found", "The requested resource does not exist.")
-_THROTTLED = GatewayResponse(429, "throttled", "Too Many Requests", "Too many requests; retry after a short wait.")
-_INTERNAL = GatewayResponse(500, "internal_error", "Internal Server Error", "An unexpected error occurred.")
+_NOT_FOUND = GatewayResponse(404, "not_found", "Not found", "The requested resource does not exist.")
+_THROTTLED = GatewayResponse(429, "throttled", "Too many requests", "Too many requests; retry after a short wait.")
+_INTERNAL = GatewayResponse(500, "internal_error", "Internal server error", "An unexpected error occurred.")
 
 # API Gateway response type -> what the client sees. Every type API Gateway defines is listed,
 # so DEFAULT_4XX / DEFAULT_5XX only catch types AWS adds later.
@@ -49,10 +49,10 @@ GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
     "MISSING_AUTHENTICATION_TOKEN": _NOT_FOUND,
     "RESOURCE_NOT_FOUND": _NOT_FOUND,
     "REQUEST_TOO_LARGE": GatewayResponse(
-        413, "payload_too_large", "Payload Too Large", "The request body is too large."
+        413, "payload_too_large", "Payload too large", "The request body is too large."
     ),
     "UNSUPPORTED_MEDIA_TYPE": GatewayResponse(
-        415, "unsupported_media_type", "Unsupported Media Type", "The request content type is not supported."
+        415, "unsupported_media_type", "Unsupported media type", "The request content type is not supported."
     ),
     "THROTTLED": _THROTTLED,
     "QUOTA_EXCEEDED": _THROTTLED,
@@ -60,10 +60,10 @@ GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
     "AUTHORIZER_CONFIGURATION_ERROR": _INTERNAL,
     "API_CONFIGURATION_ERROR": _INTERNAL,
     "INTEGRATION_FAILURE": GatewayResponse(
-        502, "bad_gateway", "Bad Gateway", "The service could not complete the request."
+        502, "bad_gateway", "Bad gateway", "The service could not complete the request."
     ),
     "INTEGRATION_TIMEOUT": GatewayResponse(
-        504, "gateway_timeout", "Gateway Timeout", "The service did not answer in time."
+        504, "gateway_timeout", "Gateway timeout", "The service did not answer in time."
     ),
 }
 
