@@ -1,17 +1,15 @@
 """The BlueHill API: registers blueprints, jobs and middleware — nothing else."""
 
+import chalicelib.wiring  # noqa: F401 (process-wide setup)
 from chalice import Chalice
 from chalicelib.audit.routes import bp as audit_routes
 from chalicelib.canned.routes import bp as canned_routes
-from chalicelib.core import auth
 from chalicelib.core.http import auth_bp, problem_details_middleware
-from chalicelib.core.tenant_guard import install_tenant_guard
 from chalicelib.customers.routes import bp as customer_routes
 from chalicelib.queues.routes import bp as queue_routes
 from chalicelib.sla.jobs import bp as sla_jobs
 from chalicelib.sla.routes import bp as sla_routes
 from chalicelib.system.routes import bp as system_routes
-from chalicelib.team import service as team
 from chalicelib.team.routes import bp as team_routes
 from chalicelib.templates.jobs import bp as template_jobs
 from chalicelib.templates.routes import bp as template_routes
@@ -23,8 +21,6 @@ from chalicelib.work.routes import bp as work_routes
 # Powertools owns the "bluehill" logger; Chalice adding its own handler would print every line twice.
 app = Chalice(app_name="bluehill", configure_logs=False)
 app.register_middleware(problem_details_middleware, "http")
-install_tenant_guard()
-auth.set_user_check(team.user_is_current)
 
 app.register_blueprint(auth_bp)
 for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, template_jobs,

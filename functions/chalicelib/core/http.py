@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from chalice import Blueprint, Response
-from chalice.app import Request
+from chalice import AuthResponse, Blueprint, Response
+from chalice.app import AuthRequest, Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core.auth import Principal, authorize
@@ -42,7 +42,17 @@ JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 
 auth_bp = Blueprint(__name__)
-api_authorizer = auth_bp.authorizer(ttl_seconds=300, name="api_authorizer")(authorize)
+
+
+@auth_bp.authorizer(ttl_seconds=300, name="api_authorizer")
+def api_authorizer(auth_request: AuthRequest) -> AuthResponse:
+    """The authorizer's Lambda entry point: Chalice deploys it as
+    `chalicelib.core.http.api_authorizer`, so this module attribute must be the authorizer
+    itself. That Lambda never imports app.py; the process is wired here, on first use, because
+    `chalicelib.wiring` imports a room and core must not at import time."""
+    import chalicelib.wiring  # noqa: F401
+
+    return authorize(auth_request)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+import chalicelib.wiring  # noqa: F401 (this Lambda never imports app.py)
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.observability import logger
 from chalicelib.core.scope import system_scope

@@ -9,6 +9,7 @@ from typing import Any
 from chalice import Blueprint
 from chalice.app import CloudWatchEvent
 
+import chalicelib.wiring  # noqa: F401 (this Lambda never imports app.py)
 from chalicelib.core.auth import Principal
 from chalicelib.core.observability import logger
 from chalicelib.core.scope import tenant_scope
