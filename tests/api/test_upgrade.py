@@ -121,3 +121,15 @@ def test_upgrading_records_the_new_version_on_the_project(acme, running):
     assert project["template_version"] == 2
     board = api.get(f"/projects/{running['project']['id']}/gantt").json["tasks"]
     assert {task["template_key"] for task in board} == {"prep", "kickoff", "import", "go-live", "training"}
+
+
+def test_an_upgrade_too_big_for_one_transaction_is_422_and_changes_nothing(acme):
+    api = acme.as_("owner")
+    tasks = [{"key": f"t{n:02d}", "title": f"Step {n}", "day": 1 + n % 20} for n in range(60)]
+    template = create_template(api, tasks, roles=[])
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    renamed = [{**task, "title": f"{task['title']} (v2)"} for task in tasks]
+    assert api.patch(f"/templates/{template['id']}", {"version": 1, "tasks": renamed}).status == 200
+    assert_problem(upgrade(api, result, False), 422, "dry_run")
+    assert {task["title"] for task in gantt_by_key(api, result).values()} == {task["title"] for task in tasks}
+    assert api.get(f"/projects/{result['project']['id']}").json["template_version"] == 1
