@@ -1,25 +1,39 @@
-"""Ids made together share a locator prefix and come out the same for the same seed."""
+"""Child ids: a task's id starts with its project's, so the task is found from its id alone."""
 
 import re
 
-from chalicelib.core.ids import GROUP_PREFIX, GROUP_SIZE, grouped_ids, new_id
+from chalicelib.core.ids import child_id, child_ids, new_id, parent_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
-@settings(max_examples=50, deadline=None)
-@given(st.integers(0, 3 * GROUP_SIZE))
-def test_grouped_ids_are_unique_url_safe_and_share_a_prefix_per_thousand(count):
-    seed = new_id()
-    ids = grouped_ids(seed, count)
-    assert len(set(ids)) == count == len(ids)
-    assert all(len(i) == len(seed) and re.fullmatch("[0-9a-z]+", i) for i in ids)
-    prefixes = [i[:GROUP_PREFIX] for i in ids]
-    assert len(set(prefixes)) == -(-count // GROUP_SIZE)
-    assert all(i[:10] == seed[:10] for i in ids)  # as time-sortable as the seed
+def test_a_child_id_names_its_parent_and_nothing_else_does():
+    parent = new_id()
+    child = child_id(parent)
+    assert parent_of(child) == parent and re.fullmatch("[0-9a-z]+", child)
+    assert parent_of(parent) is None and parent_of(child + "x") is None
 
 
-def test_the_same_seed_gives_the_same_ids_and_another_seed_others():
-    seed = new_id()
-    assert grouped_ids(seed, 200) == grouped_ids(seed, 200)
-    assert not set(grouped_ids(seed, 200)) & set(grouped_ids(new_id(), 200))
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 5000))
+def test_ids_made_together_are_unique_ordered_and_the_same_for_the_same_seed(count):
+    parent, seed = new_id(), new_id()
+    ids = child_ids(parent, seed, count)
+    assert len(set(ids)) == count and ids == sorted(ids)
+    assert all(parent_of(i) == parent for i in ids)
+    assert ids == child_ids(parent, seed, count)
+
+
+def _later_id(than: str) -> str:
+    later = new_id()
+    while later[:10] == than[:10]:  # the next millisecond
+        later = new_id()
+    return later
+
+
+def test_a_seed_from_another_millisecond_gives_other_ids_and_children_sort_by_time():
+    parent, seed = new_id(), new_id()
+    assert not set(child_ids(parent, seed, 200)) & set(child_ids(parent, _later_id(seed), 200))
+    earlier = child_id(parent)
+    later = next(i for i in iter(lambda: child_id(parent), None) if i[26:36] != earlier[26:36])
+    assert earlier < later

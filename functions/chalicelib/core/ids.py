@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from ulid import ULID
 
 
@@ -12,18 +10,28 @@ def new_id() -> str:
 
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
-GROUP_SIZE = len(_CROCKFORD) ** 2
-GROUP_PREFIX = 24
+ULID_LENGTH = 26
+CHILD_SUFFIX = 14  # a ULID's 10 time characters, then 4 more
 
 
-def grouped_ids(seed: str, count: int) -> list[str]:
-    """`count` ids derived from `seed` (an id): each 1,024 share their first 24 characters,
-    so one record keyed by that prefix can serve them all. The same seed gives the same ids, so
-    a retried build writes the same records; they sort by time like the seed."""
-    ids = []
-    for group in range(-(-count // GROUP_SIZE)):
-        digest = hashlib.sha256(f"{seed}#{group}".encode()).digest()
-        prefix = seed[:10] + "".join(_CROCKFORD[byte % 32] for byte in digest[:GROUP_PREFIX - 10])
-        size = min(GROUP_SIZE, count - group * GROUP_SIZE)
-        ids += [prefix + _CROCKFORD[n // 32] + _CROCKFORD[n % 32] for n in range(size)]
-    return ids
+def child_id(parent_id: str) -> str:
+    """A new id for a record that lives inside `parent_id`'s (a task in its project): the
+    parent's id, then a new ULID's time and 4 random characters. Whoever holds the id knows
+    where the record is, with no lookup; it stays opaque to clients and sorts by time."""
+    return parent_id + new_id()[:CHILD_SUFFIX]
+
+
+def child_ids(parent_id: str, seed: str, count: int) -> list[str]:
+    """`count` child ids made together, in order, derived from `seed` (an id): the same seed
+    gives the same ids, so a retried build writes the same records. Seeds made in the same
+    millisecond give the same ids: records are created conditionally, so such a clash is
+    refused, never overwritten."""
+    if count > len(_CROCKFORD) ** 4:
+        raise ValueError("at most 1,048,576 ids from one seed")
+    return [parent_id + seed[:10] + "".join(_CROCKFORD[n >> shift & 31] for shift in (15, 10, 5, 0))
+            for n in range(count)]
+
+
+def parent_of(child: str) -> str | None:
+    """The parent id a child id starts with (None for an id no child could have)."""
+    return child[:ULID_LENGTH] if len(child) == ULID_LENGTH + CHILD_SUFFIX else None

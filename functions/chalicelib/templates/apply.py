@@ -210,7 +210,7 @@ def _build(principal: Principal, template: Template, definition: Definition, cus
         "template_version": definition.number, "anchor_source": anchor.source, "anchor_date": anchor.on.isoformat(),
         **{name: value for name, value in definition.project.items() if value is not None},
     }
-    task_ids = work_tasks.build_task_ids(project_id, [spec["key"] for spec in specs])
+    task_ids = work_tasks.build_task_ids(project_id, project_id, [spec["key"] for spec in specs])
     link = _new_link(principal, project_id, customer, template.id, definition, anchor,
                      request.get("follow_anchor", False),
                      {spec["key"]: _planned_entry(task, task_ids[spec["key"]], spec["start_date"], spec["due_date"])
@@ -396,7 +396,7 @@ def upgrade_template(principal: Principal, project_id: str, dry_run: bool) -> di
         planned.pop(removal["key"], None)
     added = rules.parents_first(plan.added)
     seed = new_id()
-    added_ids = work_tasks.build_task_ids(seed, [task["key"] for task in added])
+    added_ids = work_tasks.build_task_ids(project_id, seed, [task["key"] for task in added])
     for task in added:
         planned[task["key"]] = _planned_entry(task, added_ids[task["key"]], task["start_date"], task["due_date"])
     after = _relinked(link, planned=planned, template_version=template.template_version)

@@ -15,10 +15,11 @@ from typing import Any
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import NotFound
+from chalicelib.core.ids import parent_of
 from chalicelib.core.permissions import Reach, require
 from chalicelib.customers import service as customers
 
-from .models import BOARD_END, Project, Task, TaskLocator, project_pk
+from .models import BOARD_END, Project, Task, project_pk
 
 BOARD_PAGE = 300  # items per Query page when a whole board is read: 500 tasks are 2 pages
 _MODELS: dict[str, type[Project] | type[Task]] = {"Project": Project, "Task": Task}
@@ -126,13 +127,12 @@ def check_project(principal: Principal, reach: Reach, project: Project | None, p
     return project
 
 
-def locate(principal: Principal, task_id: str) -> str:
-    """The project a task lives in."""
-    try:
-        return TaskLocator.get(TaskLocator.pk(principal.tenant_id, task_id), TaskLocator.SORT,
-                               consistent_read=True).project_id
-    except TaskLocator.DoesNotExist as missing:
-        raise _hidden("task", task_id) from missing
+def _project_of(task_id: str) -> str:
+    """The project a task lives in: its id starts with the project's."""
+    project_id = parent_of(task_id)
+    if project_id is None:
+        raise _hidden("task", task_id)
+    return project_id
 
 
 def load_task(principal: Principal, task_id: str, action: str) -> tuple[Task, Reach]:
@@ -145,7 +145,7 @@ def load_task_with_project(
 ) -> tuple[Task, Project, dict[str, Task], Reach]:
     """The task, its project and the other tasks named in `also` (same project), in one read."""
     reach = require(principal, action)
-    project_id = locate(principal, task_id)
+    project_id = _project_of(task_id)
     pk = project_pk(principal.tenant_id, project_id)
     items = read_keys([(pk, Project.SORT), (pk, Task.sort_key(task_id)), *((pk, Task.sort_key(t)) for t in also)])
     project = next((item for item in items if isinstance(item, Project)), None)

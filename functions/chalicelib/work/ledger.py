@@ -24,7 +24,7 @@ from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
 from chalicelib.core.events import DomainEvent, publish
-from chalicelib.core.ids import GROUP_PREFIX, new_id
+from chalicelib.core.ids import new_id
 from chalicelib.core.table import Transaction, now_iso
 
 from .board_status import BoardFacts, auto_status
@@ -36,7 +36,6 @@ from .models import (
     StatusHistoryEntry,
     Task,
     TaskAssignment,
-    TaskLocator,
     assignee_pk,
     week_counter,
 )
@@ -410,24 +409,21 @@ class Plan:
         return [self.head_writes, *(self.task_writes(task_id) for task_id in self.after)]
 
     def head_writes(self, tx: Transaction) -> None:
-        """The project's writes, with the checks, the audit, a build's locators and activity
-        entry, and what other rooms add."""
+        """The project's writes, with the checks, the audit, a build's activity entry, and what
+        other rooms add."""
         for check in self.checks:
             check(tx)
         if self.write_project:
             self._write_project(tx)
         for action, entity_type, entity_id, changes in self.audits:
             audit.record(tx, self.principal, action, entity_type, entity_id, changes)
-        created = [task for task_id, task in self.after.items() if task is not None and task_id not in self.known]
-        for task in {task.id[:GROUP_PREFIX]: task for task in created if task.locator_shared}.values():
-            tx.create(locator(task), contention(f"task {task.id}"))
         if self.build:
             tx.put(self._build_entry())
         for extra in self.extras:
             extra(tx)
 
     def task_writes(self, task_id: str) -> Callable[[Transaction], None]:
-        """One task with its locator, index entries and activity entry."""
+        """One task with its index entries and activity entry."""
 
         def write(tx: Transaction) -> None:
             before, after = self.known.get(task_id), self.after[task_id]
@@ -463,12 +459,8 @@ class Plan:
         contended = contention(f"task {task_id}")
         if before is None and after is not None:
             tx.create(after, contended)
-            if not after.locator_shared:
-                tx.create(locator(after), contended)
         elif after is None and before is not None:
             tx.delete(before, Task.revision == before.revision, contended)
-            if not before.locator_shared:
-                tx.delete(locator(before))
         elif before is not None and after is not None:
             tx.put(after, Task.revision == before.revision, contended)
         listed = indexed(self.project)
@@ -539,11 +531,6 @@ def indexed(project: Project) -> bool:
     """Whether the project's tasks carry index keys: all but an archived project's (a project
     being provisioned hides its tasks by their `hidden` flag instead, see models)."""
     return not project.archived
-
-
-def locator(task: Task) -> TaskLocator:
-    return TaskLocator(TaskLocator.pk(task.tenant_id, task.id), TaskLocator.SORT, type="TaskLocator",
-                       tenant_id=task.tenant_id, project_id=task.project_id)
 
 
 def assignments(task: Task | None, live: bool) -> dict[str, TaskAssignment]:

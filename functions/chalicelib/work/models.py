@@ -17,7 +17,7 @@ board's progress, status and weekly figures are read from one item.
 | a member's projects (contractor) | GSI1 on ProjectMember | GSI1PK = T#t#PROJECTS#MEMBER#<user>, then BatchGet |
 | project status history, newest first | table | PK = T#t#PROJECT#<id>, SK begins_with HISTORY# |
 | project activity, newest first | table | PK = T#t#PROJECT#<id>, SK begins_with ACT# |
-| task by id | table | GetItem T#t#TASK#<id[:24]> / LOCATOR → project, then BatchGet of the task and its project |
+| task by id (it starts with its project id) | table | BatchGet T#t#PROJECT#<id[:26]>: PROJECT, TASK#<id> |
 | task activity, newest first | GSI1 on ActivityEntry | GSI1PK = T#t#TASK#<id>#ACTIVITY |
 | all tasks, open first by due date (table view) | GSI1 | GSI1PK = T#t#TASKS, GSI1SK = <0 open / 1 done>#<due>#<id> |
 | overdue tasks across all customers | GSI1 | GSI1PK = T#t#TASKS, GSI1SK between 0# and 0#<today> |
@@ -34,12 +34,8 @@ written while their project is provisioned carry their index keys from the start
 a container has not yet seen shown), so the reveal is one write to the project item; the flag
 goes with the task's next write.
 
-A task id's first 24 characters name its locator: a task created alone has its own; the tasks
-of one build share one (ids differing only in their last two characters), so a 200-task
-build writes one locator, not 200. `<state>` is `active` or `archived`.
-SYSDUE keys (sparse, system-scoped: SYSDUESK = T#<tenant>#<project>, shard = hash(project) mod
-8) exist while a live project's status is computed and time can still change it (auto, not
-complete): the daily job re-evaluates only those.
+A task's id starts with its project's id (`core.ids.child_id`), so a task is found from its
+id alone: no lookup item, and the tasks of a build cost one item each.
 """
 
 from __future__ import annotations
@@ -57,7 +53,6 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 
-from chalicelib.core.ids import GROUP_PREFIX
 from chalicelib.core.table import (
     GSI1,
     GSI2,
@@ -294,7 +289,6 @@ class Task(VersionedItem):
     children_done_weight = NumberAttribute(default=0)
     subtask_tail = UnicodeAttribute(null=True)
     hidden = BooleanAttribute(default=False)  # written while its project was provisioned (see above)
-    locator_shared = BooleanAttribute(default=False)  # its locator serves the other tasks of its build
     template_key = UnicodeAttribute(null=True)  # the template task it was made from
     dates_edited = BooleanAttribute(default=False)  # a person changed the dates its template Day gave it
     revision = NumberAttribute(default=1)  # every write; `version` moves only with what a client changes
@@ -343,19 +337,6 @@ class Task(VersionedItem):
     def copy(self, **changes: Any) -> Task:
         """An independent copy (lists and maps too), with `changes` applied."""
         return Task(self.PK, self.SK, **{**copy.deepcopy(self.attribute_values), **changes})
-
-
-class TaskLocator(TableItem):
-    """Where a task lives: its id is all a client has, its item is in the project's partition.
-    One locator serves every task whose id starts with the same 24 characters."""
-
-    project_id = UnicodeAttribute()
-
-    SORT = "LOCATOR"
-
-    @staticmethod
-    def pk(tenant_id: str, task_id: str) -> str:
-        return tenant_key(tenant_id, "TASK", task_id[:GROUP_PREFIX])
 
 
 class TaskAssignment(TableItem):

@@ -193,8 +193,8 @@ def _new_project(principal: Principal, customer_id: str, fields: dict[str, Any],
 def _tasks_from_specs(principal: Principal, project: Project, specs: list[dict[str, Any]]) -> dict[str, Task]:
     """Task items from specs that refer to each other by `key` (`parent_key`, `depends_on`),
     placed in the order given, keyed by spec key. Their ids derive from the project's, so a
-    retried build writes the same tasks; they share one locator, and remember their key."""
-    ids = tasks.build_task_ids(project.id, [spec["key"] for spec in specs])
+    retried build writes the same tasks; they remember their key."""
+    ids = tasks.build_task_ids(project.id, project.id, [spec["key"] for spec in specs])
     if len(ids) != len(specs):
         raise validation_error("tasks", "task keys must be unique")
     built: dict[str, Task] = {}
@@ -208,7 +208,7 @@ def _tasks_from_specs(principal: Principal, project: Project, specs: list[dict[s
         fields["parent_id"] = ids.get(spec.get("parent_key") or "")
         fields["depends_on"] = [ids[key] for key in spec.get("depends_on") or []]
         task = tasks.new_task(principal, project, fields, ids[spec["key"]])
-        task.locator_shared, task.template_key = True, spec["key"] if project.template_id else None
+        task.template_key = spec["key"] if project.template_id else None
         built[spec["key"]] = task
     by_id = {task.id: task for task in built.values()}
     for index, task in enumerate(built.values()):

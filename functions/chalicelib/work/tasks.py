@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, validation_error
-from chalicelib.core.ids import grouped_ids, new_id
+from chalicelib.core.ids import child_id, child_ids
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import Reach, require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
@@ -133,7 +133,7 @@ def _place(project: Project, task: Task, known: dict[str, Task]) -> None:
 
 def new_task(principal: Principal, project: Project, fields: dict[str, Any], task_id: str | None = None) -> Task:
     """A task item for `project` from client fields (not yet written, not yet placed)."""
-    now, task_id = now_iso(), task_id or new_id()
+    now, task_id = now_iso(), task_id or child_id(project.id)
     values = {name: value for name, value in fields.items() if value is not None}
     values.setdefault("status", project.task_statuses[0]["name"])
     task = Task(
@@ -384,10 +384,10 @@ REPLAN_CHUNK = 40  # task changes per transaction when a re-plan may span severa
 TEMPLATE_FACTS = ("template_version", "anchor_source", "anchor_date")  # on the project item
 
 
-def build_task_ids(seed: str, keys: list[str]) -> dict[str, str]:
+def build_task_ids(project_id: str, seed: str, keys: list[str]) -> dict[str, str]:
     """The ids tasks created together get, by key: derived from `seed` (the project's id for a
-    project built with its tasks), so a retry gives the same ones; they share one locator."""
-    return dict(zip(keys, grouped_ids(seed, len(keys)), strict=True))
+    project built with its tasks), so a retry gives the same ones."""
+    return dict(zip(keys, child_ids(project_id, seed, len(keys)), strict=True))
 
 
 @dataclass
@@ -461,9 +461,9 @@ def _stage_additions(principal: Principal, plan: Plan, board: list[Task], additi
                      seed: str) -> dict[str, str]:
     """New template tasks (parents first), each at the bottom of its column or its parent's
     subtasks, linked by key to the tasks the project has (their `template_key`) and to each
-    other; they share one locator."""
+    other."""
     ids = {task.template_key: task.id for task in board if task.template_key}
-    fresh = build_task_ids(seed, [spec["key"] for spec in additions])
+    fresh = build_task_ids(plan.project.id, seed, [spec["key"] for spec in additions])
     ids.update(fresh)
     tails: dict[str, str | None] = {task.id: task.subtask_tail for task in board}
     tails.update({f"#{status}": rank for status, rank in ledger.plain(plan.project.column_tails).items()})
@@ -472,7 +472,7 @@ def _stage_additions(principal: Principal, plan: Plan, board: list[Task], additi
         fields["parent_id"] = ids.get(spec.get("parent_key") or "")
         fields["depends_on"] = [ids[key] for key in spec.get("depends_on") or [] if key in ids]
         task = new_task(principal, plan.project, fields, fresh[spec["key"]])
-        task.locator_shared, task.template_key = True, spec["key"]
+        task.template_key = spec["key"]
         lane = task.parent_id or f"#{task.status}"
         task.position = tails[lane] = rank_between(tails.get(lane), None, task.id)
         plan.stage(None, task)
