@@ -5,7 +5,7 @@ and stages it on a `Plan`. `finalize` then works out everything that follows —
 rollups, dependency links both ways, predecessors' due dates copied onto successors, the
 project's counters and its auto status — and `transaction` turns it into one
 TransactWriteItems: every task (conditional on the revision read), its activity entry, its
-assignee index entries and locator, the project's counters (ADD), a status-history entry when
+assignee index entries, the project's counters (ADD), a status-history entry when
 the board status moves, and the audit entry. Events are published after the commit."""
 
 from __future__ import annotations
