@@ -4,7 +4,7 @@ transaction helper that turns DynamoDB condition failures into domain errors."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -186,6 +186,23 @@ def _connection() -> Connection:
     if _shared_connection is None:
         _shared_connection = Connection(region=_region(), host=_endpoint())
     return _shared_connection
+
+
+def read_items(keys: Iterable[tuple[str, str]], models: list[type[TableItem]]) -> list[Any]:
+    """The items at these (PK, SK) keys that exist, typed by their `type` (a model's name): one
+    consistent BatchGetItem per 100 keys, repeated for any keys DynamoDB left unprocessed."""
+    by_type = {model.__name__: model for model in models}
+    wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in dict.fromkeys(keys)]
+    connection, table = models[0]._get_connection(), models[0].Meta.table_name
+    found: list[Any] = []
+    while wanted:
+        page, wanted = wanted[:100], wanted[100:]
+        while page:
+            answer = connection.batch_get_item(page, consistent_read=True)
+            items = answer.get("Responses", {}).get(table, [])
+            found += [by_type[raw["type"]["S"]].from_raw_data(raw) for raw in items]
+            page = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    return found
 
 
 def query_reader(

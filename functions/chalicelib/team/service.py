@@ -14,7 +14,7 @@ from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_err
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import require
-from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
+from chalicelib.core.table import Transaction, now_iso, query_reader, read_items, require_version
 
 from . import identity
 from .models import Holidays, Tenant, User
@@ -122,8 +122,15 @@ def _user(tenant_id: str, user_id: str) -> User:
 
 
 def me(principal: Principal) -> tuple[User, Tenant]:
+    """The caller and their tenant, in one BatchGet."""
     require(principal, "me:read")
-    return _user(principal.tenant_id, principal.user_id), _tenant(principal.tenant_id)
+    items = read_items([(User.pk(principal.tenant_id, principal.user_id), User.SORT),
+                        (Tenant.pk(principal.tenant_id), Tenant.SORT)], [User, Tenant])
+    user = next((item for item in items if isinstance(item, User)), None)
+    tenant = next((item for item in items if isinstance(item, Tenant)), None)
+    if user is None or tenant is None:
+        raise NotFound("user not found")
+    return user, tenant
 
 
 def user_is_current(principal: Principal) -> bool:
