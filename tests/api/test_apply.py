@@ -258,3 +258,43 @@ def test_a_templated_build_logs_one_activity_entry_for_the_project(acme, templat
     entries = api.get(f"/projects/{result['project']['id']}/activity").json["items"]
     assert [(e["task_id"], e["kinds"], e["changes"]) for e in entries] == [
         (None, ["created"], {"task_count": {"from": 0, "to": 5}})]
+
+
+def test_a_retry_finishes_from_what_the_first_attempt_decided_whatever_changed_since(acme, customer, monkeypatch):
+    from chalicelib.core import table
+
+    api = acme.as_("owner")
+    big = create_template(api, numbered_tasks(200), roles=[])
+    real_commit, commits = table.Transaction.commit, []
+
+    def failing_second_commit(self):
+        commits.append(len(self))
+        if len(commits) == 2:
+            raise RuntimeError("injected: the build stops half way")
+        real_commit(self)
+
+    monkeypatch.setattr(table.Transaction, "commit", failing_second_commit)
+    key = {"Idempotency-Key": unique("apply-")}
+    assert apply(api, big["id"], customer["id"], headers=key, skip_task_keys=["t000"]).status == 500
+    monkeypatch.setattr(table.Transaction, "commit", real_commit)
+    edited = api.patch(f"/templates/{big['id']}", {"version": big["version"], "tasks": numbered_tasks(200)[50:]})
+    assert edited.status == 200, edited.body
+    assert api.delete(f"/templates/{big['id']}").status == 200
+    retried = apply(api, big["id"], customer["id"], headers=key, skip_task_keys=["t000"])
+    assert retried.status == 201, retried.body
+    assert retried.json["template_version"] == 1 and len(gantt_by_key(api, retried.json)) == 199
+    assert api.get(f"/projects/{retried.json['project']['id']}").json["task_count"] == 199
+
+
+def test_an_upgrade_that_only_adds_a_task_adds_it(acme):
+    api = acme.as_("owner")
+    template = create_template(api)
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    more = [*template["tasks"], {"key": "extra", "title": "Extra step", "day": 20, "parent_key": "kickoff"}]
+    assert api.patch(f"/templates/{template['id']}", {"version": 1, "tasks": more}).status == 200
+    done = api.post(f"/projects/{result['project']['id']}/upgrade-template", {"dry_run": False})
+    assert done.status == 200, done.body
+    board = api.get(f"/projects/{result['project']['id']}/gantt").json["tasks"]
+    extra = next(task for task in board if task["template_key"] == "extra")
+    kickoff = next(task for task in board if task["template_key"] == "kickoff")
+    assert extra["parent_id"] == kickoff["id"] and extra["start_date"] == "2026-07-01"

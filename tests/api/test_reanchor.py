@@ -182,3 +182,15 @@ def test_a_reanchor_that_fails_part_way_leaves_the_anchor_and_its_retry_finishes
     assert len(retried.json["moved"]) < 90  # only what the failed attempt left
     assert gantt_by_key(api, result)["t000"]["start_date"] == "2026-06-22"
     assert api.get(f"/projects/{result['project']['id']}").json["anchor"]["date"] == "2026-06-22"
+
+
+def test_reanchoring_many_linked_tasks_takes_as_many_transactions_as_it_needs(acme):
+    api = acme.as_("owner")
+    tasks = [{"key": f"a{n:02d}", "title": f"First {n}", "day": 1} for n in range(40)]
+    tasks += [{"key": f"r{n:02d}", "title": f"Then {n}", "day": 2, "depends_on": [f"a{n:02d}"]} for n in range(40)]
+    template = create_template(api, tasks, roles=[])
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    moved = api.post(f"/projects/{result['project']['id']}/reanchor", {"anchor_date": "2026-06-22"})
+    assert moved.status == 200, moved.body
+    assert len(moved.json["moved"]) == 80
+    assert {task["start_date"] for task in gantt_by_key(api, result).values()} == {"2026-06-22", "2026-06-23"}

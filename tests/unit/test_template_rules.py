@@ -93,6 +93,16 @@ def test_an_upgrade_adds_new_tasks_with_their_dates_and_leaves_completed_and_edi
         ("done", "completed"), ("edited", "dates edited by a person"), ("started", "already started")}
 
 
+def test_a_removed_parent_whose_started_subtask_stays_is_kept_too():
+    old = [task("grand"), task("parent"), task("child", parent_key="parent"), task("other")]
+    project = [project_task("grand"), ProjectTask("id-parent", "parent", "todo", False, {}, "grand"),
+               ProjectTask("id-child", "child", "doing", False, {}, "parent"), project_task("other")]
+    plan = plan_upgrade(project, old, [], date(2026, 6, 12), CALENDAR)
+    assert [r["key"] for r in plan.removed] == ["other"]
+    assert {(k["key"], k["reason"]) for k in plan.kept} == {
+        ("child", "already started"), ("parent", "has subtasks that stay"), ("grand", "has subtasks that stay")}
+
+
 def test_an_upgrade_between_identical_versions_is_empty():
     assert plan_upgrade([project_task("a")], [task("a")], [task("a")], date(2026, 1, 1), CALENDAR).is_empty
 

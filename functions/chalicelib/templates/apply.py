@@ -20,12 +20,12 @@ from typing import Any
 
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Conflict, NotFound, validation_error
+from chalicelib.core.errors import Conflict, NotFound, ValidationFailed, validation_error
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
 from chalicelib.core.observability import logger
 from chalicelib.core.permissions import require
-from chalicelib.core.table import Transaction, now_iso
+from chalicelib.core.table import Transaction, now_iso, read_items
 from chalicelib.customers import service as customers
 from chalicelib.team import service as team
 from chalicelib.work import service as work
@@ -156,10 +156,12 @@ def apply_template(principal: Principal, template_id: str, request: dict[str, An
                    request_key: str | None = None) -> dict[str, Any]:
     """Create the customer's project from the template's latest version, every task scheduled
     against the anchor: one transaction, or (too big for one) written hidden and shown by one
-    write. With a `request_key` (the Idempotency-Key), a retry after a failed attempt finishes
-    the project that attempt began, from the same version, anchor and people."""
+    write. With a `request_key` (the Idempotency-Key), the template and the request's claim are
+    read together: a retry after a failed attempt finishes the project that attempt began."""
     require(principal, "templates:apply")
-    template = service.load_template(principal, template_id, "templates:apply")
+    template, claim = _template_and_claim(principal, template_id, request_key)
+    if claim is not None:
+        return _finish(principal, template, claim, request)
     if template.archived:
         raise Conflict(f"template {template_id} is archived")
     try:
@@ -172,16 +174,36 @@ def apply_template(principal: Principal, template_id: str, request: dict[str, An
     people = _assignees(template.roles, request.get("role_assignments") or {}, customer.owner_id)
     try:
         return _build(principal, template, latest, customer, anchor, people, request, request_key, None)
-    except ApplyBegun:
+    except ApplyBegun:  # another attempt with this key claimed it between our read and our write
         claim = ApplyClaim.get(_claim_pk(principal, template_id, str(request_key)), ApplyClaim.SORT,
                                consistent_read=True)
-        if claim.request_hash != _request_hash(request):
-            raise Conflict("Idempotency-Key was already used with a different request body") from None
-        begun = service.template_version(principal.tenant_id, template_id, int(claim.template_version))
-        definition = Definition(int(begun.number), begun.calendar, begun.project, begun.roles, begun.tasks)
-        anchor = Anchor(claim.anchor_source, date.fromisoformat(claim.anchor_date))
-        return _build(principal, template, definition, customer, anchor, dict(claim.people), request, request_key,
-                      claim.project_id)
+        return _finish(principal, template, claim, request)
+
+
+def _template_and_claim(principal: Principal, template_id: str,
+                        request_key: str | None) -> tuple[Template, ApplyClaim | None]:
+    if not request_key:
+        return service.load_template(principal, template_id, "templates:apply"), None
+    items = read_items([(Template.pk(principal.tenant_id, template_id), Template.SORT),
+                        (_claim_pk(principal, template_id, request_key), ApplyClaim.SORT)], [Template, ApplyClaim])
+    template = next((item for item in items if isinstance(item, Template)), None)
+    if template is None:
+        raise NotFound(f"template {template_id} not found")
+    return template, next((item for item in items if isinstance(item, ApplyClaim)), None)
+
+
+def _finish(principal: Principal, template: Template, claim: ApplyClaim, request: dict[str, Any]) -> dict[str, Any]:
+    """A retry: finish the project the claim names from what its first attempt decided (the
+    version, anchor and people on the claim, the dates in the link it wrote), whatever has
+    changed since (an archived template or customer, new holidays, a new version)."""
+    if claim.request_hash != _request_hash(request):
+        raise Conflict("Idempotency-Key was already used with a different request body")
+    begun = service.template_version(principal.tenant_id, template.id, int(claim.template_version))
+    definition = Definition(int(begun.number), begun.calendar, begun.project, begun.roles, begun.tasks)
+    link = load_link(principal.tenant_id, claim.project_id)
+    customer = customers.get_customer(principal, link.customer_id)
+    anchor = Anchor(claim.anchor_source, date.fromisoformat(claim.anchor_date))
+    return _build(principal, template, definition, customer, anchor, dict(claim.people), request, None, link)
 
 
 def _claim_pk(principal: Principal, template_id: str, request_key: str) -> str:
@@ -194,14 +216,17 @@ def _request_hash(request: dict[str, Any]) -> str:
 
 def _build(principal: Principal, template: Template, definition: Definition, customer: Any, anchor: Anchor,
            people: dict[str, str | None], request: dict[str, Any], request_key: str | None,
-           begun: str | None) -> dict[str, Any]:
-    """Build (or, for a project `begun` by an earlier attempt, finish) the project; the claim
-    and the link go with its first write, the template's counter and audit with the write that
-    shows it."""
+           begun: ProjectLink | None) -> dict[str, Any]:
+    """Build the project, or finish the one an earlier attempt `begun` (its link has the
+    planned dates). The claim and the link go with the project's first write, the template's
+    counter and audit with the write that shows it; Template.Applied goes out once it is shown."""
     calendar = calendar_for(principal.tenant_id, definition.calendar)
     kept = rules.parents_first(_kept_tasks(definition.tasks, request.get("skip_task_keys") or []))
     specs = [_task_spec(task, anchor.on, calendar, people) for task in kept]
-    project_id = begun or new_id()
+    if begun is not None:
+        specs = [{**spec, **{name: begun.planned[spec["key"]][name] for name in ("start_date", "due_date")}}
+                 for spec in specs]
+    project_id = begun.project_id if begun else new_id()
     project_fields = {
         "name": request.get("project_name") or f"{template.name} — {customer.name}",
         "start_date": min((spec["start_date"] for spec in specs), default=anchor.on.isoformat()),
@@ -211,10 +236,11 @@ def _build(principal: Principal, template: Template, definition: Definition, cus
         **{name: value for name, value in definition.project.items() if value is not None},
     }
     task_ids = work_tasks.build_task_ids(project_id, project_id, [spec["key"] for spec in specs])
-    link = _new_link(principal, project_id, customer, template.id, definition, anchor,
-                     request.get("follow_anchor", False),
-                     {spec["key"]: _planned_entry(task, task_ids[spec["key"]], spec["start_date"], spec["due_date"])
-                      for spec, task in zip(specs, kept, strict=True)})
+    link = begun or _new_link(
+        principal, project_id, customer, template.id, definition, anchor, request.get("follow_anchor", False),
+        {spec["key"]: _planned_entry(task, task_ids[spec["key"]], spec["start_date"], spec["due_date"])
+         for spec, task in zip(specs, kept, strict=True)})
+    revealed: list[bool] = []
 
     def first(tx: Transaction) -> None:
         if request_key:
@@ -227,6 +253,7 @@ def _build(principal: Principal, template: Template, definition: Definition, cus
         _save_link(tx, link, None)
 
     def shown(tx: Transaction) -> None:
+        revealed.append(True)
         service.count_project_created(tx, principal.tenant_id, template.id, definition.number)
         audit.record(tx, principal, "apply", "template", template.id, {"project_id": {"before": None,
                                                                                       "after": project_id}})
@@ -234,9 +261,10 @@ def _build(principal: Principal, template: Template, definition: Definition, cus
     project, built = work.create_project_with_tasks(
         principal, customer.id, project_fields, specs, template.id,
         work.Build(project_id, customer, resume=begun is not None, first=None if begun else first, shown=shown))
-    publish(_event(principal.tenant_id, "Template.Applied", {
-        "template_id": template.id, "template_version": definition.number, "project_id": project.id,
-        "customer_id": customer.id, "anchor": {"source": anchor.source, "date": anchor.on.isoformat()}}))
+    if revealed:
+        publish(_event(principal.tenant_id, "Template.Applied", {
+            "template_id": template.id, "template_version": definition.number, "project_id": project.id,
+            "customer_id": customer.id, "anchor": {"source": anchor.source, "date": anchor.on.isoformat()}}))
     return {"project": work.project_view(project), **link_view(link),
             "tasks": [{**spec, "id": built[spec["key"]]} for spec in specs]}
 
@@ -285,13 +313,13 @@ def _relinked(link: ProjectLink, **changes: Any) -> ProjectLink:
 
 
 def _replan(principal: Principal, before: ProjectLink, after: ProjectLink, change: work_tasks.Replan,
-            atomic: bool) -> None:
+            atomic: bool, budget_field: str) -> None:
     """The task changes, the project's template facts and the new link: the link goes in the
     last transaction, so a re-plan that fails part way leaves the link as it was."""
     change.extras.append(lambda tx: _save_link(tx, after, int(before.version)))
     change.project_facts = {"template_version": int(after.template_version), "anchor_source": after.anchor_source,
                             "anchor_date": after.anchor_date}
-    work_tasks.replan(principal, after.project_id, change, atomic, "dry_run")
+    work_tasks.replan(principal, after.project_id, change, atomic, budget_field)
 
 
 # ---------- re-anchor ----------
@@ -324,7 +352,7 @@ def reanchor(principal: Principal, project_id: str, new_anchor: date, include_ed
                       customer_version=customer_version or int(link.customer_version))
     _replan(principal, link, after, work_tasks.Replan(
         {move["task_id"]: move["to"] for move in moved}, action="reanchor",
-        audit=audit.diff({"anchor_date": link.anchor_date}, {"anchor_date": after.anchor_date})), atomic=False)
+        audit=audit.diff({"anchor_date": link.anchor_date}, {"anchor_date": after.anchor_date})), False, "anchor_date")
     publish(_event(principal.tenant_id, "Project.Reanchored", {
         "project_id": project_id, "anchor_date": after.anchor_date, "moved": len(moved)}))
     return {"project_id": project_id, "anchor": {"source": after.anchor_source, "date": after.anchor_date},
@@ -343,7 +371,7 @@ def follow_contract_start(automation: Principal, customer_id: str, customer_vers
         try:
             reanchor(automation, link.project_id, date.fromisoformat(contract_start), False, CONTRACT_START,
                      customer_version)
-        except (Conflict, NotFound):  # archived or gone meanwhile: the others still follow
+        except (Conflict, NotFound, ValidationFailed):  # archived, gone or too big: the others still follow
             logger().warning("a following project could not be re-anchored", extra={"project_id": link.project_id})
             continue
         count += 1
@@ -354,9 +382,11 @@ def follow_contract_start(automation: Principal, customer_id: str, customer_vers
 
 
 def _project_tasks(standing: Standing) -> list[rules.ProjectTask]:
+    keys = {entry["task_id"]: key for key, entry in standing.link.planned.items()}
     return [
         rules.ProjectTask(task["id"], key, task["status_category"], task["dates_edited"],
-                          {name: task.get(name) for name in rules.UPGRADABLE_FIELDS if name in task})
+                          {name: task.get(name) for name in rules.UPGRADABLE_FIELDS if name in task},
+                          keys.get(task["parent_id"] or ""))
         for key, entry, task in standing.template_tasks()
     ]
 
@@ -394,6 +424,7 @@ def upgrade_template(principal: Principal, project_id: str, dry_run: bool) -> di
                                   **{name: change[name] for name in ("start_date", "due_date") if name in change}}
     for removal in plan.removed:
         planned.pop(removal["key"], None)
+    staying = {key: entry["task_id"] for key, entry in planned.items()}
     added = rules.parents_first(plan.added)
     seed = new_id()
     added_ids = work_tasks.build_task_ids(project_id, seed, [task["key"] for task in added])
@@ -405,9 +436,9 @@ def upgrade_template(principal: Principal, project_id: str, dry_run: bool) -> di
                                                 "depends_on")} for task in added]
     _replan(principal, link, after, work_tasks.Replan(
         {change["task_id"]: _task_changes(change) for change in plan.changed},
-        [removal["task_id"] for removal in plan.removed], additions, seed, action="upgrade_template",
+        [removal["task_id"] for removal in plan.removed], additions, seed, staying, action="upgrade_template",
         audit=audit.diff({"template_version": int(link.template_version)},
-                         {"template_version": template.template_version})), atomic=True)
+                         {"template_version": template.template_version})), True, "dry_run")
     publish(_event(principal.tenant_id, "Project.TemplateUpgraded", {
         "project_id": project_id, "template_id": link.template_id, "template_version": template.template_version}))
     return view

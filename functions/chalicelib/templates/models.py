@@ -11,7 +11,7 @@
 | completion already counted? (replay guard) | table | PK = T#t#TEMPLATE#<id>#COUNTED, SK = <project>#<task key> |
 | a project's template link (version, anchor, planned Days) | table | PK = T#t#TEMPLATEPROJECT#<project>, SK = LINK |
 | projects following a customer's contract_start | GSI1 (sparse) | GSI1PK = T#t#ANCHORFOLLOWERS#<customer> |
-| the project an apply request (its Idempotency-Key) began | table | PK = T#t#APPLY#<sha256 of the key>, SK = CLAIM |
+| the project an apply request began | table | PK = T#t#APPLY#<sha256 of user:template:Idempotency-Key>, SK = CLAIM |
 
 `<state>` is `active` or `archived`. Analytics read one partition whose size depends on the
 template (its tasks by distinct completion Days), never on how many projects used it.

@@ -156,6 +156,7 @@ class ProjectTask:
     status_category: str  # todo | doing | done
     dates_edited: bool
     values: dict[str, Any]  # the task's current values of UPGRADABLE_FIELDS (where it has them)
+    parent_key: str | None = None  # the template key of its parent task in the project
 
 
 @dataclass
@@ -215,7 +216,20 @@ def plan_upgrade(
             plan.removed.append({"task_id": current.task_id, "key": current.key})
         else:
             plan.kept.append({"task_id": current.task_id, "key": current.key, "reason": "already started"})
+    _keep_parents_of_staying_subtasks(plan, project_tasks)
     return plan
+
+
+def _keep_parents_of_staying_subtasks(plan: UpgradePlan, project_tasks: list[ProjectTask]) -> None:
+    """A task goes only with all its subtasks: one whose subtask stays stays too."""
+    while True:
+        going = {entry["key"] for entry in plan.removed}
+        parents = {task.parent_key for task in project_tasks if task.parent_key in going and task.key not in going}
+        if not parents:
+            return
+        for entry in [entry for entry in plan.removed if entry["key"] in parents]:
+            plan.removed.remove(entry)
+            plan.kept.append({**entry, "reason": "has subtasks that stay"})
 
 
 # ---------- a project back into a template ----------

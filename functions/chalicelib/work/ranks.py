@@ -43,7 +43,7 @@ def _check(rank: str | None) -> None:
 
 
 def suffix_for(task_id: str) -> str:
-    """The fixed-length tail that makes a task's rank unique (ids are ULIDs: base-32 digits)."""
+    """The tail that makes a task's rank unique (task ids are base-32 digits of one length)."""
     return task_id + TERMINATOR
 
 

@@ -312,7 +312,8 @@ def _resume(principal: Principal, plan: Plan, build: Build) -> Project:
     present = {task.id for task in board}
     commit_groups(plan.task_writes(task_id) for task_id in plan.after if task_id not in present)
     shown = _show(principal, written, build)
-    publish(*(event for event in plan.events if event.detail.get("task_id") not in present),
+    # The failed attempt published nothing: every task's event goes out now.
+    publish(*plan.events,
             _event(principal, "Project.Created", shown, template_id=shown.template_id, task_count=len(plan.after)))
     return shown
 

@@ -394,39 +394,54 @@ def build_task_ids(project_id: str, seed: str, keys: list[str]) -> dict[str, str
 class Replan:
     """What a template does to a project's tasks: `changes` (task id → fields, dates included:
     not a person's edit), `removals` (task ids), `additions` (template tasks with `key`,
-    `parent_key` and `depends_on` by key, and dates; their ids come from `additions_seed`, see
-    `build_task_ids`). `extras` (another room's writes), `project_facts` (TEMPLATE_FACTS to set
-    on the project) and the audit entry (`action`, `audit`) join the last transaction."""
+    `parent_key` and `depends_on` by key, naming each other or the project's tasks in
+    `key_ids`, and dates; their ids come from `additions_seed`, see `build_task_ids`).
+    `extras` (another room's writes), `project_facts` (TEMPLATE_FACTS to set on the project)
+    and the audit entry (`action`, `audit`) join the last transaction."""
 
     changes: dict[str, dict[str, Any]]
     removals: list[str] = field(default_factory=list)
     additions: list[dict[str, Any]] = field(default_factory=list)
     additions_seed: str = ""
+    key_ids: dict[str, str] = field(default_factory=dict)  # tasks the additions may name, by key
     extras: list[Callable[[Transaction], None]] = field(default_factory=list)
     project_facts: dict[str, Any] = field(default_factory=dict)
     action: str = "replan"
     audit: dict[str, Any] = field(default_factory=dict)
 
 
+class _Oversized(Exception):
+    """A re-plan step that does not fit one transaction: take fewer tasks at once."""
+
+
 def replan(principal: Principal, project_id: str, change: Replan, atomic: bool, budget_field: str) -> dict[str, str]:
-    """Carry out a re-plan. `atomic`: one transaction, or a 422 naming `budget_field` when it
-    cannot fit one. Otherwise the field changes go in transactions of REPLAN_CHUNK tasks, the
-    last one with the rest; a retry after a failure finds the tasks already changed and
-    changes only the others. Returns the added tasks' ids by key."""
+    """Carry out a re-plan; returns the added tasks' ids by key. `atomic`: one transaction, or a
+    422 naming `budget_field` when it cannot fit one. Otherwise the field changes go in as few
+    transactions as fit (at most REPLAN_CHUNK tasks each, fewer when their links make them
+    bigger), the last one with the rest; a retry after a failure finds the tasks already changed
+    and changes only the others."""
     require(principal, "tasks:write")
     pending = list(change.changes.items())
-    size = len(pending) if atomic else REPLAN_CHUNK
-    chunks = [pending[i:i + size] for i in range(0, len(pending), size)] or [[]]
-    added: dict[str, str] = {}
-    for index, chunk in enumerate(chunks):
-        last = index == len(chunks) - 1
-        added = retrying(lambda chunk=chunk, last=last: _replan_step(principal, project_id, dict(chunk), change, last,
-                                                                     budget_field))
-    return added
+    if atomic:
+        return retrying(lambda: _replan_step(principal, project_id, dict(pending), change, True, budget_field,
+                                             False))
+    while True:
+        take = min(REPLAN_CHUNK, len(pending))
+        while True:
+            chunk, last = dict(pending[:take]), take == len(pending)
+            try:
+                added = retrying(lambda chunk=chunk, last=last: _replan_step(
+                    principal, project_id, chunk, change, last, budget_field, True))
+                break
+            except _Oversized:
+                take //= 2
+        pending = pending[take:]
+        if last:
+            return added
 
 
 def _replan_step(principal: Principal, project_id: str, changes: dict[str, dict[str, Any]], change: Replan,
-                 last: bool, budget_field: str) -> dict[str, str]:
+                 last: bool, budget_field: str, divisible: bool) -> dict[str, str]:
     reach = require(principal, "tasks:write")
     project, board = access.read_board(principal.tenant_id, project_id)
     project = access.check_project(principal, reach, project, project_id)
@@ -444,7 +459,7 @@ def _replan_step(principal: Principal, project_id: str, changes: dict[str, dict[
             if staying:
                 raise Conflict(f"task {task_id} would go but its subtask {staying[0].id} stays")
             plan.stage(known[task_id], None)
-        added = _stage_additions(principal, plan, board, change.additions, change.additions_seed)
+        added = _stage_additions(principal, plan, board, change)
         plan.extras += change.extras
         plan.project_actions += [getattr(Project, name).set(value) for name, value in change.project_facts.items()
                                  if name in TEMPLATE_FACTS]
@@ -453,17 +468,18 @@ def _replan_step(principal: Principal, project_id: str, changes: dict[str, dict[
         task_id: audit.diff(ledger.client_fields(known.get(task_id)), ledger.client_fields(plan.after[task_id]))
         for task_id in plan.primary}})
     plan.finalize()
+    if divisible and len(changes) > 1 and not plan.fits():
+        raise _Oversized()
     plan.commit()
     return added
 
 
-def _stage_additions(principal: Principal, plan: Plan, board: list[Task], additions: list[dict[str, Any]],
-                     seed: str) -> dict[str, str]:
+def _stage_additions(principal: Principal, plan: Plan, board: list[Task], change: Replan) -> dict[str, str]:
     """New template tasks (parents first), each at the bottom of its column or its parent's
-    subtasks, linked by key to the tasks the project has (their `template_key`) and to each
-    other."""
-    ids = {task.template_key: task.id for task in board if task.template_key}
-    fresh = build_task_ids(plan.project.id, seed, [spec["key"] for spec in additions])
+    subtasks, linked by key to each other and to the project's tasks in `key_ids`."""
+    additions = change.additions
+    fresh = build_task_ids(plan.project.id, change.additions_seed, [spec["key"] for spec in additions])
+    ids = {key: task_id for key, task_id in change.key_ids.items() if task_id in plan.known}
     ids.update(fresh)
     tails: dict[str, str | None] = {task.id: task.subtask_tail for task in board}
     tails.update({f"#{status}": rank for status, rank in ledger.plain(plan.project.column_tails).items()})
