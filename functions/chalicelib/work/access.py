@@ -17,6 +17,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import NotFound
 from chalicelib.core.ids import parent_of
 from chalicelib.core.permissions import Reach, require
+from chalicelib.core.table import read_items
 from chalicelib.customers import service as customers
 
 from .models import BOARD_END, Project, Task, project_pk
@@ -80,16 +81,7 @@ def _typed(raw: dict[str, Any]) -> Project | Task:
 
 def read_keys(keys: Iterable[tuple[str, str]]) -> list[Project | Task]:
     """One consistent BatchGetItem (more past 100 keys) of projects and tasks, typed."""
-    wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in dict.fromkeys(keys)]
-    connection, table = Task._get_connection(), Task.Meta.table_name
-    found: list[Project | Task] = []
-    while wanted:
-        page, wanted = wanted[:100], wanted[100:]
-        while page:
-            answer = connection.batch_get_item(page, consistent_read=True)
-            found += [_typed(raw) for raw in answer.get("Responses", {}).get(table, [])]
-            page = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-    return found
+    return read_items(keys, [Project, Task])
 
 
 def read_board(tenant_id: str, project_id: str) -> tuple[Project | None, list[Task]]:
