@@ -4,6 +4,8 @@ the API, and the events the template handlers consume (from the samples in event
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +72,24 @@ def sample_event(name: str, **detail: Any) -> dict[str, Any]:
     event["detail"].update(detail)
     return event
 
+
+
+@contextmanager
+def second_commit_fails(what: str) -> Iterator[None]:
+    """Transactions commit as usual, except the second one from here, which fails: a Lambda
+    dying part way through `what`."""
+    from chalicelib.core import table
+
+    real_commit, commits = table.Transaction.commit, []
+
+    def commit(self: Any) -> None:
+        commits.append(len(self))
+        if len(commits) == 2:
+            raise RuntimeError(f"injected: {what} stops part way")
+        real_commit(self)
+
+    table.Transaction.commit = commit  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        table.Transaction.commit = real_commit  # type: ignore[method-assign]

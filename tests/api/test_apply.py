@@ -12,6 +12,7 @@ from tests.api.templating import (
     create_template,
     gantt_by_key,
     numbered_tasks,
+    second_commit_fails,
     task_by_key,
 )
 
@@ -110,23 +111,12 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_project(acme, te
     assert [p["id"] for p in listed] == [first.json["project"]["id"]]
 
 
-def test_a_200_task_template_failing_mid_build_shows_nothing_and_its_retry_completes(acme, customer, monkeypatch):
-    from chalicelib.core import table
-
+def test_a_200_task_template_failing_mid_build_shows_nothing_and_its_retry_completes(acme, customer):
     api = acme.as_("owner")
     big = create_template(api, numbered_tasks(200), roles=[])
-    commits, real_commit = [], table.Transaction.commit
-
-    def failing_second_commit(self):
-        commits.append(len(self))
-        if len(commits) == 2:
-            raise RuntimeError("injected: the build stops half way")
-        real_commit(self)
-
-    monkeypatch.setattr(table.Transaction, "commit", failing_second_commit)
     key = {"Idempotency-Key": unique("apply-")}
-    assert apply(api, big["id"], customer["id"], headers=key).status == 500
-    monkeypatch.setattr(table.Transaction, "commit", real_commit)
+    with second_commit_fails("the build"):
+        assert apply(api, big["id"], customer["id"], headers=key).status == 500
     assert api.get(f"/customers/{customer['id']}/projects").json["items"] == []
     assert api.get(f"/tasks?customer_id={customer['id']}").json["items"] == []
     retried = apply(api, big["id"], customer["id"], headers=key)
@@ -216,24 +206,12 @@ def test_30_tasks_apply_in_one_transaction_and_200_in_three_plus_a_one_item_reve
     assert len(gantt_by_key(api, result)) == 200
 
 
-def test_a_retry_with_the_same_key_but_another_body_is_409(acme, customer, monkeypatch):
-    from chalicelib.core import table
-
+def test_a_retry_with_the_same_key_but_another_body_is_409(acme, customer):
     api = acme.as_("owner")
     big = create_template(api, numbered_tasks(200), roles=[])
-    real_commit = table.Transaction.commit
-    commits = []
-
-    def failing_second_commit(self):
-        commits.append(len(self))
-        if len(commits) == 2:
-            raise RuntimeError("injected: the build stops half way")
-        real_commit(self)
-
-    monkeypatch.setattr(table.Transaction, "commit", failing_second_commit)
     key = {"Idempotency-Key": unique("apply-")}
-    assert apply(api, big["id"], customer["id"], headers=key).status == 500
-    monkeypatch.setattr(table.Transaction, "commit", real_commit)
+    with second_commit_fails("the build"):
+        assert apply(api, big["id"], customer["id"], headers=key).status == 500
     assert_problem(apply(api, big["id"], customer["id"], headers=key, project_name="Another"), 409)
     assert apply(api, big["id"], customer["id"], headers=key).status == 201
 
@@ -260,23 +238,12 @@ def test_a_templated_build_logs_one_activity_entry_for_the_project(acme, templat
         (None, ["created"], {"task_count": {"from": 0, "to": 5}})]
 
 
-def test_a_retry_finishes_from_what_the_first_attempt_decided_whatever_changed_since(acme, customer, monkeypatch):
-    from chalicelib.core import table
-
+def test_a_retry_finishes_from_what_the_first_attempt_decided_whatever_changed_since(acme, customer):
     api = acme.as_("owner")
     big = create_template(api, numbered_tasks(200), roles=[])
-    real_commit, commits = table.Transaction.commit, []
-
-    def failing_second_commit(self):
-        commits.append(len(self))
-        if len(commits) == 2:
-            raise RuntimeError("injected: the build stops half way")
-        real_commit(self)
-
-    monkeypatch.setattr(table.Transaction, "commit", failing_second_commit)
     key = {"Idempotency-Key": unique("apply-")}
-    assert apply(api, big["id"], customer["id"], headers=key, skip_task_keys=["t000"]).status == 500
-    monkeypatch.setattr(table.Transaction, "commit", real_commit)
+    with second_commit_fails("the build"):
+        assert apply(api, big["id"], customer["id"], headers=key, skip_task_keys=["t000"]).status == 500
     edited = api.patch(f"/templates/{big['id']}", {"version": big["version"], "tasks": numbered_tasks(200)[50:]})
     assert edited.status == 200, edited.body
     assert api.delete(f"/templates/{big['id']}").status == 200

@@ -11,6 +11,7 @@ from tests.api.templating import (
     create_template,
     gantt_by_key,
     sample_event,
+    second_commit_fails,
 )
 
 
@@ -155,7 +156,6 @@ def test_reanchoring_keeps_template_dates_unedited_and_records_the_anchor_on_the
 
 
 def test_a_reanchor_that_fails_part_way_leaves_the_anchor_and_its_retry_finishes(acme, monkeypatch):
-    from chalicelib.core import table
     from chalicelib.work import tasks as work_tasks
 
     api = acme.as_("owner")
@@ -163,18 +163,9 @@ def test_a_reanchor_that_fails_part_way_leaves_the_anchor_and_its_retry_finishes
                           roles=[])
     result = applied(api, big["id"], create_customer(api)["id"], "2026-06-12")
     monkeypatch.setattr(work_tasks, "REPLAN_CHUNK", 40)
-    real_commit, commits = table.Transaction.commit, []
-
-    def failing_second_commit(self):
-        commits.append(len(self))
-        if len(commits) == 2:
-            raise RuntimeError("injected: the re-anchor stops part way")
-        real_commit(self)
-
-    monkeypatch.setattr(table.Transaction, "commit", failing_second_commit)
     path = f"/projects/{result['project']['id']}/reanchor"
-    assert api.post(path, {"anchor_date": "2026-06-22"}).status == 500
-    monkeypatch.setattr(table.Transaction, "commit", real_commit)
+    with second_commit_fails("the re-anchor"):
+        assert api.post(path, {"anchor_date": "2026-06-22"}).status == 500
     assert api.get(f"/projects/{result['project']['id']}").json["anchor"]["date"] == "2026-06-12"
     retried = api.post(path, {"anchor_date": "2026-06-22"})
     assert retried.status == 200, retried.body

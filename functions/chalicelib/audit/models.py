@@ -24,10 +24,6 @@ class AuditEntry(TableItem):
     changes = JSONAttribute()
     request_id = UnicodeAttribute(null=True)
     occurred_at = UnicodeAttribute()
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
-    GSI2PK = UnicodeAttribute()
-    GSI2SK = UnicodeAttribute()
     by_actor = GSI1()
     by_tenant = GSI2()
 

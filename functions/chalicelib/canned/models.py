@@ -19,10 +19,6 @@ class CannedResponse(VersionedItem):
     name = UnicodeAttribute()
     body = UnicodeAttribute()
     category = UnicodeAttribute(null=True)
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
-    GSI2PK = UnicodeAttribute(null=True)
-    GSI2SK = UnicodeAttribute(null=True)
     by_name = GSI1()
     by_category = GSI2()
 

@@ -67,8 +67,17 @@ GSI1, GSI2, GSI3, GSI4, GSI5 = (_index(definition) for definition in schema.TENA
 SystemDueIndex = _index(schema.SYSTEM_DUE_INDEX)
 
 
-class TableItem(Model):
-    """Fields every item carries. Subclasses declare their own attributes and key builders."""
+# Every index key attribute, optional: an item carries the keys of the indexes it is in (a
+# model's index objects name them: `by_due = GSI1()`), and no others.
+_IndexKeys = type("_IndexKeys", (), {
+    name: UnicodeAttribute(null=True)
+    for index in schema.ALL_INDEXES for name in (index.partition_key, index.sort_key)
+})
+
+
+class TableItem(_IndexKeys, Model):
+    """Fields every item carries, and the index key attributes any item may set. Subclasses
+    declare their own attributes, their indexes and key builders."""
 
     class Meta(TableMeta):
         pass

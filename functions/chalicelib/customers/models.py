@@ -57,14 +57,6 @@ class Customer(VersionedItem):
     mrr = JSONAttribute(null=True)
     custom_fields = JSONAttribute(default=dict)
     archived = BooleanAttribute(default=False)
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
-    GSI2PK = UnicodeAttribute(null=True)
-    GSI2SK = UnicodeAttribute(null=True)
-    GSI3PK = UnicodeAttribute(null=True)
-    GSI3SK = UnicodeAttribute(null=True)
-    GSI4PK = UnicodeAttribute(null=True)
-    GSI4SK = UnicodeAttribute(null=True)
     by_name = GSI1()
     by_owner = GSI2()
     by_tier = GSI3()
@@ -97,8 +89,6 @@ class CustomerIndexEntry(TableItem):
     """One per tag and per user with access, so multi-valued filters are a Query too."""
 
     customer_id = UnicodeAttribute()
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
     by_facet = GSI1()
 
     @staticmethod
@@ -131,10 +121,6 @@ class Contact(VersionedItem):
     exec_sponsor = BooleanAttribute(default=False)
     champion = BooleanAttribute(default=False)
     billing = BooleanAttribute(default=False)
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
-    GSI2PK = UnicodeAttribute()
-    GSI2SK = UnicodeAttribute()
     by_customer = GSI1()
     by_email = GSI2()
 

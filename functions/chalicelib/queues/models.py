@@ -23,8 +23,6 @@ class Queue(VersionedItem):
     routing = UnicodeAttribute()  # manual | round_robin | least_open
     rr_pointer = NumberAttribute(default=0)
     open_counts = MapAttribute(default=dict)
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
     by_name = GSI1()
 
     SORT = "QUEUE"

@@ -48,8 +48,6 @@ class User(VersionedItem):
     role = UnicodeAttribute()
     customer_id = UnicodeAttribute(null=True)
     active = BooleanAttribute(default=True)
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
     by_email = GSI1()
 
     SORT = "USER"

@@ -47,10 +47,6 @@ class Template(VersionedItem):
     tasks = JSONAttribute()
     template_version = NumberAttribute()
     archived = BooleanAttribute(default=False)
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
-    GSI2PK = UnicodeAttribute()
-    GSI2SK = UnicodeAttribute()
     by_name = GSI1()
     by_category = GSI2()
 
@@ -149,8 +145,6 @@ class ProjectLink(VersionedItem):
     follow_anchor = BooleanAttribute(default=False)
     customer_version = NumberAttribute(default=0)
     planned = JSONAttribute()  # template key -> {"day": int, "duration_days": int}
-    GSI1PK = UnicodeAttribute(null=True)
-    GSI1SK = UnicodeAttribute(null=True)
     followers = GSI1()
 
     SORT = "LINK"

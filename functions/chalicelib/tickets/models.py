@@ -70,14 +70,6 @@ class FilterFields(TableItem):
     queue_id = UnicodeAttribute(null=True)
     sla_state = UnicodeAttribute()
     created_at = UnicodeAttribute()
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
-    GSI2PK = UnicodeAttribute()
-    GSI2SK = UnicodeAttribute()
-    GSI3PK = UnicodeAttribute()
-    GSI3SK = UnicodeAttribute()
-    GSI4PK = UnicodeAttribute()
-    GSI4SK = UnicodeAttribute()
     by_deadline = GSI1()
     by_priority = GSI2()
     by_updated = GSI3()
@@ -100,8 +92,6 @@ class Ticket(VersionedItem, FilterFields):
     escalation_level = NumberAttribute(default=0)
     sla = JSONAttribute()
     csat = JSONAttribute(null=True)
-    SYSDUEPK = UnicodeAttribute(null=True)
-    SYSDUESK = UnicodeAttribute(null=True)
     by_due = SystemDueIndex()
 
     SORT = "TICKET"
@@ -128,8 +118,6 @@ class TicketMessage(TableItem):
     body = UnicodeAttribute()
     canned_response_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
-    GSI1PK = UnicodeAttribute(null=True)
-    GSI1SK = UnicodeAttribute(null=True)
     public_messages = GSI1()
 
     PREFIX = "MSG#"

@@ -33,8 +33,6 @@ class SavedView(VersionedItem):
     visibility = UnicodeAttribute()
     is_default = BooleanAttribute(default=False)
     owner_id = UnicodeAttribute()
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
     by_owner = GSI1()
 
     SORT = "VIEW"

@@ -173,18 +173,6 @@ class Project(VersionedItem):
     weeks = MapAttribute(default=dict)  # "<ISO week>:<counter>" → n
     open_milestones = MapAttribute(default=dict)  # task id → {"title", "due_date"}
     column_tails = MapAttribute(default=dict)  # status → a rank at or below the column's last
-    GSI1PK = UnicodeAttribute(null=True)
-    GSI1SK = UnicodeAttribute(null=True)
-    GSI2PK = UnicodeAttribute(null=True)
-    GSI2SK = UnicodeAttribute(null=True)
-    GSI3PK = UnicodeAttribute(null=True)
-    GSI3SK = UnicodeAttribute(null=True)
-    GSI4PK = UnicodeAttribute(null=True)
-    GSI4SK = UnicodeAttribute(null=True)
-    GSI5PK = UnicodeAttribute(null=True)
-    GSI5SK = UnicodeAttribute(null=True)
-    SYSDUEPK = UnicodeAttribute(null=True)
-    SYSDUESK = UnicodeAttribute(null=True)
     by_due = GSI1()
     by_owner = GSI2()
     by_customer = GSI3()
@@ -233,8 +221,6 @@ class ProjectMember(TableItem):
 
     project_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
-    GSI1PK = UnicodeAttribute()
-    GSI1SK = UnicodeAttribute()
     by_user = GSI1()
 
     @staticmethod
@@ -292,14 +278,6 @@ class Task(VersionedItem):
     template_key = UnicodeAttribute(null=True)  # the template task it was made from
     dates_edited = BooleanAttribute(default=False)  # a person changed the dates its template Day gave it
     revision = NumberAttribute(default=1)  # every write; `version` moves only with what a client changes
-    GSI1PK = UnicodeAttribute(null=True)
-    GSI1SK = UnicodeAttribute(null=True)
-    GSI2PK = UnicodeAttribute(null=True)
-    GSI2SK = UnicodeAttribute(null=True)
-    GSI3PK = UnicodeAttribute(null=True)
-    GSI3SK = UnicodeAttribute(null=True)
-    GSI4PK = UnicodeAttribute(null=True)
-    GSI4SK = UnicodeAttribute(null=True)
     all_tasks = GSI1()
     by_project = GSI2()
     by_assignee = GSI3()
@@ -345,8 +323,6 @@ class TaskAssignment(TableItem):
 
     task_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
-    GSI3PK = UnicodeAttribute()
-    GSI3SK = UnicodeAttribute()
     by_assignee = GSI3()
 
     @staticmethod
@@ -364,8 +340,6 @@ class ActivityEntry(TableItem):
     kinds = ListAttribute()  # created, status_changed, completed, reopened, assigned, dates_changed, updated, deleted
     changes = JSONAttribute()  # field → {"from", "to"}
     occurred_at = UnicodeAttribute()
-    GSI1PK = UnicodeAttribute(null=True)
-    GSI1SK = UnicodeAttribute(null=True)
     by_task = GSI1()
 
     PREFIX = "ACT#"
