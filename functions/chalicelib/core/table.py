@@ -197,10 +197,16 @@ def _connection() -> Connection:
     return _shared_connection
 
 
+def item_typer(models: list[type[TableItem]]) -> Callable[[dict[str, Any]], Any]:
+    """Raw DynamoDB items (of a Query or a BatchGet) as the model their `type` names."""
+    by_type = {model.__name__: model for model in models}
+    return lambda raw: by_type[raw["type"]["S"]].from_raw_data(raw)
+
+
 def read_items(keys: Iterable[tuple[str, str]], models: list[type[TableItem]]) -> list[Any]:
     """The items at these (PK, SK) keys that exist, typed by their `type` (a model's name): one
     consistent BatchGetItem per 100 keys, repeated for any keys DynamoDB left unprocessed."""
-    by_type = {model.__name__: model for model in models}
+    typed = item_typer(models)
     wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in dict.fromkeys(keys)]
     connection, table = models[0]._get_connection(), models[0].Meta.table_name
     found: list[Any] = []
@@ -208,8 +214,7 @@ def read_items(keys: Iterable[tuple[str, str]], models: list[type[TableItem]]) -
         page, wanted = wanted[:100], wanted[100:]
         while page:
             answer = connection.batch_get_item(page, consistent_read=True)
-            items = answer.get("Responses", {}).get(table, [])
-            found += [by_type[raw["type"]["S"]].from_raw_data(raw) for raw in items]
+            found += [typed(raw) for raw in answer.get("Responses", {}).get(table, [])]
             page = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
     return found
 

@@ -11,19 +11,18 @@ A project being provisioned is invisible to everyone; anything out of reach is a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import NotFound
 from chalicelib.core.ids import parent_of
 from chalicelib.core.permissions import Reach, require
-from chalicelib.core.table import read_items
+from chalicelib.core.table import item_typer, read_items
 from chalicelib.customers import service as customers
 
 from .models import BOARD_END, Project, Task, project_pk
 
 BOARD_PAGE = 300  # items per Query page when a whole board is read: 500 tasks are 2 pages
-_MODELS: dict[str, type[Project] | type[Task]] = {"Project": Project, "Task": Task}
+_typed = item_typer([Project, Task])
 
 
 def _hidden(kind: str, item_id: str) -> NotFound:
@@ -73,10 +72,6 @@ def shown(tasks: list[Task]) -> list[Task]:
         _seen_shown.update((project.tenant_id, project.id) for project in projects
                            if isinstance(project, Project) and not project.provisioning)
     return [task for task in tasks if not task.hidden or (task.tenant_id, task.project_id) in _seen_shown]
-
-
-def _typed(raw: dict[str, Any]) -> Project | Task:
-    return _MODELS[raw["type"]["S"]].from_raw_data(raw)
 
 
 def read_keys(keys: Iterable[tuple[str, str]]) -> list[Project | Task]:

@@ -18,6 +18,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import validation_error
 from chalicelib.core.pagination import Page, PageReader, read_page
 from chalicelib.core.permissions import Reach, require
+from chalicelib.core.table import item_typer
 
 from . import access
 from .ledger import today
@@ -36,7 +37,7 @@ from .models import (
 MAX_SORTED = 1000  # a list sorted by a value no index keeps is sorted in memory, up to this many
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 LAST_DUE = "9999-12-30"  # the upper end of a due-date filter: tasks without a due date fall outside
-_INDEXED = {"Task": Task, "TaskAssignment": TaskAssignment}
+_indexed = item_typer([Task, TaskAssignment])
 
 
 # ---------- helpers for lists sorted in memory ----------
@@ -141,7 +142,7 @@ def _reader(index: Any, partition_key: str, key_range: tuple[str, str], conditio
         answer = connection.query(partition_key, range_key_condition=sort_key.between(*key_range),
                                   filter_condition=condition, index_name=index.Meta.index_name, limit=limit,
                                   exclusive_start_key=start)
-        found = [_INDEXED[raw["type"]["S"]].from_raw_data(raw) for raw in answer.get("Items", [])]
+        found = [_indexed(raw) for raw in answer.get("Items", [])]
         entries = [item for item in found if isinstance(item, TaskAssignment)]
         resolved: dict[str, Task] = {}
         if entries:

@@ -199,15 +199,12 @@ def _tasks_from_specs(principal: Principal, project: Project, specs: list[dict[s
         raise validation_error("tasks", "task keys must be unique")
     built: dict[str, Task] = {}
     for index, spec in enumerate(specs):
-        fields = {k: v for k, v in spec.items() if k not in ("key", "parent_key", "depends_on")}
         for name, keys in (("parent_key", [spec.get("parent_key")] if spec.get("parent_key") else []),
                            ("depends_on", spec.get("depends_on") or [])):
             missing = [key for key in keys if key not in ids]
             if missing:
                 raise validation_error(f"tasks.{index}.{name}", f"no task with key {missing[0]}")
-        fields["parent_id"] = ids.get(spec.get("parent_key") or "")
-        fields["depends_on"] = [ids[key] for key in spec.get("depends_on") or []]
-        task = tasks.new_task(principal, project, fields, ids[spec["key"]])
+        task = tasks.new_task(principal, project, tasks.spec_fields(spec, ids), ids[spec["key"]])
         task.template_key = spec["key"] if project.template_id else None
         built[spec["key"]] = task
     by_id = {task.id: task for task in built.values()}
@@ -324,7 +321,7 @@ def _show(principal: Principal, project: Project, build: Build) -> Project:
     shown.provisioning = False
     shown.set_index_keys()
     tx = Transaction()
-    keys = [getattr(Project, name).set(value) for name, value in shown.index_keys().items() if value]
+    keys = ledger.key_actions(project, shown)
     tx.update(project, [Project.provisioning.set(False), *keys], Project.provisioning == True,  # noqa: E712
               lambda: Conflict(f"project {project.id} was already shown"))
     _sync_members(tx, None, shown)

@@ -384,6 +384,15 @@ REPLAN_CHUNK = 40  # task changes per transaction when a re-plan may span severa
 TEMPLATE_FACTS = ("template_version", "anchor_source", "anchor_date")  # on the project item
 
 
+def spec_fields(spec: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
+    """A task spec's fields, with its `parent_key` and `depends_on` keys turned into the task
+    ids `ids` gives them (a key it does not know links nothing)."""
+    fields = {name: value for name, value in spec.items() if name not in ("key", "parent_key", "depends_on")}
+    fields["parent_id"] = ids.get(spec.get("parent_key") or "")
+    fields["depends_on"] = [ids[key] for key in spec.get("depends_on") or [] if key in ids]
+    return fields
+
+
 def build_task_ids(project_id: str, seed: str, keys: list[str]) -> dict[str, str]:
     """The ids tasks created together get, by key: derived from `seed` (the project's id for a
     project built with its tasks), so a retry gives the same ones."""
@@ -484,10 +493,7 @@ def _stage_additions(principal: Principal, plan: Plan, board: list[Task], change
     tails: dict[str, str | None] = {task.id: task.subtask_tail for task in board}
     tails.update({f"#{status}": rank for status, rank in ledger.plain(plan.project.column_tails).items()})
     for spec in additions:
-        fields = {name: value for name, value in spec.items() if name not in ("key", "parent_key", "depends_on")}
-        fields["parent_id"] = ids.get(spec.get("parent_key") or "")
-        fields["depends_on"] = [ids[key] for key in spec.get("depends_on") or [] if key in ids]
-        task = new_task(principal, plan.project, fields, fresh[spec["key"]])
+        task = new_task(principal, plan.project, spec_fields(spec, ids), fresh[spec["key"]])
         task.template_key = spec["key"]
         lane = task.parent_id or f"#{task.status}"
         task.position = tails[lane] = rank_between(tails.get(lane), None, task.id)
