@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bluehill_dev import dev, seed
+from bluehill_dev import dev, dynamodb_local, seed
 
 USAGE_ERROR = 2
 
@@ -22,9 +22,9 @@ def _fail(message: str, code: int = 1) -> int:
 
 def _dev(args: argparse.Namespace) -> int:
     try:
-        dev.run(api_port=args.port, moto_port=args.moto_port, fresh=args.reset)
-    except dev.PortTaken as taken:
-        return _fail(str(taken))
+        dev.run(api_port=args.port, moto_port=args.moto_port, dynamodb_port=args.dynamodb_port, fresh=args.reset)
+    except (dev.PortTaken, dynamodb_local.Unavailable) as cannot:
+        return _fail(str(cannot))
     return 0
 
 
@@ -87,12 +87,16 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
-    start = command("dev", _dev, "run the whole platform locally (embedded AWS, demo data, the API)")
+    start = command("dev", _dev, "run the whole platform locally (DynamoDB Local, embedded AWS, demo data, the API)")
     start.add_argument("--port", type=int, default=int(os.environ.get("PORT", dev.DEFAULT_API_PORT)),
                        help="API port (default: $PORT or %(default)s)")
     start.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", dev.DEFAULT_MOTO_PORT)),
                        help="embedded AWS port (default: $MOTO_PORT or %(default)s)")
-    start.add_argument("--reset", action="store_true", help="forget the local data and start clean")
+    start.add_argument("--dynamodb-port", type=int,
+                       default=int(os.environ.get("DYNAMODB_PORT", dev.DEFAULT_DYNAMODB_PORT)),
+                       help="DynamoDB Local port (default: $DYNAMODB_PORT or %(default)s)")
+    start.add_argument("--reset", action="store_true",
+                       help="forget the local data (DynamoDB Local's tables and moto's recording) and start clean")
 
     token = command("token", _token, "log in through the local Cognito and print an id token")
     token.add_argument("--tenant", default=seed.DEMO_TENANT)

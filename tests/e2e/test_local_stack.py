@@ -1,5 +1,6 @@
-"""The local stack as `make dev` runs it: `bluehill dev` in its own process (moto server, the
-demo seed, chalice local), spoken to only over HTTP and through the `bluehill` commands."""
+"""The local stack as `make dev` runs it: `bluehill dev` in its own process (DynamoDB Local for
+the table, moto server for the rest, the demo seed, chalice local), spoken to only over HTTP and
+through the `bluehill` commands."""
 
 from __future__ import annotations
 
@@ -47,13 +48,15 @@ class LocalStack:
         self.env = {**os.environ, "BLUEHILL_LOCAL_DIR": str(local_dir)}
         self.log = local_dir.parent / f"{local_dir.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
-        self.api_port, self.moto_port = _free_port(), _free_port()  # kept across restarts, as `make dev` does
+        # kept across restarts, as `make dev` does
+        self.api_port, self.moto_port, self.dynamodb_port = _free_port(), _free_port(), _free_port()
         self.url = f"http://127.0.0.1:{self.api_port}"
         self._tokens: dict[tuple[str, str], str] = {}
 
-    def start(self) -> None:
+    def start(self, *options: str) -> None:
         """Start, and wait until /health answers."""
-        command = [BLUEHILL, "dev", "--port", str(self.api_port), "--moto-port", str(self.moto_port)]
+        command = [BLUEHILL, "dev", "--port", str(self.api_port), "--moto-port", str(self.moto_port),
+                   "--dynamodb-port", str(self.dynamodb_port), *options]
         self._tokens.clear()
         began = time.monotonic()
         with self.log.open("ab") as log:
@@ -190,15 +193,57 @@ def test_ctrl_c_stops_cleanly_and_the_data_survives_a_restart(stack: LocalStack)
     assert "demo data already present" in stack.output()
 
 
-def test_a_taken_api_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
+def test_make_dev_reset_forgets_the_table_and_the_logins(stack: LocalStack) -> None:
+    created = stack.request("POST", "/customers", stack.token("demo", "owner"), {"name": "Forgotten"})
+    assert created.status == 201, created.body
+    assert stack.stop() == 0
+    stack.start("--reset")
+    assert "seeded tenants: demo, globex" in stack.output().rsplit("BlueHill is running", 1)[-1]
+    read = stack.request("GET", f"/customers/{created.body['id']}", stack.token("demo", "owner"))
+    assert read.status == 404
+
+
+def test_the_table_is_on_dynamodb_local_with_its_stream(stack: LocalStack) -> None:
+    import boto3
+    from chalicelib.core import schema
+
+    endpoint = json.loads((stack.local_dir / "stack.json").read_text())["dynamodb_endpoint"]
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    table = dynamodb.describe_table(TableName="bluehill")["Table"]
+    assert ":ddblocal:" in table["TableArn"]  # DynamoDB Local's own ARNs: not moto's table
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": schema.STREAM_VIEW_TYPE}
+    assert (stack.local_dir / "dynamodb" / "shared-local-instance.db").exists()
+
+    created = stack.request("POST", "/customers", stack.token("demo", "admin"), {"name": "Streamed"})
+    assert created.status == 201, created.body
+    streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id="local", aws_secret_access_key="local")
+    images = []
+    for shard in streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=table["LatestStreamArn"], ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        images += [r["dynamodb"].get("NewImage", {}) for r in streams.get_records(ShardIterator=iterator,
+                                                                                   Limit=1000)["Records"]]
+    assert any(image.get("name") == {"S": "Streamed"} for image in images)
+
+
+def _refused_start(tmp_path: Path, taken: str) -> tuple[int, subprocess.CompletedProcess[str]]:
+    ports = {"--port": _free_port(), "--moto-port": _free_port(), "--dynamodb-port": _free_port()}
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
-        port = squatter.getsockname()[1]
+        ports[taken] = squatter.getsockname()[1]
         done = subprocess.run(
-            [BLUEHILL, "dev", "--port", str(port), "--moto-port", str(_free_port())],
+            [BLUEHILL, "dev", *(str(part) for option in ports.items() for part in option)],
             env={**os.environ, "BLUEHILL_LOCAL_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=30,
         )
+    return ports[taken], done
+
+
+@pytest.mark.parametrize("taken", ["--port", "--moto-port", "--dynamodb-port"])
+def test_a_taken_port_is_one_line_and_exit_1(tmp_path: Path, taken: str) -> None:
+    port, done = _refused_start(tmp_path, taken)
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and f"port {port}" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
