@@ -216,7 +216,7 @@ def _local_server(port: int) -> Any:
 
     from bluehill_dev import local_gateway
 
-    local_gateway.install()
+    local_gateway.install(local_gateway.Fidelity.from_environment(authorizer_cache=True))
     from app import app
 
     config_file = bluehill_dev.FUNCTIONS_DIR / ".chalice" / "config.json"

@@ -36,6 +36,7 @@ from chalicelib.core.idempotency import run_once
 from chalicelib.core.observability import logger, record_request
 from chalicelib.core.permissions import require
 from chalicelib.core.scope import tenant_scope
+from chalicelib.core.settings import AUTHORIZER_CACHE_SECONDS
 
 MAX_BODY_BYTES = 256 * 1024
 JSON = "application/json"
@@ -44,7 +45,7 @@ PROBLEM_JSON = "application/problem+json"
 auth_bp = Blueprint(__name__)
 
 
-@auth_bp.authorizer(ttl_seconds=300, name="api_authorizer")
+@auth_bp.authorizer(ttl_seconds=AUTHORIZER_CACHE_SECONDS, name="api_authorizer")
 def api_authorizer(auth_request: AuthRequest) -> AuthResponse:
     """The authorizer's Lambda entry point: Chalice deploys it as
     `chalicelib.core.http.api_authorizer`, so this module attribute must be the authorizer
