@@ -164,6 +164,14 @@ def test_list_filters_are_validated(acme):
     assert acme.as_("owner").get("/tickets?sort=random").status == 422
 
 
+def test_a_created_range_that_ends_before_it_starts_is_a_422_naming_created_before(acme):
+    """DynamoDB refuses a BETWEEN whose bounds are inverted (a 500 on DynamoDB Local; moto
+    answered an empty page)."""
+    refused = acme.as_("owner").get("/tickets?created_after=2026-01-02T00:00:00Z&created_before=2026-01-01T00:00:00Z")
+    assert refused.status == 422, refused.body
+    assert [e["field"] for e in refused.body["errors"]] == ["created_before"]
+
+
 def test_customer_tickets_route_lists_one_customers_tickets(acme, globex, customer):
     ticket = new_ticket(acme.as_("owner"), customer["id"])
     listed = acme.as_("owner").get(f"/customers/{customer['id']}/tickets")
