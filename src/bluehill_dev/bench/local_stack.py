@@ -48,7 +48,7 @@ class Creates:
     count: int
     window: int
     seconds: list[float] = field(default_factory=list)
-    memory_mb: list[tuple[int, float]] = field(default_factory=list)  # (created so far, total RSS)
+    memory_mb: list[tuple[int, float, float, float]] = field(default_factory=list)  # (created, total, python, JVM)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -65,8 +65,9 @@ class CreateFailed(Exception):
     pass
 
 
-def _megabytes(stack: StackProcess) -> float:
-    return round(stack.memory()["total"] / MB, 1)
+def _megabytes(stack: StackProcess) -> tuple[float, float, float]:
+    memory = stack.memory()
+    return tuple(round(memory[part] / MB, 1) for part in ("total", "python", "children"))  # type: ignore[return-value]
 
 
 def _create_many(stack: StackProcess, creates: Creates, call: Callable[[int], Reply]) -> Creates:
@@ -78,9 +79,10 @@ def _create_many(stack: StackProcess, creates: Creates, call: Callable[[int], Re
         if reply.status != 201:
             raise CreateFailed(f"{creates.what} #{n} answered {reply.status}: {reply.body}")
         if (n + 1) % every == 0:
-            creates.memory_mb.append((n + 1, _megabytes(stack)))
-            print(f"  {creates.what}: {n + 1:>6}  {creates.seconds[-1] * 1000:7.1f} ms  "
-                  f"{creates.memory_mb[-1][1]:8.1f} MB", flush=True)
+            total, python, jvm = _megabytes(stack)
+            creates.memory_mb.append((n + 1, total, python, jvm))
+            print(f"  {creates.what}: {n + 1:>6}  {creates.seconds[-1] * 1000:7.1f} ms  {total:8.1f} MB "
+                  f"(python {python:.1f}, DynamoDB Local {jvm:.1f})", flush=True)
     return creates
 
 
@@ -107,36 +109,45 @@ def _transactions(endpoint: str, count: int) -> dict[str, float]:
     return {"count": count, **percentiles(seconds)}
 
 
-def run(tasks: int, tickets: int, window: int, transactions: int) -> dict[str, Any]:
+def run(tasks: int, tickets: int, window: int, transactions: int, stack_log: Path) -> dict[str, Any]:
+    """The measurements; the stack's own output (its request log, any traceback) is kept in `stack_log`."""
     with tempfile.TemporaryDirectory(prefix="bluehill-bench-") as scratch:
         stack = StackProcess(Path(scratch) / "local")
-        stack.start()
         try:
-            time.sleep(2)  # the JVM settles after the seed
-            started_mb = stack.memory()
-            admin = stack.token("demo", "admin")
-            customer = stack.request("POST", "/customers", admin, {"name": "Bench load"}).body["id"]
-            project = stack.request("POST", f"/customers/{customer}/projects", admin, {"name": "Bench board"})
-            if project.status != 201:
-                raise CreateFailed(f"the project answered {project.status}: {project.body}")
-            board = project.body["id"]
-            task_creates = _create_many(stack, Creates("task", tasks, window), lambda n: stack.request(
-                "POST", f"/projects/{board}/tasks", admin, {"title": f"Bench task {n}"}))
-            ticket_creates = _create_many(stack, Creates("ticket", tickets, window), lambda n: stack.request(
-                "POST", "/tickets", admin, {"subject": f"Bench ticket {n}", "description": "d",
-                                            "customer_id": customer}))
-            loaded_mb = stack.memory()
-            txn = _transactions(stack.state()["dynamodb_endpoint"], transactions) if transactions else None
-            return {
-                "group": GROUP,
-                "memory_mb": {"start": {k: round(v / MB, 1) for k, v in started_mb.items()},
-                              "end": {k: round(v / MB, 1) for k, v in loaded_mb.items()},
-                              "after_transactions": {k: round(v / MB, 1) for k, v in stack.memory().items()}},
-                "creates": [task_creates.summary(), ticket_creates.summary()],
-                "transact_write_2_items": txn,
-            }
+            return _measure(stack, tasks, tickets, window, transactions)
         finally:
-            stack.stop()
+            stack_log.parent.mkdir(parents=True, exist_ok=True)
+            stack_log.write_text(stack.output())
+
+
+def _measure(stack: StackProcess, tasks: int, tickets: int, window: int, transactions: int) -> dict[str, Any]:
+    stack.start()
+    try:
+        time.sleep(2)  # the JVM settles after the seed
+        started_mb = stack.memory()
+        admin = stack.token("demo", "admin")
+        customer = stack.request("POST", "/customers", admin, {"name": "Bench load"}).body["id"]
+        project = stack.request("POST", f"/customers/{customer}/projects", admin, {"name": "Bench board"})
+        if project.status != 201:
+            raise CreateFailed(f"the project answered {project.status}: {project.body}")
+        board = project.body["id"]
+        task_creates = _create_many(stack, Creates("task", tasks, window), lambda n: stack.request(
+            "POST", f"/projects/{board}/tasks", admin, {"title": f"Bench task {n}"}))
+        ticket_creates = _create_many(stack, Creates("ticket", tickets, window), lambda n: stack.request(
+            "POST", "/tickets", admin, {"subject": f"Bench ticket {n}", "description": "d",
+                                        "customer_id": customer}))
+        loaded_mb = stack.memory()
+        txn = _transactions(stack.state()["dynamodb_endpoint"], transactions) if transactions else None
+        return {
+            "group": GROUP,
+            "memory_mb": {"start": {k: round(v / MB, 1) for k, v in started_mb.items()},
+                          "end": {k: round(v / MB, 1) for k, v in loaded_mb.items()},
+                          "after_transactions": {k: round(v / MB, 1) for k, v in stack.memory().items()}},
+            "creates": [task_creates.summary(), ticket_creates.summary()],
+            "transact_write_2_items": txn,
+        }
+    finally:
+        stack.stop()
 
 
 def report(result: dict[str, Any]) -> str:
@@ -166,11 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transactions", type=int, default=DEFAULT_TRANSACTIONS, help="0 skips them")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / ".bench" / "local-stack.json")
     args = parser.parse_args(argv)
+    stack_log = args.output.with_suffix(".log")
     print(f"local stack: {args.tasks} tasks, {args.tickets} tickets over HTTP …", flush=True)
     try:
-        result = run(args.tasks, args.tickets, args.window, args.transactions)
+        result = run(args.tasks, args.tickets, args.window, args.transactions, stack_log)
     except CreateFailed as failed:
-        print(f"local stack bench stopped: {failed}", file=sys.stderr)
+        print(f"local stack bench stopped: {failed} (the stack's output: {stack_log})", file=sys.stderr)
         return 1
     print(report(result), flush=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
