@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transactions", type=int, default=DEFAULT_TRANSACTIONS, help="0 skips them")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / ".bench" / "local-stack.json")
     args = parser.parse_args(argv)
-    stack_log = args.output.with_suffix(".log")
+    stack_log = args.output.with_name(f"{args.output.stem}-stack.log")
     print(f"local stack: {args.tasks} tasks, {args.tickets} tickets over HTTP …", flush=True)
     try:
         result = run(args.tasks, args.tickets, args.window, args.transactions, stack_log)
