@@ -77,6 +77,7 @@ class Stats:
     oversized_transactions: int = 0
     hidden_by_gsi_lag: int = 0
     throttled: int = 0
+    lost_answers: int = 0
 
 
 @dataclass
@@ -89,6 +90,7 @@ class _State:
     written: dict[tuple[str, str, str], float] = field(default_factory=dict)  # item → monotonic time
     active: dict[int, int] = field(default_factory=dict)  # thread → DynamoDB calls in flight
     last_concurrency: float = float("-inf")
+    answers_to_lose: int = 0
 
 
 _state = _State()
@@ -114,6 +116,14 @@ def reset(**overrides: Any) -> None:
         _state.held.clear()
         _state.tokens.clear()
         _state.written.clear()
+        _state.answers_to_lose = 0
+
+
+def lose_transaction_answers(count: int = 1) -> None:
+    """The next `count` transactions are applied, then answered with a 500 as if the answer had
+    been lost on the way back: the SDK sends the same request again, as it does in AWS."""
+    with _lock:
+        _state.answers_to_lose = count
 
 
 @contextmanager
@@ -368,10 +378,24 @@ def _wrap(operation: str, action: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 answer = action(handler)
                 _remember_token(body)
             _record_writes(handler, operation, body)
+            _maybe_lose_answer()
             return answer
 
     faithful.__name__ = action.__name__
     return faithful
+
+
+def _maybe_lose_answer() -> None:
+    with _lock:
+        lose = _state.answers_to_lose > 0
+        _state.answers_to_lose -= lose
+        _state.stats.lost_answers += lose
+    if lose:
+        from moto.core.exceptions import JsonRESTError
+
+        error = JsonRESTError(_PREFIX + "InternalServerError", "Internal server error (the answer was lost)")
+        error.code = 500
+        raise error
 
 
 def _empty_answer() -> Any:
