@@ -57,6 +57,7 @@ class Settings:
     request_tokens: bool = True
     token_ttl_seconds: float = 600.0
     transaction_max_bytes: int = TRANSACTION_MAX_BYTES
+    item_limit_bytes: int | None = None  # below moto's 400 KB, so an ordinary write can be too large
     gsi_lag_ms: float = 500.0
     settle_between_requests: bool = True
     throttle_rate: float = 0.0
@@ -198,6 +199,42 @@ def _size(attrs: dict[str, Any]) -> int:
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     return sum(len(name.encode()) + DynamoType(value).size() for name, value in attrs.items())
+
+
+def _writes(operation: str, body: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(table, kind, operation) of each Put and Update a request makes."""
+    if operation == "TransactWriteItems":
+        for entry in body.get("TransactItems", []):
+            kind, write = next(iter(entry.items()))
+            yield write.get("TableName", ""), kind, write
+    elif operation == "BatchWriteItem":
+        for table_name, requests in body.get("RequestItems", {}).items():
+            for request in requests:
+                if "PutRequest" in request:
+                    yield table_name, "Put", request["PutRequest"]
+    elif operation in {"PutItem", "UpdateItem"}:
+        yield body.get("TableName", ""), operation.removesuffix("Item"), body
+
+
+def _refuse_large_items(handler: Any, operation: str, body: dict[str, Any]) -> None:
+    """The `item_limit_bytes` switch: a Put's item, or an Update's stored item plus its new
+    values, over the limit is refused as DynamoDB refuses one over 400 KB."""
+    limit = _state.settings.item_limit_bytes
+    if limit is None:
+        return
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    for table_name, kind, write in _writes(operation, body):
+        if kind == "Put" and _size(write.get("Item", {})) > limit:
+            raise _error("ValidationException", "Item size has exceeded the maximum allowed size")
+        if kind == "Update":
+            table = _table(handler, table_name)
+            stored = table.get_item(DynamoType(write["Key"][table.hash_key_attr]),
+                                    DynamoType(write["Key"][table.range_key_attr]) if table.range_key_attr else None)
+            size = _size(stored.to_json()["Attributes"]) if stored else 0
+            size += _size(write.get("ExpressionAttributeValues", {}))
+            if size > limit:
+                raise _error("ValidationException", "Item size to update has exceeded the maximum allowed size")
 
 
 def _transaction_bytes(body: dict[str, Any]) -> int:
@@ -361,6 +398,7 @@ def _wrap(operation: str, action: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 with _apply:
                     if operation in _WRITES:
                         _refuse_if_held(handler, operation, body)
+                        _refuse_large_items(handler, operation, body)
                     answer = action(handler)
                 if operation in _WRITES:
                     _record_writes(handler, operation, body)
@@ -375,6 +413,7 @@ def _wrap(operation: str, action: Callable[[Any], Any]) -> Callable[[Any], Any]:
             with _holding(handler, body), _apply:
                 if _replayed(body):  # the same token committed while this one was held
                     return _empty_answer()
+                _refuse_large_items(handler, operation, body)
                 answer = action(handler)
                 _remember_token(body)
             _record_writes(handler, operation, body)

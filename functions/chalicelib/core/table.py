@@ -108,7 +108,7 @@ _SENT_ORDER = {"condition_check": 0, "delete": 1, "save": 2, "update": 3}
 
 # A transaction cancelled only because another one held an item, or because DynamoDB throttled
 # it, changed nothing: it is sent again after a jittered, growing pause, this many times at most.
-COMMIT_ATTEMPTS = 4
+COMMIT_ATTEMPTS = 6
 COMMIT_BACKOFF_SECONDS = 0.025
 _TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError"})
 
