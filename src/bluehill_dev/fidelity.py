@@ -7,12 +7,13 @@ transaction), a transaction of more than 100 items, and caps a Query page at 1 M
 
   * per-request atomicity — one DynamoDB request at a time is applied to moto's backend (which
     has no locking), as DynamoDB applies each request atomically;
-  * transaction conflicts — a TransactWriteItems holds its items from the moment it arrives
-    until it is applied; another transaction naming one of them meanwhile is cancelled with
-    `TransactionConflict` at that item, and a single PutItem/UpdateItem/DeleteItem on it fails
-    with `TransactionConflictException`. When other calls are in flight (threads), a transaction
-    also spends `transaction_hold_ms` holding its items before it applies, as a real one takes
-    milliseconds; a single-threaded test never waits (unless `hold_when_alone`);
+  * transaction conflicts — a TransactWriteItems occupies its items while it is in progress;
+    another transaction naming one of them meanwhile is cancelled with `TransactionConflict`
+    at that item, and a single PutItem/UpdateItem/DeleteItem on it fails with
+    `TransactionConflictException`. When other calls are in flight (threads), a transaction
+    occupies its items for `transaction_hold_ms` from its arrival before it applies, as a real
+    one takes milliseconds (moto's own queueing is not counted); a single-threaded test never
+    waits (unless `hold_when_alone`);
   * `ClientRequestToken` honoured for `token_ttl_seconds` (10 minutes): the same token with the
     same request answers success without applying it again; with another request,
     `IdempotentParameterMismatchException`; a token is remembered only once its transaction
@@ -36,6 +37,7 @@ import json
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
@@ -79,6 +81,7 @@ class Stats:
     hidden_by_gsi_lag: int = 0
     throttled: int = 0
     lost_answers: int = 0
+    conflicted_items: Counter[str] = field(default_factory=Counter)  # "PK SK" → cancellations it caused
 
 
 @dataclass
@@ -318,12 +321,12 @@ def _remember_token(body: dict[str, Any]) -> None:
             _state.tokens[token] = (_digest(body), time.monotonic() + _state.settings.token_ttl_seconds)
 
 
-@contextmanager
-def _holding(handler: Any, body: dict[str, Any]) -> Iterator[None]:
-    """The transaction's items are held from arrival to completion; one held by another
-    transaction cancels this one (TransactionConflict at that item)."""
+def _hold(handler: Any, body: dict[str, Any]) -> None:
+    """The transaction occupies its items from its arrival for `transaction_hold_ms` (DynamoDB's
+    own transaction latency, whatever moto's speed; only when other calls are in flight, unless
+    `hold_when_alone`); one occupied by another transaction cancels this one
+    (TransactionConflict at that item). Then it is applied, atomically."""
     if not _state.settings.transaction_conflicts:
-        yield
         return
     me = threading.get_ident()
     keys = _transaction_keys(handler, body)
@@ -331,6 +334,9 @@ def _holding(handler: Any, body: dict[str, Any]) -> Iterator[None]:
         clashes = [key is not None and _state.held.get(key, me) != me for key in keys]
         if any(clashes):
             _state.stats.conflicts += 1
+            _state.stats.conflicted_items.update(
+                " ".join(json.loads(part)["S"] for part in key[1:] if "S" in json.loads(part))
+                for key, clash in zip(keys, clashes, strict=True) if clash and key is not None)
             raise _cancelled([("TransactionConflict", "Transaction is ongoing for the item") if clash else None
                               for clash in clashes])
         mine = [key for key in keys if key is not None]
@@ -341,7 +347,6 @@ def _holding(handler: Any, body: dict[str, Any]) -> Iterator[None]:
         if concurrent and _state.settings.transaction_hold_ms > 0:
             _state.stats.held_transactions += 1
             time.sleep(_state.settings.transaction_hold_ms / 1000)
-        yield
     finally:
         with _lock:
             for key in mine:
@@ -410,7 +415,8 @@ def _wrap(operation: str, action: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 _state.stats.oversized_transactions += 1
                 raise _error("ValidationException",
                              f"Transaction request cannot be larger than 4 MB (this one is {size} bytes)")
-            with _holding(handler, body), _apply:
+            _hold(handler, body)
+            with _apply:
                 if _replayed(body):  # the same token committed while this one was held
                     return _empty_answer()
                 _refuse_large_items(handler, operation, body)

@@ -108,8 +108,9 @@ _SENT_ORDER = {"condition_check": 0, "delete": 1, "save": 2, "update": 3}
 
 # A transaction cancelled only because another one held an item, or because DynamoDB throttled
 # it, changed nothing: it is sent again after a jittered, growing pause, this many times at most.
-COMMIT_ATTEMPTS = 6
+COMMIT_ATTEMPTS = 8
 COMMIT_BACKOFF_SECONDS = 0.025
+COMMIT_BACKOFF_CAP_SECONDS = 1.0
 _TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError"})
 
 
@@ -192,7 +193,7 @@ class Transaction:
             except TransactWriteError as error:
                 if attempt + 1 == COMMIT_ATTEMPTS or not _transient(error):
                     raise self._domain_error(error) from error
-            time.sleep(random.uniform(0, COMMIT_BACKOFF_SECONDS * 2**attempt))
+            time.sleep(random.uniform(0, min(COMMIT_BACKOFF_CAP_SECONDS, COMMIT_BACKOFF_SECONDS * 2**attempt)))
 
     def _domain_error(self, error: TransactWriteError) -> Exception:
         reasons = error.cancellation_reasons or []
