@@ -2,7 +2,8 @@
 moved at once in one project, all succeed with the AWS-fidelity layer on (concurrent
 transactions on one item conflict, as on DynamoDB), and the figures they move stay exact — the
 week's SLA rollup and the queue's loads (sharded counters, core.counters), the project's
-counts (in the task's transaction, resent after a conflict). The same scenarios at 20 requests
+counts (in the task's transaction, resent after a conflict), the template's projects created
+(sharded). The same scenarios at 20 requests
 are a `make bench` figure (bluehill_dev.bench.scenarios.contention)."""
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def test_tasks_moved_at_once_in_one_project_all_succeed_and_the_counts_are_exact
     assert outcome.failed == [] and outcome.statuses == {200: REQUESTS}
     assert outcome.counters["counts"] == {"in_progress": REQUESTS}
     assert outcome.conflicts > 0, "nothing conflicted: the test proved nothing"
+
+
+def test_one_template_applied_at_once_many_times_counts_every_project(chalice_app: Any, fresh_tenant: Any) -> None:
+    outcome = contention.template_applies(chalice_app, fresh_tenant, REQUESTS)
+    assert outcome.failed == [] and outcome.counters == {"projects_created": REQUESTS}
 
 
 def test_control_one_rollup_item_and_no_resends_fail_requests(chalice_app: Any, fresh_tenant: Any,
