@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.counters import shard_sort_key, summed
@@ -115,7 +117,12 @@ def tenant_loads(tenant_id: str) -> dict[str, dict[str, int]]:
 def _take_turn(queue: Queue) -> int:
     """Round robin's next turn: one atomic ADD on the queue item, outside the ticket's
     transaction, so concurrent tickets each get their own turn and never conflict."""
-    queue.update(actions=[Queue.rr_pointer.add(1)], condition=Queue.PK.exists())
+    try:
+        queue.update(actions=[Queue.rr_pointer.add(1)], condition=Queue.PK.exists())
+    except UpdateError as failed:
+        if failed.cause_response_code == "ConditionalCheckFailedException":
+            raise validation_error("queue_id", f"queue {queue.id} does not exist") from failed
+        raise
     return int(queue.rr_pointer) - 1
 
 
