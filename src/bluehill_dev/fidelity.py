@@ -405,8 +405,8 @@ def _wrap(operation: str, action: Callable[[Any], Any]) -> Callable[[Any], Any]:
                         _refuse_if_held(handler, operation, body)
                         _refuse_large_items(handler, operation, body)
                     answer = action(handler)
-                if operation in _WRITES:
-                    _record_writes(handler, operation, body)
+                    if operation in _WRITES:  # before anyone can query: the index lags from now
+                        _record_writes(handler, operation, body)
                 return answer
             if _replayed(body):
                 return _empty_answer()
@@ -422,7 +422,7 @@ def _wrap(operation: str, action: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 _refuse_large_items(handler, operation, body)
                 answer = action(handler)
                 _remember_token(body)
-            _record_writes(handler, operation, body)
+                _record_writes(handler, operation, body)
             _maybe_lose_answer()
             return answer
 
