@@ -41,6 +41,7 @@ synth: $(STAMP) layer
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bluehill_dev.bench
 	$(BIN)/python -m bluehill_dev.bench.scenarios.sla
+	$(BIN)/python -m bluehill_dev.bench.scenarios.contention
 	$(BIN)/python -m bluehill_dev.bench.local_stack
 
 openapi: $(STAMP)
