@@ -254,20 +254,29 @@ class Layer:
             self.stats.hidden_by_gsi_lag += shown.count(False)
         return shown
 
-    @contextmanager
-    def in_flight(self) -> Iterator[None]:
+    def arrive(self) -> None:
+        """A DynamoDB call of this thread is in flight (noting whether another thread's is too)."""
         me = threading.get_ident()
         with self.lock:
             if any(count and thread != me for thread, count in self.active.items()):
                 self.last_concurrency = time.monotonic()
             self.active[me] = self.active.get(me, 0) + 1
-        try:
-            yield
-        finally:
-            with self.lock:
+
+    def leave(self) -> None:
+        me = threading.get_ident()
+        with self.lock:
+            if self.active.get(me):
                 self.active[me] -= 1
                 if not self.active[me]:
                     del self.active[me]
+
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        self.arrive()
+        try:
+            yield
+        finally:
+            self.leave()
 
     def lose_answer(self) -> bool:
         with self.lock:
