@@ -21,7 +21,9 @@ it is written, and it never throttles, even a table provisioned at 1 WCU. So thi
     the seed); a write made from outside (another process on DynamoDB Local's port) does not lag;
   * throttling (`BLUEHILL_FIDELITY_THROTTLE`, 0.0): each attempt is throttled at that rate —
     `ProvisionedThroughputExceededException` for a single operation (the SDK retries it, with
-    its backoff, as against AWS), a transaction cancelled with `ThrottlingError` reasons.
+    its backoff, as against AWS), a transaction cancelled with `ThrottlingError` reasons;
+    `BLUEHILL_FIDELITY_THROTTLE_OPERATIONS` (comma-separated, e.g. `Query,TransactWriteItems`)
+    narrows it to those operations (all item reads and writes by default).
 
 `BLUEHILL_FIDELITY=0` switches the layer off."""
 
@@ -42,7 +44,9 @@ VARIABLES = {
     "BLUEHILL_FIDELITY_TRANSACTION_HOLD_MS": "transaction_hold_ms",
     "BLUEHILL_FIDELITY_GSI_LAG_MS": "gsi_lag_ms",
     "BLUEHILL_FIDELITY_THROTTLE": "throttle_rate",
+    "BLUEHILL_FIDELITY_THROTTLE_OPERATIONS": "throttle_operations",
 }
+OPERATIONS_VARIABLE = "BLUEHILL_FIDELITY_THROTTLE_OPERATIONS"
 # DynamoDB Local does these itself: the layer must not do them twice.
 NATIVE = {"request_tokens": False, "settle_between_requests": False}
 
@@ -57,6 +61,8 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> fidelity
     overrides: dict[str, Any] = dict(NATIVE)
     for variable, name in VARIABLES.items():
         raw = environ.get(variable, "").strip()
+        if variable == OPERATIONS_VARIABLE:
+            continue
         if not raw:
             continue
         if isinstance(getattr(fidelity.Settings, name), bool):
@@ -70,6 +76,12 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> fidelity
             raise BadSwitch(f"{variable} must be a number, not {raw!r}") from wrong
         if overrides[name] < 0 or (name == "throttle_rate" and overrides[name] > 1):
             raise BadSwitch(f"{variable} is out of range: {raw!r}")
+    if operations := environ.get(OPERATIONS_VARIABLE, "").strip():
+        chosen = frozenset(name.strip() for name in operations.split(",") if name.strip())
+        if unknown := chosen - fidelity.Settings.throttle_operations:
+            raise BadSwitch(f"{OPERATIONS_VARIABLE} names operations it cannot throttle: {', '.join(sorted(unknown))} "
+                            f"(any of {', '.join(sorted(fidelity.Settings.throttle_operations))})")
+        overrides["throttle_operations"] = chosen
     return fidelity.Settings(**overrides)
 
 
@@ -80,7 +92,10 @@ def describe(current: fidelity.Settings) -> str:
     conflicts = (f"on (transactions hold their items {current.transaction_hold_ms:g} ms)"
                  if current.transaction_conflicts else "off")
     lag = f"{current.gsi_lag_ms:g} ms" if current.gsi_lag_ms > 0 else "off"
-    return f"GSI lag {lag}; throttling rate {current.throttle_rate:g}; transaction conflicts {conflicts}"
+    throttling = f"throttling rate {current.throttle_rate:g}"
+    if current.throttle_rate > 0 and current.throttle_operations != fidelity.Settings.throttle_operations:
+        throttling += f" ({', '.join(sorted(current.throttle_operations))} only)"
+    return f"GSI lag {lag}; {throttling}; transaction conflicts {conflicts}"
 
 
 class _Raw:

@@ -146,3 +146,17 @@ def test_switched_off_the_hooks_do_nothing(client: Any, layer: fidelity.Layer) -
         client.put_item(TableName=TABLE, Item=_item("T#off", GSI1PK="OFF", GSI1SK="1"))
         assert _on_index(client, "OFF") == ["T#off"]
     assert layer.stats.throttled == 0
+
+
+def test_throttling_can_be_narrowed_to_some_operations(client: Any, layer: fidelity.Layer) -> None:
+    narrowed = fidelity_client.settings_from_environment({"BLUEHILL_FIDELITY_THROTTLE": "1",
+                                                          "BLUEHILL_FIDELITY_THROTTLE_OPERATIONS": "Query, PutItem"})
+    assert narrowed.throttle_operations == {"Query", "PutItem"}
+    assert fidelity_client.describe(narrowed).startswith("GSI lag 500 ms; throttling rate 1 (PutItem, Query only)")
+    with pytest.raises(fidelity_client.BadSwitch, match="DescribeTable"):
+        fidelity_client.settings_from_environment({"BLUEHILL_FIDELITY_THROTTLE_OPERATIONS": "Query,DescribeTable"})
+    with layer.configured(throttle_rate=1.0, throttle_operations=narrowed.throttle_operations):
+        assert "Item" not in client.get_item(TableName=TABLE, Key=_item("T#narrow"))  # not throttled
+        with pytest.raises(ClientError) as throttled:
+            client.put_item(TableName=TABLE, Item=_item("T#narrow"))
+    assert throttled.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
