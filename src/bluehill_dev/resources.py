@@ -17,6 +17,7 @@ FILES_BUCKET = "bluehill-files"
 MAIL_BUCKET = "bluehill-inbound-mail"
 REGION = "us-east-1"
 POOL_NAME = "bluehill-users"
+STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ def table_definition() -> dict[str, Any]:
             {"AttributeName": schema.SORT_KEY, "KeyType": "RANGE"},
         ],
         "GlobalSecondaryIndexes": indexes,
+        # The relay reads committed outbox items from the stream (chalicelib.core.relay).
+        "StreamSpecification": STREAM,
     }
 
 
@@ -80,6 +83,8 @@ def create_all(session: boto3.session.Session | None = None, endpoint: str | Non
         dynamodb.update_time_to_live(
             TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.TTL_ATTRIBUTE}
         )
+    elif "LatestStreamArn" not in dynamodb.describe_table(TableName=TABLE)["Table"]:
+        dynamodb.update_table(TableName=TABLE, StreamSpecification=STREAM)  # a table made before the outbox
     if IDEMPOTENCY_TABLE not in existing:
         dynamodb.create_table(
             TableName=IDEMPOTENCY_TABLE,

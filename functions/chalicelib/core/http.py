@@ -32,6 +32,7 @@ from chalicelib.core.errors import (
     problem_for_status,
     validation_error,
 )
+from chalicelib.core.events import acting_as, actor_of
 from chalicelib.core.idempotency import run_once
 from chalicelib.core.observability import logger, record_request
 from chalicelib.core.permissions import require
@@ -214,7 +215,8 @@ def route(
             # attribute of the app object, which concurrent invocations in one process overwrite.
             request = _current_request.get() or bp.current_request
             principal = None if public else Principal.from_context(request.context["authorizer"])
-            with tenant_scope(principal.tenant_id) if principal else nullcontext():
+            with (tenant_scope(principal.tenant_id) if principal else nullcontext(),
+                  acting_as(actor_of(principal.user_id, principal.role)) if principal else nullcontext()):
                 if principal is not None:
                     logger().append_keys(tenant_id=principal.tenant_id, user_id=principal.user_id)
                     if permission:

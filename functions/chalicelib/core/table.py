@@ -112,6 +112,13 @@ class Transaction:
     (stale version, duplicate email, not permitted) without parsing any message text."""
 
     _steps: list[tuple[str, tuple[Any, ...], dict[str, Any], _Step]] = field(default_factory=list)
+    # Domain events of this change: committed with it as one outbox item per tenant (core/events.py).
+    _events: list[Any] = field(default_factory=list)
+
+    def publish(self, *events: Any) -> None:
+        """Commit these events (core.events.Event) with this transaction's writes: one outbox
+        item carries all of them, so a transaction with events holds one item more."""
+        self._events.extend(events)
 
     def put(
         self,
@@ -162,23 +169,33 @@ class Transaction:
         )
 
     def __len__(self) -> int:
-        return len(self._steps)
+        return len(self._steps) + len({event.tenant_id for event in self._events})
+
+    def _outbox_steps(self) -> list[tuple[str, tuple[Any, ...], dict[str, Any], _Step]]:
+        from chalicelib.core.events import OutboxItem  # events builds on this module
+
+        by_tenant: dict[str, list[Any]] = {}
+        for event in self._events:
+            by_tenant.setdefault(event.tenant_id, []).append(event)
+        return [("save", (OutboxItem.carrying(events),), {"condition": OutboxItem.PK.does_not_exist()},
+                 _Step(None)) for events in by_tenant.values()]
 
     def commit(self) -> None:
-        if not self._steps:
+        if not self._steps and not self._events:
             return
-        if len(self._steps) > 100:
+        steps = self._steps + self._outbox_steps()
+        if len(steps) > 100:
             raise ValueError("a transaction holds at most 100 items")
         try:
             with TransactWrite(connection=_connection()) as transaction:
-                for method, args, kwargs, _ in self._steps:
+                for method, args, kwargs, _ in steps:
                     getattr(transaction, method)(*args, **kwargs)
         except TransactWriteError as error:
-            raise self._domain_error(error) from error
+            raise self._domain_error(error, steps) from error
 
-    def _domain_error(self, error: TransactWriteError) -> Exception:
+    def _domain_error(self, error: TransactWriteError, steps: list[Any]) -> Exception:
         reasons = error.cancellation_reasons or []
-        sent = sorted(self._steps, key=lambda entry: _SENT_ORDER[entry[0]])
+        sent = sorted(steps, key=lambda entry: _SENT_ORDER[entry[0]])
         for (_, _, _, step), reason in zip(sent, reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed" and step.on_condition_failure:
                 return step.on_condition_failure()
