@@ -196,7 +196,8 @@ def test_patching_contract_start_moves_the_following_project_through_the_registr
     api = acme.as_("owner")
     customer = create_customer(api, contract_start="2026-06-12")
     follower = applied(api, template["id"], customer["id"], {"source": "contract_start"}, follow_anchor=True)
-    patched = api.patch(f"/customers/{customer['id']}", {"version": customer["version"], "contract_start": "2026-06-19"})
+    patched = api.patch(f"/customers/{customer['id']}",
+                        {"version": customer["version"], "contract_start": "2026-06-19"})
     assert patched.status == 200, patched.body
     assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-14"  # nothing until delivered
     delivered = {d.event.type: d.outcomes for d in deliver()}
