@@ -30,6 +30,7 @@ from chalicelib.core.table import now_iso
 
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.1  # 0.1, 0.2, 0.4 s between the attempts
+IN_PROGRESS_WAIT_SECONDS = 30.0  # how long a copy waits for another copy of the event being handled
 
 
 def _endpoint() -> str | None:
@@ -172,16 +173,21 @@ class LocalStore:
 def deliver_with_retries(registered: Consumer, event: Event, store: LocalStore, attempts: int = ATTEMPTS,
                          backoff: float = BACKOFF_SECONDS, sleep: Callable[[float], None] = time.sleep) -> str:
     """One consumer, one event: retried with backoff, parked after the last attempt."""
-    error = ""
-    for attempt in range(attempts):
-        if attempt:
-            sleep(backoff * 2 ** (attempt - 1))
+    error, attempt, waited = "", 0, 0.0
+    while attempt < attempts:
         try:
             return deliver(registered, event)
-        except DeliveryInProgress as busy:
+        except DeliveryInProgress as busy:  # another copy is running it: wait for it, not an attempt
             error = str(busy)
+            if waited < IN_PROGRESS_WAIT_SECONDS:
+                sleep(backoff)
+                waited += backoff
+                continue
         except Exception as failure:  # a consumer's failure is retried, then parked: the relay goes on
             error = f"{type(failure).__name__}: {failure}"
+        attempt += 1
+        if attempt < attempts:
+            sleep(backoff * 2 ** (attempt - 1))
     store.park(Parked(new_id(), registered.name, event.model_dump(mode="json"), error, attempts, now_iso()))
     return "parked"
 

@@ -130,11 +130,17 @@ def undo_log_transactions() -> None:
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         images = _pre_images(self, transact_items)
+        # moto writes a cancelled transaction's items to the stream before it rolls them back;
+        # DynamoDB streams nothing of a transaction that did not commit.
+        streams = [(shard, len(shard.items)) for shard in
+                   {id(t.stream_shard): t.stream_shard for t, *_ in images if t.stream_shard}.values()]
         token = _copying_tables.set(False)
         try:
             return original(self, transact_items)
         except Exception:
             _restore(images)
+            for shard, length in streams:
+                del shard.items[length:]
             raise
         finally:
             _copying_tables.reset(token)
