@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import chalicelib.wiring  # noqa: F401  (registers every room's consumers, as the stack does)
 import pytest
 from bluehill_infra.api import _logical_id
 from chalicelib.core.consumers import CONSUMERS, Consumer
 from infra_synth import Synth
-
-import chalicelib.wiring  # noqa: F401  (registers every room's consumers, as the stack does)
 
 
 def _refs(value: Any) -> set[str]:
