@@ -312,3 +312,25 @@ def test_a_failing_consumer_is_retried_then_parked_and_a_redrive_applies_it_once
     assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-21"
     assert eventbus.redrive(store, parked.id) == []  # it left the store
     assert deliver_one(registered.name, Event.model_validate(parked.event)) == "duplicate"
+
+
+# ---------- the catalog ----------
+
+
+def test_the_catalog_lists_every_declared_type_with_its_source_description_and_schema(acme: Any) -> None:
+    from chalicelib.core.events import EVENT_TYPES
+
+    answer = acme.as_("admin").get("/events/catalog")
+    assert answer.status == 200, answer.body
+    by_type = {entry["type"]: entry for entry in answer.json["items"]}
+    assert set(by_type) == set(EVENT_TYPES) and len(by_type) >= 40
+    updated = by_type["Customer.Updated"]
+    assert updated["source"] == "bluehill.customers" and updated["schema_version"] == 1
+    assert "contract_start" not in updated["description"] and updated["description"]
+    assert set(updated["json_schema"]["required"]) == {"customer_id", "version", "changes"}
+    assert "from" in by_type["Task.StatusChanged"]["json_schema"]["properties"]  # the wire name, not from_
+    assert all(entry["description"] for entry in answer.json["items"])
+
+
+def test_only_owners_and_admins_read_the_catalog(acme: Any) -> None:
+    assert acme.as_("member").get("/events/catalog").status == 403

@@ -177,7 +177,7 @@ def catalog() -> list[dict[str, Any]]:
     """Every declared event type: type, source, schema version, description, JSON Schema."""
     return [
         {"type": name, "source": model.SOURCE, "schema_version": model.SCHEMA_VERSION,
-         "description": model.description(), "schema": model.model_json_schema(by_alias=True)}
+         "description": model.description(), "json_schema": model.model_json_schema(by_alias=True)}
         for name, model in sorted(EVENT_TYPES.items())
     ]
 
