@@ -170,12 +170,26 @@ class LocalStore:
         path.with_suffix(".tmp").replace(path)
 
 
+FAIL_CONSUMERS_VARIABLE = "BLUEHILL_FAIL_CONSUMERS"
+
+
+class InjectedFailure(RuntimeError):
+    """A consumer made to fail on the local stack (`BLUEHILL_FAIL_CONSUMERS=name,name`), to try
+    the dead-letter store and its redrive by hand or in the e2e tests."""
+
+
+def _failing(name: str) -> bool:
+    return name in {part.strip() for part in os.environ.get(FAIL_CONSUMERS_VARIABLE, "").split(",")}
+
+
 def deliver_with_retries(registered: Consumer, event: Event, store: LocalStore, attempts: int = ATTEMPTS,
                          backoff: float = BACKOFF_SECONDS, sleep: Callable[[float], None] = time.sleep) -> str:
     """One consumer, one event: retried with backoff, parked after the last attempt."""
     error, attempt, waited = "", 0, 0.0
     while attempt < attempts:
         try:
+            if _failing(registered.name):
+                raise InjectedFailure(f"{registered.name} made to fail ({FAIL_CONSUMERS_VARIABLE})")
             return deliver(registered, event)
         except DeliveryInProgress as busy:  # another copy is running it: wait for it, not an attempt
             error = str(busy)
