@@ -42,17 +42,17 @@ MAX_BODY_BYTES = 256 * 1024
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 
-auth_bp = Blueprint(__name__)
+# The authorizer's Lambda runs `chalicelib.authorizer.api_authorizer` (Chalice names a blueprint
+# function's handler after the blueprint's import name): that entry-point module wires the
+# process (the user check lives in the team room, which core must not import) and re-exports
+# this function. Core itself imports no room, not even lazily.
+AUTHORIZER_MODULE = "chalicelib.authorizer"
+auth_bp = Blueprint(AUTHORIZER_MODULE)
 
 
 @auth_bp.authorizer(ttl_seconds=300, name="api_authorizer")
 def api_authorizer(auth_request: AuthRequest) -> AuthResponse:
-    """The authorizer's Lambda entry point: Chalice deploys it as
-    `chalicelib.core.http.api_authorizer`, so this module attribute must be the authorizer
-    itself. That Lambda never imports app.py; the process is wired here, on first use, because
-    `chalicelib.wiring` imports a room and core must not at import time."""
-    import chalicelib.wiring  # noqa: F401
-
+    """The authorizer (deployed as `chalicelib.authorizer.api_authorizer`, see above)."""
     return authorize(auth_request)
 
 
