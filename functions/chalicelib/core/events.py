@@ -185,6 +185,7 @@ def catalog() -> list[dict[str, Any]]:
 # ---------- the outbox ----------
 
 OUTBOX = "OUTBOX"
+MAX_OUTBOX_BYTES = 300_000  # of events' JSON per outbox item, under DynamoDB's 400 KB item limit
 DELIVERED_TTL_SECONDS = 24 * 3600  # a delivered outbox item stays a day (for `bluehill events`), then expires
 
 
@@ -211,6 +212,27 @@ class OutboxItem(TableItem):
             raise ValueError("an outbox item carries one tenant's events")
         return cls(cls.pk(tenant), f"{cls.SORT_PREFIX}{events[0].id}", type="OutboxItem", tenant_id=tenant,
                    created_at=now_iso(), events=json.dumps([event.model_dump(mode="json") for event in events]))
+
+    @classmethod
+    def for_events(cls, events: list[Event]) -> list[OutboxItem]:
+        """The outbox items of one transaction's events: one per tenant, unless its events pass
+        MAX_OUTBOX_BYTES (DynamoDB's items stop at 400 KB), then as few as hold them."""
+        items: list[OutboxItem] = []
+        by_tenant: dict[str, list[Event]] = {}
+        for event in events:
+            by_tenant.setdefault(event.tenant_id, []).append(event)
+        for tenant_events in by_tenant.values():
+            chunk: list[Event] = []
+            size = 0
+            for event in tenant_events:
+                length = len(event.model_dump_json())
+                if chunk and size + length > MAX_OUTBOX_BYTES:
+                    items.append(cls.carrying(chunk))
+                    chunk, size = [], 0
+                chunk.append(event)
+                size += length
+            items.append(cls.carrying(chunk))
+        return items
 
     @staticmethod
     def events_of(raw_events: str) -> list[Event]:

@@ -169,16 +169,13 @@ class Transaction:
         )
 
     def __len__(self) -> int:
-        return len(self._steps) + len({event.tenant_id for event in self._events})
+        return len(self._steps) + (len(self._outbox_steps()) if self._events else 0)
 
     def _outbox_steps(self) -> list[tuple[str, tuple[Any, ...], dict[str, Any], _Step]]:
         from chalicelib.core.events import OutboxItem  # events builds on this module
 
-        by_tenant: dict[str, list[Any]] = {}
-        for event in self._events:
-            by_tenant.setdefault(event.tenant_id, []).append(event)
-        return [("save", (OutboxItem.carrying(events),), {"condition": OutboxItem.PK.does_not_exist()},
-                 _Step(None)) for events in by_tenant.values()]
+        return [("save", (item,), {"condition": OutboxItem.PK.does_not_exist()}, _Step(None))
+                for item in OutboxItem.for_events(self._events)]
 
     def commit(self) -> None:
         if not self._steps and not self._events:

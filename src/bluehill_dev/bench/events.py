@@ -12,7 +12,6 @@ On in-process moto: the figures show the mechanism's own latency, not DynamoDB's
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import threading
 import time
@@ -22,13 +21,12 @@ from typing import Any
 
 from bluehill_dev.harness_env import build_tenant, event_bus, in_process_aws, jwks_server
 
-
 PACE_SECONDS = 0.1  # ten requests a second: a busy team, not a load test
 
 
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def measure(count: int) -> dict[str, Any]:
