@@ -334,3 +334,33 @@ def test_the_catalog_lists_every_declared_type_with_its_source_description_and_s
 
 def test_only_owners_and_admins_read_the_catalog(acme: Any) -> None:
     assert acme.as_("member").get("/events/catalog").status == 403
+
+
+# ---------- the deployed relay's entry point ----------
+
+
+def test_the_relay_lambda_puts_the_sample_outbox_record_on_the_bus_and_reports_no_failure(
+        acme: Any, http: Any) -> None:
+    import json
+    from pathlib import Path
+
+    log = EventLog.on_bus("relay-lambda-log")
+    sample = json.loads((Path(__file__).resolve().parents[2] / "events" / "outbox-stream.json").read_text())
+    assert http.lambda_.invoke("events_relay", sample).payload == {"batchItemFailures": []}
+    (published,) = [e for e in log.drain() if e["detail"]["id"] == "01jzevent0customerupdated0"]
+    assert (published["source"], published["detail-type"]) == ("bluehill.customers", "Customer.Updated")
+
+
+def test_the_relay_lambda_marks_a_delivered_outbox_item_with_its_expiry(acme: Any, http: Any) -> None:
+    import time
+
+    from chalicelib.core.events import OutboxItem
+
+    create_customer(acme.as_("owner"))
+    records = _stream_records(acme.tenant_id)
+    outbox = [r for r in records if r["dynamodb"].get("NewImage", {}).get("type", {}).get("S") == "OutboxItem"]
+    assert http.lambda_.invoke("events_relay", {"Records": records}).payload == {"batchItemFailures": []}
+    keys = outbox[0]["dynamodb"]["Keys"]
+    with tenant_scope(acme.tenant_id):
+        item = OutboxItem.get(keys["PK"]["S"], keys["SK"]["S"])
+    assert item.delivered_at and time.time() < item.expires_at <= time.time() + 24 * 3600 + 5
