@@ -29,6 +29,7 @@ from chalicelib.core.scope import tenant_scope
 from chalicelib.core.table import now_iso
 
 PUT_BATCH = 10  # PutEvents takes at most 10 entries
+PUT_BYTES = 256 * 1024  # and at most 256 KB of them
 PUT_ATTEMPTS = 5
 BACKOFF_SECONDS = 0.1
 
@@ -57,13 +58,28 @@ def _outbox_events(record: dict[str, Any]) -> tuple[str, str, list[Event]] | Non
     return image["PK"]["S"], image["SK"]["S"], OutboxItem.events_of(image["events"]["S"])
 
 
+def _batches(events: Sequence[Event], bus_name: str) -> list[list[Event]]:
+    """At most PUT_BATCH entries and PUT_BYTES per PutEvents call, in order."""
+    batches: list[list[Event]] = [[]]
+    size = 0
+    for event in events:
+        entry = event.entry(bus_name)
+        length = sum(len(str(entry[name]).encode()) for name in ("Source", "DetailType", "Detail"))
+        if batches[-1] and (len(batches[-1]) == PUT_BATCH or size + length > PUT_BYTES):
+            batches.append([])
+            size = 0
+        batches[-1].append(event)
+        size += length
+    return [batch for batch in batches if batch]
+
+
 def put_on_bus(events: Sequence[Event], bus_name: str, put_events: PutEvents,
                sleep: Callable[[float], None] = time.sleep) -> tuple[set[str], int]:
     """Put events on the bus, retrying refused entries: (ids that could not be put, calls)."""
     failed: set[str] = set()
     calls = 0
-    for start in range(0, len(events), PUT_BATCH):
-        pending = list(events[start : start + PUT_BATCH])
+    for batch in _batches(events, bus_name):
+        pending = list(batch)
         for attempt in range(PUT_ATTEMPTS):
             if attempt:
                 sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
