@@ -125,6 +125,10 @@ def test_two_copies_delivered_at_once_take_effect_once(name: str, fresh_tenant: 
     assert _tenant_items(fresh_tenant.tenant_id) == once
 
 
+# Two re-anchors of one follower within 500 ms: the layer's GSI lag hides a changed item
+# entirely, while DynamoDB's index keeps showing its previous version (the link stays a
+# follower through every re-anchor), so the lag is off here; the order is what this tests.
+@pytest.mark.fidelity(gsi_lag_ms=0)
 def test_an_older_contract_start_arriving_late_does_not_undo_the_newer(acme: Any, deliver: Any) -> None:
     from chalicelib.customers.events import CustomerUpdated
 
