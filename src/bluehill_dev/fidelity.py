@@ -28,7 +28,12 @@ transaction), a transaction of more than 100 items, and caps a Query page at 1 M
     a transaction is cancelled with `ThrottlingError` reasons (which the SDK does not retry).
 
 Switch per test with the `fidelity` fixture or marker (tests/conftest.py), or with
-`configured(...)` anywhere; `stats` counts what the layer did, so a test can prove it fired."""
+`configured(...)` anywhere; `stats` counts what the layer did, so a test can prove it fired.
+
+The state and the decisions live in `Layer` (its refusals are `Refused`, rendered by whoever
+wraps the calls); the module-level functions act on the in-process layer over moto's handlers.
+`make dev` runs another `Layer` on the SDK's side of DynamoDB Local (bluehill_dev.fidelity_client),
+with the item keys read by the same `item_key` / `written_keys`."""
 
 from __future__ import annotations
 
