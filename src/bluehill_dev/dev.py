@@ -354,4 +354,5 @@ def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_POR
             for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the teardown short
                 signal.signal(number, signal.SIG_IGN)
             print("\nstopping the local stack…", flush=True)
+            print(fidelity_client.summary(fidelity_client.layer.stats), flush=True)
     print("stopped.", flush=True)

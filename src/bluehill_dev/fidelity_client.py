@@ -98,6 +98,13 @@ def describe(current: fidelity.Settings) -> str:
     return f"GSI lag {lag}; {throttling}; transaction conflicts {conflicts}"
 
 
+def summary(stats: fidelity.Stats) -> str:
+    """What the layer did, in one line (printed when the stack stops)."""
+    return (f"AWS fidelity did: {stats.throttled} throttled, {stats.conflicts} transactions cancelled by a "
+            f"conflict, {stats.single_write_conflicts} single writes refused by one, {stats.held_transactions} "
+            f"transactions held, {stats.hidden_by_gsi_lag} items hidden by the GSI lag")
+
+
 class _Raw:
     """The body of an answer the layer gives in DynamoDB's place, as botocore reads one."""
 

@@ -160,3 +160,9 @@ def test_throttling_can_be_narrowed_to_some_operations(client: Any, layer: fidel
         with pytest.raises(ClientError) as throttled:
             client.put_item(TableName=TABLE, Item=_item("T#narrow"))
     assert throttled.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
+
+
+def test_the_summary_says_what_the_layer_did(client: Any, layer: fidelity.Layer) -> None:
+    with layer.configured(throttle_rate=1.0), pytest.raises(ClientError):
+        client.get_item(TableName=TABLE, Key=_item("T#sum"))
+    assert fidelity_client.summary(layer.stats).startswith("AWS fidelity did: 1 throttled, 0 transactions cancelled")
