@@ -251,6 +251,35 @@ def test_custom_fields_merge_and_null_removes_one(acme: Any) -> None:
                                             "kickoff": {"type": "date", "value": "2026-03-01"}}
 
 
+def invite_members(world: Any, count: int) -> list[str]:
+    from chalicelib.core.scope import tenant_scope
+    from chalicelib.team import service as team
+
+    with tenant_scope(world.tenant_id):
+        return [team.invite_user(world.principal("owner"), {"email": f"{unique('m')}@{world.tenant_id}.example",
+                                                            "name": "Member", "role": "member"}).id
+                for _ in range(count)]
+
+
+def test_a_change_too_big_for_one_transaction_is_refused_naming_its_fields(acme: Any) -> None:
+    """Replacing domains, tags and team at once is a claim, an index entry and a user check per
+    element, removed and added: past DynamoDB's 100 items per transaction it is a 422, not a 500."""
+    api, people = acme.as_("owner"), invite_members(acme, 28)
+    customer = create(api, domains=[f"{unique('old')}.example" for _ in range(10)],
+                      tags=[f"old{n}" for n in range(20)], team_ids=people[:14])
+    replace = {"domains": [f"{unique('new')}.example" for _ in range(10)], "tags": [f"new{n}" for n in range(20)],
+               "team_ids": people[14:]}
+    refused = assert_problem(api.patch(f"/customers/{customer['id']}", {"version": 1, **replace}), 422, "domains")
+    assert {error["field"] for error in refused["errors"]} == {"domains", "tags", "team_ids"}
+    assert "at most 100" in refused["detail"]
+    assert api.get(f"/customers/{customer['id']}").json == customer
+    for field_name, value in replace.items():  # one field at a time fits
+        changed = api.patch(f"/customers/{customer['id']}", {field_name: value},
+                            headers={"If-Match": str(api.get(f"/customers/{customer['id']}").json["version"])})
+        assert changed.status == 200, changed.body
+        assert changed.json[field_name] == value
+
+
 def test_an_unknown_customer_is_not_found(acme: Any) -> None:
     api = acme.as_("owner")
     assert_problem(api.get("/customers/01nope"), 404)

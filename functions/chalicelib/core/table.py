@@ -104,6 +104,9 @@ class _Step:
 _SENT_ORDER = {"condition_check": 0, "delete": 1, "save": 2, "update": 3}
 
 
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+
+
 @dataclass
 class Transaction:
     """Collects the writes of one change; commit() runs them as one TransactWriteItems.
@@ -167,8 +170,8 @@ class Transaction:
     def commit(self) -> None:
         if not self._steps:
             return
-        if len(self._steps) > 100:
-            raise ValueError("a transaction holds at most 100 items")
+        if len(self._steps) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} items")
         try:
             with TransactWrite(connection=_connection()) as transaction:
                 for method, args, kwargs, _ in self._steps:
