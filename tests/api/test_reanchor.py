@@ -185,3 +185,13 @@ def test_reanchoring_many_linked_tasks_takes_as_many_transactions_as_it_needs(ac
     assert moved.status == 200, moved.body
     assert len(moved.json["moved"]) == 80
     assert {task["start_date"] for task in gantt_by_key(api, result).values()} == {"2026-06-22", "2026-06-23"}
+
+
+@pytest.mark.parametrize("anchor_date", ["9999-12-31", "0001-01-02"])
+def test_reanchoring_past_the_end_of_the_calendar_is_refused_naming_anchor_date(acme, template, anchor_date):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    before = gantt_by_key(api, result)
+    assert_problem(api.post(f"/projects/{result['project']['id']}/reanchor", {"anchor_date": anchor_date}),
+                   422, "anchor_date")
+    assert gantt_by_key(api, result) == before
