@@ -33,6 +33,7 @@ from chalicelib.core.errors import (
     validation_error,
 )
 from chalicelib.core.idempotency import run_once
+from chalicelib.core.models import MAX_VERSION
 from chalicelib.core.observability import logger, record_request
 from chalicelib.core.permissions import require
 from chalicelib.core.scope import tenant_scope
@@ -90,14 +91,28 @@ def header(name: str) -> str | None:
     return request.headers.get(name) if request is not None else None
 
 
+_IF_MATCH_VERSION = re.compile(r"[0-9]{1,16}", re.ASCII)  # ASCII digits only: `²`.isdigit() too
+
+
+def if_match_version() -> int | None:
+    """The version an `If-Match` header carries (`"3"`, `W/"3"`, `3`); None without one. One that
+    is not a version — not ASCII digits, or past MAX_VERSION — is a 422 naming If-Match."""
+    raw = header("if-match")
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    if not _IF_MATCH_VERSION.fullmatch(text) or int(text) > MAX_VERSION:
+        raise validation_error("If-Match", f"must carry a version number from 0 to {MAX_VERSION}")
+    return int(text)
+
+
 def expected_version(body: BaseModel) -> int:
     """The version a PATCH was based on: the body's `version`, else the If-Match header."""
     version = getattr(body, "version", None)
     if version is None:
-        raw = (header("if-match") or "").strip().strip('"').removeprefix("W/").strip('"')
-        if not raw.isdigit():
+        version = if_match_version()
+        if version is None:
             raise validation_error("version", "is required (in the body or as If-Match)")
-        version = int(raw)
     return version
 
 

@@ -25,6 +25,12 @@ class Out(BaseModel):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
+# Versions a client sends back (a PATCH's `version`, If-Match, ?from=/?to=): bounded, so no
+# number DynamoDB cannot store (past 38 digits) or JSON clients cannot read (past 2^53) reaches it.
+MAX_VERSION = 2**53 - 1
+Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
+VersionFromZero = Annotated[int, Field(ge=0, le=MAX_VERSION)]  # settings that start unset, at 0
+
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]

@@ -20,6 +20,7 @@ from chalicelib.core.models import (
     ShortText,
     Strict,
     Tag,
+    Version,
 )
 
 from . import service
@@ -86,7 +87,7 @@ class CreateCustomer(CustomerFields):
 
 
 class UpdateCustomer(CustomerFields):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     name: Name = Field(None)
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"version": 1, "segment": "fintech"}]}}
@@ -147,7 +148,7 @@ class CreateContact(ContactFields):
 
 
 class UpdateContact(ContactFields):
-    version: int = Field(None, ge=1)
+    version: Version = None
     name: Name = Field(None)
     email: Email = Field(None)
 

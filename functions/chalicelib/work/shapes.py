@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from chalicelib.core.models import Id, ListQuery, LongText, Name, Out, ShortText, Strict, Tag
+from chalicelib.core.models import Id, ListQuery, LongText, Name, Out, ShortText, Strict, Tag, Version
 
 StatusName = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 Category = Literal["todo", "doing", "done"]
@@ -57,7 +57,7 @@ class CreateProject(ProjectFields):
 
 
 class UpdateProject(ProjectFields):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     name: Name = Field(None)
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [
@@ -182,7 +182,7 @@ class CreateTask(TaskFields):
 
 
 class UpdateTask(TaskFields):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     title: Name = Field(None)
     force: bool = Field(False, description="complete even with open subtasks")
 
@@ -194,7 +194,7 @@ class MoveTask(Strict):
     status: StatusName | None = None
     after_id: Id | None = Field(None, description="the task that will be directly above (none: the top)")
     before_id: Id | None = Field(None, description="the task that will be directly below (none: the bottom)")
-    version: int | None = Field(None, ge=1)
+    version: Version | None = None
     force: bool = False
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"status": "in_progress"}]}}
@@ -208,7 +208,7 @@ class MoveTask(Strict):
 
 class BulkChange(Strict):
     task_id: Id
-    version: int | None = Field(None, ge=1)
+    version: Version | None = None
     status: StatusName = Field(None)
     assignee_ids: list[Id] = Field(None, max_length=10)
     start_date: date | None = None
