@@ -81,8 +81,16 @@ def customer_view(principal: Principal, customer: Customer) -> dict[str, Any]:
     if principal.role == "portal":
         return {k: v for k, v in view.items() if k in PORTAL_FIELDS}
     if not sees_financials(principal):
-        return {k: v for k, v in view.items() if k not in FINANCIAL_FIELDS}
+        view = {k: v for k, v in view.items() if k not in FINANCIAL_FIELDS}
+        view["custom_fields"] = {key: field for key, field in (view["custom_fields"] or {}).items()
+                                 if not is_financial_custom_field(key, field)}
     return view
+
+
+def is_financial_custom_field(key: str, field: dict[str, Any]) -> bool:
+    """Money kept in a custom field is money: typed `money`, flagged `financial`, or named like
+    the financial fields themselves (`arr`)."""
+    return field.get("type") == "money" or bool(field.get("financial")) or key in FINANCIAL_FIELDS
 
 
 def _contact_fields(contact: Contact) -> dict[str, Any]:
