@@ -189,6 +189,14 @@ def _shape(result: Any, response_model: type[BaseModel] | None) -> Any:
     return result
 
 
+def idempotency_scope(principal: Principal, spec: RouteSpec, path_params: dict[str, str], key: str) -> str:
+    """What an Idempotency-Key is bound to: the caller (tenant and user) and the route with its
+    path parameters — Chalice's `request.path` is the route template, so the same key on
+    another customer's `/customers/{customer_id}/contacts` must not replay the first one."""
+    concrete = spec.path.format(**path_params)
+    return json.dumps([principal.tenant_id, principal.user_id, spec.method, concrete, key], separators=(",", ":"))
+
+
 def route(
     bp: Blueprint,
     path: str,
@@ -250,7 +258,7 @@ def route(
 
                 key = request.headers.get("idempotency-key")
                 if spec.idempotent and key and principal is not None:
-                    scope_key = f"{principal.tenant_id}:{principal.user_id}:{request.path}:{key}"
+                    scope_key = idempotency_scope(principal, spec, path_params, key)
                     outcome = run_once(spec.operation, scope_key, kwargs["body"].model_dump(mode="json"), execute,
                                        lambda_context=request.lambda_context)
                 else:
