@@ -412,3 +412,11 @@ def test_the_project_activity_is_newest_first_and_paged(acme: Any) -> None:
                                              ["created"]]
     assert entries[2]["changes"]["assignee_ids"] == {"from": [], "to": [acme.users["member"]]}
     assert ids(read_all(api, f"/tasks/{item['id']}/activity", limit=2)) == ids(entries)
+
+
+def test_a_time_estimate_too_small_for_the_table_is_stored_to_six_decimals(acme: Any, board: Any) -> None:
+    """DynamoDB numbers stop at 1e-130: 2.8e-192 (found by schemathesis) was a 500."""
+    owner = acme.as_("owner")
+    tiny = task(owner, board["id"], time_estimate=2.8e-192)
+    assert ok(owner.get(f"/tasks/{tiny['id']}"))["time_estimate"] == 0.0
+    assert task(owner, board["id"], time_estimate=1.25)["time_estimate"] == 1.25

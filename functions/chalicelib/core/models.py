@@ -54,6 +54,14 @@ SingleLine = Annotated[str, _no_controls(""), Field(json_schema_extra={"pattern"
 TextBlock = Annotated[str, _no_controls("\n\r\t"),
                       Field(json_schema_extra={"pattern": f"^[^{_CONTROLS_BUT_LINES}]*$"})]
 
+def _storable(value: float) -> float:
+    """DynamoDB numbers stop at 1e-130: a measure is kept to six decimals (2.8e-192 is 0.0)."""
+    return round(value, 6) + 0.0  # + 0.0: no -0.0
+
+
+# A fractional measure a client sends (hours, days) that is stored as a DynamoDB number.
+Measure = Annotated[float, AfterValidator(_storable)]
+
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 Name = Annotated[SingleLine, StringConstraints(min_length=1, max_length=200)]
 ShortText = Annotated[SingleLine, StringConstraints(max_length=200)]

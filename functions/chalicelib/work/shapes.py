@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from chalicelib.core.models import Id, ListQuery, LongText, Name, Out, ShortText, Strict, Tag, Version
+from chalicelib.core.models import Id, ListQuery, LongText, Measure, Name, Out, ShortText, Strict, Tag, Version
 
 StatusName = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 Category = Literal["todo", "doing", "done"]
@@ -156,7 +156,7 @@ class TaskFields(Strict):
     priority: Priority = Field(None)
     start_date: date | None = None
     due_date: date | None = None
-    time_estimate: float | None = Field(None, ge=0, le=100_000)
+    time_estimate: Measure | None = Field(None, ge=0, le=100_000)
     time_unit: TimeUnit | None = None
     weight: int = Field(None, ge=0, le=1000)
     parent_id: Id | None = None
