@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev dev-reset test lint synth bench layer openapi clean
+.PHONY: dev dev-reset test lint synth bench layer openapi clean fuzz
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -35,8 +35,19 @@ bench: $(STAMP)
 	$(BIN)/python -m bluehill_dev.bench
 	$(BIN)/python -m bluehill_dev.bench.scenarios.sla
 
+# A long randomized schemathesis campaign (the CI run in `make test` is short and seeded): every
+# operation as owner, member and portal, FUZZ_EXAMPLES cases each; prints what broke the document.
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= random
+fuzz: $(STAMP)
+	@mkdir -p .fuzz
+	@echo "fuzzing every operation as owner, member and portal ($(FUZZ_EXAMPLES) cases each); log in .fuzz/pytest.log"
+	-@BLUEHILL_FUZZ_SEED=$(FUZZ_SEED) BLUEHILL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/api/test_openapi.py \
+		-k generated -p no:randomly -n 2 --dist load -q --tb=short --junitxml=.fuzz/report.xml > .fuzz/pytest.log 2>&1
+	@$(BIN)/python -m bluehill_dev.fuzz_report .fuzz/report.xml
+
 openapi: $(STAMP)
 	@$(BIN)/bluehill openapi
 
 clean:
-	rm -rf cdk.out .bench layers/build .local
+	rm -rf cdk.out .bench layers/build .local .fuzz

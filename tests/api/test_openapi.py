@@ -36,6 +36,7 @@ from openapi_spec_validator import validate
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
+from schemathesis.core.failures import FailureGroup
 from schemathesis.core.transport import Response as CheckedResponse
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -166,7 +167,11 @@ def test_generated_requests_get_the_answers_the_document_declares(fuzzer: Any, f
     @given(case=strategy, data=st.data())
     def run(case: Any, data: Any) -> None:
         answer, checked = send(api, case)
-        case.validate_response(checked, checks=CHECKS)
+        try:
+            case.validate_response(checked, checks=CHECKS)
+        except (AssertionError, FailureGroup) as broken:  # say how to replay the campaign that found it
+            raise AssertionError(f"{method} {path} as {role} ({mode.value}; BLUEHILL_FUZZ_SEED={FUZZ_SEED} "
+                                 f"BLUEHILL_FUZZ_EXAMPLES={FUZZ_EXAMPLES}): {broken}") from broken
         if answer.status >= 400:
             assert header(answer, "content-type").startswith(PROBLEM_JSON), (answer.status, answer.headers)
 
