@@ -27,7 +27,7 @@ import boto3
 from moto import mock_aws
 from moto.utilities.utils import load_resource
 
-from bluehill_dev import local_gateway, resources  # bluehill_dev puts functions/ on sys.path
+from bluehill_dev import fidelity, local_gateway, resources  # bluehill_dev puts functions/ on sys.path
 
 OFFLINE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -130,11 +130,17 @@ def undo_log_transactions() -> None:
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         images = _pre_images(self, transact_items)
+        # moto writes a cancelled transaction's items to the stream before it rolls them back;
+        # DynamoDB streams nothing of a transaction that did not commit.
+        streams = [(shard, len(shard.items)) for shard in
+                   {id(t.stream_shard): t.stream_shard for t, *_ in images if t.stream_shard}.values()]
         token = _copying_tables.set(False)
         try:
             return original(self, transact_items)
         except Exception:
             _restore(images)
+            for shard, length in streams:
+                del shard.items[length:]
             raise
         finally:
             _copying_tables.reset(token)
@@ -146,8 +152,11 @@ def undo_log_transactions() -> None:
 @contextmanager
 def in_process_aws(jwks_url: str) -> Iterator[resources.LocalResources]:
     """moto in-process with the platform's resources created and the app's settings pointing
-    at them; Chalice's local gateway mapped to API Gateway's answers."""
+    at them; Chalice's local gateway mapped to API Gateway's answers; the AWS-fidelity layer
+    (bluehill_dev.fidelity) on, at its defaults."""
     undo_log_transactions()
+    fidelity.install()
+    fidelity.reset()
     with mock_aws():
         created = resources.create_all()
         os.environ.update(created.environment(None, jwks_url))
@@ -156,6 +165,27 @@ def in_process_aws(jwks_url: str) -> Iterator[resources.LocalResources]:
         get_settings.cache_clear()
         local_gateway.install()
         yield created
+        _buses.clear()
+
+
+_buses: list[Any] = []
+
+
+def event_bus() -> Any:
+    """The in-process relay and consumer delivery (bluehill_dev.eventbus) on moto's stream,
+    one per session: `event_bus().drain()` delivers every event committed since the last call."""
+    if not _buses:
+        import tempfile
+        from pathlib import Path
+
+        from bluehill_dev import eventbus
+
+        events = boto3.client("events")
+        store = eventbus.LocalStore(Path(tempfile.mkdtemp(prefix="bluehill-events-")))
+        _buses.append(eventbus.LocalBus(resources.TABLE, resources.BUS, store,
+                                        lambda entries: events.put_events(Entries=entries),
+                                        attempts=3, backoff=0.01, persist=False))
+    return _buses[0]
 
 
 @dataclass
@@ -177,6 +207,8 @@ class Api:
 
     def request(self, method: str, path: str, json_body: Any = None, headers: dict[str, str] | None = None,
                 raw: bytes | None = None) -> Response:
+        if fidelity.settings().settle_between_requests:
+            fidelity.settle()
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
@@ -258,6 +290,7 @@ def build_tenant(aws: resources.LocalResources, client: Any, roles: tuple[str, .
                 password=PASSWORD,
             )
             world.users[role], world.emails[role] = user.id, email
+    event_bus().drain()  # the tenant's own provisioning (its template library) reacts to Tenant.Created
     for role in roles:
         world.tokens[role] = token_for(aws, world.emails[role])
     return world

@@ -28,31 +28,34 @@ from chalicelib.core.errors import (
     NotFound,
     PayloadTooLarge,
     ValidationFailed,
+    from_dynamodb,
     problem_for,
     problem_for_status,
     validation_error,
 )
+from chalicelib.core.events import acting_as, actor_of
 from chalicelib.core.idempotency import run_once
 from chalicelib.core.models import MAX_VERSION
 from chalicelib.core.observability import logger, record_request
 from chalicelib.core.permissions import require
 from chalicelib.core.scope import tenant_scope
+from chalicelib.core.settings import AUTHORIZER_CACHE_SECONDS
 
 MAX_BODY_BYTES = 256 * 1024
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 
-auth_bp = Blueprint(__name__)
+# The authorizer's Lambda runs `chalicelib.authorizer.api_authorizer` (Chalice names a blueprint
+# function's handler after the blueprint's import name): that entry-point module wires the
+# process (the user check lives in the team room, which core must not import) and re-exports
+# this function. Core itself imports no room, not even lazily.
+AUTHORIZER_MODULE = "chalicelib.authorizer"
+auth_bp = Blueprint(AUTHORIZER_MODULE)
 
 
-@auth_bp.authorizer(ttl_seconds=300, name="api_authorizer")
+@auth_bp.authorizer(ttl_seconds=AUTHORIZER_CACHE_SECONDS, name="api_authorizer")
 def api_authorizer(auth_request: AuthRequest) -> AuthResponse:
-    """The authorizer's Lambda entry point: Chalice deploys it as
-    `chalicelib.core.http.api_authorizer`, so this module attribute must be the authorizer
-    itself. That Lambda never imports app.py; the process is wired here, on first use, because
-    `chalicelib.wiring` imports a room and core must not at import time."""
-    import chalicelib.wiring  # noqa: F401
-
+    """The authorizer (deployed as `chalicelib.authorizer.api_authorizer`, see above)."""
     return authorize(auth_request)
 
 
@@ -233,11 +236,24 @@ def route(
 
         @wraps(view)
         def handler(**path_params: str) -> Response:
+            try:
+                return serve(**path_params)
+            except DomainError:
+                raise
+            except Exception as error:  # Chalice would answer anything but a DomainError with its own 500
+                translated = from_dynamodb(error)
+                if translated is None:
+                    raise
+                logger().warning("DynamoDB refused the request", extra={"refusal": type(translated).__name__})
+                raise translated from error
+
+        def serve(**path_params: str) -> Response:
             # The request the middleware was handed for this invocation; the blueprint's is one
             # attribute of the app object, which concurrent invocations in one process overwrite.
             request = _current_request.get() or bp.current_request
             principal = None if public else Principal.from_context(request.context["authorizer"])
-            with tenant_scope(principal.tenant_id) if principal else nullcontext():
+            with (tenant_scope(principal.tenant_id) if principal else nullcontext(),
+                  acting_as(actor_of(principal.user_id, principal.role)) if principal else nullcontext()):
                 if principal is not None:
                     logger().append_keys(tenant_id=principal.tenant_id, user_id=principal.user_id)
                     if permission:
@@ -308,6 +324,12 @@ def problem_details_middleware(request: Request, get_response: Callable[[Request
     return response
 
 
+def _domain_problem(error: DomainError, request_id: str) -> Response:
+    problem = problem_for(error)
+    headers = {**error.headers, "X-Request-Id": request_id}
+    return problem_response(problem.kind.status, problem.body(request_id), headers)
+
+
 def _answer(request: Request, get_response: Callable[[Request], Response], request_id: str) -> Response:
     token = _current_request.set(request)
     id_token = _current_request_id.set(request_id)
@@ -315,8 +337,7 @@ def _answer(request: Request, get_response: Callable[[Request], Response], reque
     try:
         response = get_response(request)
     except DomainError as error:
-        problem = problem_for(error)
-        return problem_response(problem.kind.status, problem.body(request_id), {"X-Request-Id": request_id})
+        return _domain_problem(error, request_id)
     except Exception:
         logger().exception("unhandled error")
         problem = problem_for_status(500, "An internal error occurred.")

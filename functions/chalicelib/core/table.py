@@ -4,6 +4,9 @@ transaction helper that turns DynamoDB condition failures into domain errors."""
 from __future__ import annotations
 
 import os
+import random
+import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +22,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import schema
-from chalicelib.core.errors import Conflict, DomainError
+from chalicelib.core.errors import Conflict, DomainError, PayloadTooLarge, Throttled
 from chalicelib.core.settings import table_name
 
 
@@ -103,6 +106,13 @@ class _Step:
 # added in; DynamoDB's cancellation reasons follow the items as sent.
 _SENT_ORDER = {"condition_check": 0, "delete": 1, "save": 2, "update": 3}
 
+# A transaction cancelled only because another one held an item, or because DynamoDB throttled
+# it, changed nothing: it is sent again after a jittered, growing pause, this many times at most.
+COMMIT_ATTEMPTS = 8
+COMMIT_BACKOFF_SECONDS = 0.025
+COMMIT_BACKOFF_CAP_SECONDS = 1.0
+_TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError"})
+
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 
@@ -115,6 +125,13 @@ class Transaction:
     (stale version, duplicate email, not permitted) without parsing any message text."""
 
     _steps: list[tuple[str, tuple[Any, ...], dict[str, Any], _Step]] = field(default_factory=list)
+    # Domain events of this change: committed with it as one outbox item per tenant (core/events.py).
+    _events: list[Any] = field(default_factory=list)
+
+    def publish(self, *events: Any) -> None:
+        """Commit these events (core.events.Event) with this transaction's writes: one outbox
+        item carries all of them, so a transaction with events holds one item more."""
+        self._events.extend(events)
 
     def put(
         self,
@@ -165,29 +182,55 @@ class Transaction:
         )
 
     def __len__(self) -> int:
-        return len(self._steps)
+        return len(self._steps) + (len(self._outbox_steps()) if self._events else 0)
+
+    def _outbox_steps(self) -> list[tuple[str, tuple[Any, ...], dict[str, Any], _Step]]:
+        from chalicelib.core.events import OutboxItem  # events builds on this module
+
+        return [("save", (item,), {"condition": OutboxItem.PK.does_not_exist()}, _Step(None))
+                for item in OutboxItem.for_events(self._events)]
 
     def commit(self) -> None:
-        if not self._steps:
+        """One TransactWriteItems, with one outbox item carrying this change's events (if any).
+        Each send carries a ClientRequestToken, so the SDK's own retry of a send whose answer was
+        lost is answered from the first without applying it twice; a send cancelled only by a
+        conflict or throttling is sent again (a new token: nothing was applied) up to
+        COMMIT_ATTEMPTS times, then ends as Conflict or Throttled."""
+        if not self._steps and not self._events:
             return
-        if len(self._steps) > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} items")
-        try:
-            with TransactWrite(connection=_connection()) as transaction:
-                for method, args, kwargs, _ in self._steps:
-                    getattr(transaction, method)(*args, **kwargs)
-        except TransactWriteError as error:
-            raise self._domain_error(error) from error
+        steps = self._steps + self._outbox_steps()
+        if len(steps) > MAX_TRANSACTION_ITEMS:
+            raise PayloadTooLarge(f"this change writes {len(steps)} records; "
+                                  f"one change may write at most {MAX_TRANSACTION_ITEMS}")
+        commit_id = uuid.uuid4().hex
+        for attempt in range(COMMIT_ATTEMPTS):
+            try:
+                with TransactWrite(connection=_connection(), client_request_token=f"{commit_id}-{attempt}") as sent:
+                    for method, args, kwargs, _ in steps:
+                        getattr(sent, method)(*args, **kwargs)
+                return
+            except TransactWriteError as error:
+                if attempt + 1 == COMMIT_ATTEMPTS or not _transient(error):
+                    raise self._domain_error(error, steps) from error
+            time.sleep(random.uniform(0, min(COMMIT_BACKOFF_CAP_SECONDS, COMMIT_BACKOFF_SECONDS * 2**attempt)))
 
-    def _domain_error(self, error: TransactWriteError) -> Exception:
+    def _domain_error(self, error: TransactWriteError, steps: list[Any]) -> Exception:
         reasons = error.cancellation_reasons or []
-        sent = sorted(self._steps, key=lambda entry: _SENT_ORDER[entry[0]])
+        sent = sorted(steps, key=lambda entry: _SENT_ORDER[entry[0]])
         for (_, _, _, step), reason in zip(sent, reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed" and step.on_condition_failure:
                 return step.on_condition_failure()
-        if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
+        codes = {reason.code for reason in reasons if reason is not None}
+        if "TransactionConflict" in codes:
             return Conflict("another change to the same records was in progress; retry")
+        if "ThrottlingError" in codes:
+            return Throttled("the table is busy; retry shortly")
         return error
+
+
+def _transient(error: TransactWriteError) -> bool:
+    codes = {reason.code for reason in error.cancellation_reasons or [] if reason is not None} - {"None"}
+    return bool(codes) and codes <= _TRANSIENT_REASONS
 
 
 _shared_connection: Connection | None = None
