@@ -34,6 +34,7 @@ from chalicelib.core.errors import (
 )
 from chalicelib.core.idempotency import run_once
 from chalicelib.core.observability import logger, record_request
+from chalicelib.core.pagination import lists_of_request
 from chalicelib.core.permissions import require
 from chalicelib.core.scope import tenant_scope
 
@@ -226,20 +227,25 @@ def route(
                 if body is not None:
                     kwargs["body"] = parse_body(body, request.raw_body)
                 args = () if principal is None else (principal,)
+                # Every cursor a list hands out is bound to this request's whole query and caller.
+                query_params = kwargs["query"].model_dump(mode="json") if query is not None else {}
+                binding = lists_of_request(method, path, dict(path_params), query_params,
+                                           principal.user_id if principal else None)
 
                 def execute() -> dict[str, Any]:
                     return {"status": status, "body": _shape(view(*args, **kwargs), response)}
 
-                if spec.media_type != JSON:
-                    return view(*args, **kwargs)
+                with binding:
+                    if spec.media_type != JSON:
+                        return view(*args, **kwargs)
 
-                key = request.headers.get("idempotency-key")
-                if spec.idempotent and key and principal is not None:
-                    scope_key = f"{principal.tenant_id}:{principal.user_id}:{request.path}:{key}"
-                    outcome = run_once(spec.operation, scope_key, kwargs["body"].model_dump(mode="json"), execute,
-                                       lambda_context=request.lambda_context)
-                else:
-                    outcome = execute()
+                    key = request.headers.get("idempotency-key")
+                    if spec.idempotent and key and principal is not None:
+                        scope_key = f"{principal.tenant_id}:{principal.user_id}:{request.path}:{key}"
+                        outcome = run_once(spec.operation, scope_key, kwargs["body"].model_dump(mode="json"),
+                                           execute, lambda_context=request.lambda_context)
+                    else:
+                        outcome = execute()
             if outcome["body"] is None:
                 return Response(body="", status_code=204)
             return json_response(outcome["body"], outcome["status"])

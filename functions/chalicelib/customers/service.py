@@ -14,9 +14,9 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, NotFound, validation_error
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import Page, PageReader, list_name, read_page
+from chalicelib.core.pagination import Page, PageReader, read_page
 from chalicelib.core.permissions import Reach, require, sees_financials
-from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
+from chalicelib.core.table import Transaction, now_iso, query_reader, read_items, require_version
 from chalicelib.team import service as team
 
 from .models import (
@@ -282,24 +282,21 @@ def _matches(customer: Customer, filters: Filters) -> bool:
     return all(checks[name](value) for name, value in filters.items() if value is not None and name in checks)
 
 
+def _customers_of(entries: list[CustomerIndexEntry]) -> list[Customer | None]:
+    """The customers index entries point at (one BatchGet), aligned with the entries."""
+    keys = [(entry.PK, Customer.SORT) for entry in entries]
+    by_pk = {c.PK: c for c in read_items(keys, [Customer])} if keys else {}
+    return [by_pk.get(entry.PK) for entry in entries]
+
+
 def _via_index_entries(
     principal: Principal, facet: str, value: str, state: str, filters: Filters
 ) -> PageReader[Customer]:
     """Query the index entries of one facet, then BatchGet the customers they point at."""
     prefix = filters.get("q")
     condition = CustomerIndexEntry.GSI1SK.startswith(prefix.casefold()) if prefix else None
-    entries = query_reader(
-        CustomerIndexEntry.by_facet, customers_pk(principal.tenant_id, state, facet, value), condition
-    )
-
-    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Customer], dict[str, Any] | None]:
-        found, last = entries(limit, start)
-        keys = [(entry.PK, Customer.SORT) for entry in found]
-        by_pk = {c.PK: c for c in Customer.batch_get(keys)} if keys else {}
-        ordered = [by_pk[entry.PK] for entry in found if entry.PK in by_pk]
-        return [c for c in ordered if _matches(c, filters)], last
-
-    return read
+    return query_reader(CustomerIndexEntry.by_facet, customers_pk(principal.tenant_id, state, facet, value),
+                        condition, resolve=_customers_of, keep=lambda customer: _matches(customer, filters))
 
 
 _FACET_INDEXES = (
@@ -357,8 +354,7 @@ def list_customers(
         return Page([own] if _matches(own, filters) and not own.archived else [], None)
     states = [ACTIVE, ARCHIVED] if include_archived else [ACTIVE]
     sources = [_source(principal, reach, state, filters) for state in states]
-    name = list_name("customers", filters=filters, states=states, reader=principal.user_id)
-    return read_page(name, sources, limit, cursor)
+    return read_page(sources, limit, cursor)
 
 
 # ---------- contacts ----------
@@ -421,7 +417,7 @@ def create_contact(principal: Principal, customer_id: str, fields: dict[str, Any
 def list_contacts(principal: Principal, customer_id: str, limit: int, cursor: str | None) -> Page[Contact]:
     _load(principal, customer_id, "contacts:read")
     source = query_reader(Contact.by_customer, Contact.customer_contacts_pk(principal.tenant_id, customer_id))
-    return read_page(list_name("contacts", customer_id=customer_id), [source], limit, cursor)
+    return read_page([source], limit, cursor)
 
 
 def contact_by_email(principal: Principal, email: str) -> Contact | None:

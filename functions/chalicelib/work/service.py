@@ -20,7 +20,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import Page, PageReader, read_page
+from chalicelib.core.pagination import MAX_SORTED, Page, PageReader, drain, read_page, sorted_source
 from chalicelib.core.permissions import Reach, require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.customers import service as customers
@@ -30,7 +30,6 @@ from . import access, ledger, listing, tasks
 from .board_status import SEVERITY, auto_status
 from .graph import critical_path, duration_days, find_cycle
 from .ledger import AUTO, Plan, StatusMove, plain, today
-from .listing import sorted_source
 from .models import (
     ACTIVE,
     ARCHIVED,
@@ -352,19 +351,20 @@ def status_history(principal: Principal, project_id: str, limit: int, cursor: st
     pk = project_pk(principal.tenant_id, project_id)
     reader = query_reader(StatusHistoryEntry, pk, StatusHistoryEntry.SK.startswith(StatusHistoryEntry.PREFIX),
                           newest_first=True)
-    return read_page("status-history", [reader], limit, cursor)
+    return read_page([reader], limit, cursor)
 
 
 def project_activity(principal: Principal, project_id: str, limit: int, cursor: str | None) -> Page[Any]:
     """Newest first. A contractor sees the entries of their own tasks only."""
     _, reach = access.load_project(principal, project_id, "projects:read")
     pk = project_pk(principal.tenant_id, project_id)
-    reader = query_reader(ActivityEntry, pk, ActivityEntry.SK.startswith(ActivityEntry.PREFIX), newest_first=True)
+    keep = None
     if reach is Reach.ASSIGNED:
-        mine = {task.id for task in listing.drain([listing.assigned_in(principal, project_id)], listing.MAX_SORTED,
-                                                  "project_id")}
-        reader = listing.only(reader, lambda entry: entry.task_id in mine)
-    return read_page("project-activity", [reader], limit, cursor)
+        mine = {task.id for task in drain([listing.assigned_in(principal, project_id)], MAX_SORTED, "project_id")}
+        keep = lambda entry: entry.task_id in mine  # noqa: E731
+    reader = query_reader(ActivityEntry, pk, ActivityEntry.SK.startswith(ActivityEntry.PREFIX), newest_first=True,
+                          keep=keep)
+    return read_page([reader], limit, cursor)
 
 
 def _visible_board(principal: Principal, project_id: str) -> tuple[Project, list[Task]]:
@@ -541,18 +541,17 @@ def _project_source(tenant: str, state: str, filters: dict[str, Any]) -> PageRea
 
 def _member_projects(principal: Principal, filters: dict[str, Any]) -> PageReader[Project]:
     """A contractor's projects: their membership entries, then the projects (BatchGet)."""
-    entries = query_reader(ProjectMember.by_user, member_projects_pk(principal.tenant_id, principal.user_id),
-                           _due_range(ProjectMember, ProjectMember.by_user, filters))
 
-    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Project], dict[str, Any] | None]:
-        found, last = entries(limit, start)
-        projects = access.read_keys((entry.PK, Project.SORT) for entry in found)
+    def resolve(entries: list[ProjectMember]) -> list[Project | None]:
+        projects = access.read_keys((entry.PK, Project.SORT) for entry in entries)
         by_id = {p.id: p for p in projects if isinstance(p, Project)}
-        ordered = [by_id[entry.project_id] for entry in found if entry.project_id in by_id]
-        return [p for p in ordered if all(getattr(p, name) == filters[name]
-                                          for name, _, _ in _PROJECT_FACETS if filters.get(name))], last
+        return [by_id.get(entry.project_id) for entry in entries]
 
-    return read
+    wanted = {name: filters[name] for name, _, _ in _PROJECT_FACETS if filters.get(name)}
+    return query_reader(ProjectMember.by_user, member_projects_pk(principal.tenant_id, principal.user_id),
+                        _due_range(ProjectMember, ProjectMember.by_user, filters), resolve=resolve,
+                        keep=(lambda p: all(getattr(p, name) == value for name, value in wanted.items()))
+                        if wanted else None)
 
 
 def _project_sources(principal: Principal, reach: Reach, filters: dict[str, Any]) -> list[PageReader[Project]]:
@@ -585,7 +584,7 @@ def list_projects(principal: Principal, filters: dict[str, Any], limit: int, cur
     sort = filters.get("sort") or "due_date"
     if sort in SORTS:
         sources = [sorted_source(sources, SORTS[sort])]
-    return read_page(f"projects-{sort}", sources, limit, cursor)
+    return read_page(sources, limit, cursor)
 
 
 def list_customer_projects(principal: Principal, customer_id: str, filters: dict[str, Any], limit: int,

@@ -520,7 +520,8 @@ def _row(result: RouteResult) -> tuple[str, ...]:
         verdict = f"ERROR ({result.error[:80]})"
     return (
         result.name, str(result.requests), _stat(result.route_calls), _operations(result.route_operations),
-        _stat(result.route_attempts), ratio, _stat(result.items_read_per_request), _stat(result.queries_per_request), _stat(result.authorizer_calls),
+        _stat(result.route_attempts), ratio, _stat(result.items_read_per_request),
+        _stat(result.queries_per_request), _stat(result.authorizer_calls),
         _stat(result.idempotency_calls), _operations(result.other_calls), result.target, verdict,
     )
 
