@@ -191,6 +191,15 @@ def test_a_tampered_cursor_is_a_bad_request(acme: Any, catalog: dict[str, Any]) 
     assert_problem(api.get("/customers?cursor=not-a-cursor"), 400)
 
 
+def test_a_customers_cursor_is_bound_to_its_reader(acme: Any, catalog: dict[str, Any]) -> None:
+    """Another user of the same tenant, even one who reads every customer, gets a 400."""
+    path = f"/customers?q={catalog['prefix']}&limit=1"
+    cursor = acme.as_("owner").get(path).json["next_cursor"]
+    assert acme.as_("owner").get(f"{path}&cursor={cursor}").status == 200
+    for role in ("admin", "readonly", "member"):
+        assert_problem(acme.as_(role).get(f"{path}&cursor={cursor}"), 400)
+
+
 def test_a_cursor_only_continues_the_list_it_came_from(acme: Any, globex: Any, catalog: dict[str, Any]) -> None:
     api = acme.as_("owner")
     cursor = api.get(f"/customers?q={catalog['prefix']}&limit=1").json["next_cursor"]

@@ -147,6 +147,21 @@ def test_the_portfolio_sorts_by_progress_and_by_risk(fresh_tenant: Any) -> None:
     assert_problem(api.get("/projects?sort=name"), 422, "sort")
 
 
+def test_a_projects_cursor_is_refused_with_another_filter_sort_or_reader(fresh_tenant: Any) -> None:
+    owner = fresh_tenant.as_("owner")
+    client = customer(owner)
+    for _ in range(3):
+        project(owner, client["id"])
+    path = "/projects?limit=1"
+    cursor = ok(owner.get(path))["next_cursor"]
+    assert ok(owner.get(f"{path}&cursor={cursor}"))["items"]
+    for replay in (f"{path}&customer_id={client['id']}", f"{path}&status=on_track", f"{path}&sort=risk",
+                   f"{path}&include_archived=true", f"/customers/{client['id']}/projects?limit=1"):
+        assert_problem(owner.get(f"{replay}&cursor={cursor}"), 400)
+    for role in ("admin", "readonly"):
+        assert_problem(fresh_tenant.as_(role).get(f"{path}&cursor={cursor}"), 400)
+
+
 def test_a_bad_cursor_is_a_400(acme: Any) -> None:
     assert_problem(acme.as_("owner").get("/projects?cursor=bogus"), 400)
 
