@@ -143,9 +143,16 @@ def _claim(tx: Transaction, pk: str, owner_id: str, tenant_id: str, on_taken: Ca
 
 
 def _sync_domains(tx: Transaction, before: list[str], after: Customer) -> None:
-    tenant = after.tenant_id
-    for domain in sorted(set(after.domains) - set(before)):
-        _claim(tx, UniqueClaim.domain_pk(tenant, domain), after.id, tenant, _domain_taken(domain))
+    """Claim the new domains, release the dropped ones, and rewrite every kept claim with the
+    customer as it now is (the claim carries it: the customer of a domain is one GetItem)."""
+    tenant, snapshot = after.tenant_id, after.serialize()
+    for domain in sorted(after.domains):
+        claim = UniqueClaim(UniqueClaim.domain_pk(tenant, domain), UniqueClaim.SORT, type="UniqueClaim",
+                            tenant_id=tenant, owner_id=after.id, customer=snapshot)
+        if domain in before:
+            tx.put(claim, UniqueClaim.owner_id == after.id, _domain_taken(domain))
+        else:
+            tx.create(claim, _domain_taken(domain))
     for domain in sorted(set(before) - set(after.domains)):
         tx.delete(UniqueClaim(UniqueClaim.domain_pk(tenant, domain), UniqueClaim.SORT))
 
@@ -252,6 +259,7 @@ def archive_customer(principal: Principal, customer_id: str) -> Customer:
     archived.index_keys()
     tx = Transaction()
     tx.put(archived, Customer.version == current.version, _stale("customer", customer_id))
+    _sync_domains(tx, current.domains, archived)
     _sync_index_entries(tx, current, archived)
     audit.record(tx, principal, "archive", "customer", customer_id, audit.diff({"archived": False}, {"archived": True}))
     tx.commit()
@@ -260,15 +268,20 @@ def archive_customer(principal: Principal, customer_id: str) -> Customer:
 
 
 def customer_by_domain(principal: Principal, domain: str) -> Customer | None:
-    require(principal, "customers:read")
+    """One GetItem: the domain's claim carries its customer (a claim written before it did is
+    followed to the customer: a second read)."""
+    reach = require(principal, "customers:read")
     try:
         claim = UniqueClaim.get(UniqueClaim.domain_pk(principal.tenant_id, domain), UniqueClaim.SORT)
     except UniqueClaim.DoesNotExist:
         return None
-    try:
-        return _load(principal, claim.owner_id, "customers:read")
-    except NotFound:
-        return None
+    if claim.customer is None:
+        try:
+            return _load(principal, claim.owner_id, "customers:read")
+        except NotFound:
+            return None
+    customer = Customer.from_raw_data(claim.customer)
+    return customer if _reaches(principal, reach, customer) else None
 
 
 def _matches(customer: Customer, filters: Filters) -> bool:
@@ -299,10 +312,12 @@ def _via_index_entries(
                         condition, resolve=_customers_of, keep=lambda customer: _matches(customer, filters))
 
 
-_FACET_INDEXES = (
-    ("owner_id", "by_owner", "OWNER"),
-    ("tier", "by_tier", "TIER"),
-    ("lifecycle_stage", "by_stage", "STAGE"),
+# The filters a list may read by, most selective first: (filters, index, facet of the partition).
+_FACET_INDEXES: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("owner_id",), "by_owner", "OWNER"),
+    (("tier", "lifecycle_stage"), "by_tier_stage", "TIERSTAGE"),
+    (("tier",), "by_tier", "TIER"),
+    (("lifecycle_stage",), "by_stage", "STAGE"),
 )
 
 
@@ -313,18 +328,17 @@ def _source(principal: Principal, reach: Reach, state: str, filters: Filters) ->
     if filters.get("tag"):
         return _via_index_entries(principal, "TAG", filters["tag"], state, filters)
     prefix = filters.get("q")
-    for field, index_name, facet in _FACET_INDEXES:
-        if filters.get(field):
+    for fields, index_name, facet in _FACET_INDEXES:
+        if all(filters.get(field) for field in fields):
             index = getattr(Customer, index_name)
             # the model's attribute, not the index instance's: PynamoDB resolves those per item
             sort_attribute = getattr(Customer, f"{index.Meta.index_name}SK")
-            rest = {k: v for k, v in filters.items() if k not in (field, "q")}
-            filter_condition = _filter_condition(rest)
+            rest = {k: v for k, v in filters.items() if k not in (*fields, "q")}
             return query_reader(
                 index,
-                customers_pk(tenant, state, facet, filters[field]),
+                customers_pk(tenant, state, facet, "#".join(filters[field] for field in fields)),
                 sort_attribute.startswith(prefix.casefold()) if prefix else None,
-                filter_condition,
+                _filter_condition(rest),
             )
     condition = Customer.GSI1SK.startswith(prefix.casefold()) if prefix else None
     return query_reader(Customer.by_name, customers_pk(tenant, state), condition)
