@@ -224,3 +224,35 @@ def test_paging_returns_every_item_once_in_order_with_bounded_reads(sizes: list[
                 break
     assert [item for page in pages for item in page] == [item for items in data for item in items if keep(item)]
     assert all(len(page) <= limit for page in pages)
+
+
+# ---------- responses bounded in bytes ----------
+
+
+@given(texts=st.lists(st.text(max_size=40), max_size=30), budget=st.integers(min_value=2500, max_value=6000))
+def test_pages_by_size_fit_the_budget_as_lambda_returns_them_and_hold_every_item_once(texts: list[str],
+                                                                                       budget: int) -> None:
+    """Whatever the characters (JSON escapes some to 6 or 12 bytes, and Lambda's answer
+    escapes the body again), each page's response, assembled, fits the budget."""
+    from chalicelib.core.pagination import envelope_bytes, page_within_bytes
+
+    items = [{"title": text} for text in texts]
+    fixed = {"project": {"name": "é\\\"" * 20}, "tasks": [], "next_cursor": None}
+    seen, cursor = [], None
+    with tenant_scope("acme"), lists_of_request("GET", "/projects/{project_id}/board", {}, {}, "u1"):
+        while True:
+            page = page_within_bytes(items, fixed, cursor, budget)
+            response = {**fixed, "tasks": page.items, "next_cursor": page.next_cursor}
+            assert envelope_bytes(response) <= budget
+            seen += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    assert seen == items
+
+
+def test_the_real_budget_leaves_room_under_lambdas_6_mb() -> None:
+    from chalicelib.core.pagination import RESPONSE_BUDGET
+
+    cursor_and_headers = 4096
+    assert RESPONSE_BUDGET + cursor_and_headers < 6 * 1024 * 1024

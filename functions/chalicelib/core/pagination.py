@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from chalicelib.core.errors import MalformedRequest, validation_error
+from chalicelib.core.errors import MalformedRequest, PayloadTooLarge, validation_error
 from chalicelib.core.scope import current_scope
 from chalicelib.core.settings import get_settings
 
@@ -185,3 +185,40 @@ def sorted_source(sources: list[PageReader[Any]], key: Callable[[Any], Any],
         return items[offset:end], ({"offset": end} if end < len(items) else None)
 
     return with_identity(read, "sorted", [identity_of(source) for source in sources])
+
+
+# ---------- responses bounded in bytes ----------
+
+# Lambda refuses a response over 6 MB (6,291,456 bytes) — the body travels as a JSON string
+# inside Lambda's JSON answer, so its quotes and escapes count twice. A page measured this way
+# stays under RESPONSE_BUDGET, leaving room for headers and the envelope.
+RESPONSE_BUDGET = 5_000_000
+CURSOR_ROOM = 512  # a cursor of an offset is ~150 characters
+
+
+def envelope_bytes(value: Any) -> int:
+    """What `value` costs in Lambda's answer: its compact JSON, as a JSON string."""
+    return len(json.dumps(json.dumps(value, separators=(",", ":"))))
+
+
+def page_within_bytes(items: list[T], fixed: Any, cursor: str | None, budget: int | None = None) -> Page[T]:
+    """As many of `items` (JSON-ready, in order, from the cursor's offset) as fit, with `fixed`
+    (the rest of the response), in `budget` bytes as Lambda returns them; the cursor keeps the
+    offset, bound to the request like every cursor."""
+    budget = budget or RESPONSE_BUDGET
+    identity = list_identity([])
+    offset = 0
+    if cursor:
+        offset = decode_cursor(cursor, identity).get("offset")
+        if not isinstance(offset, int) or not 0 <= offset <= len(items):
+            raise MalformedRequest("cursor is not valid for this list")
+    used, end = envelope_bytes(fixed) + CURSOR_ROOM, offset
+    while end < len(items):
+        cost = envelope_bytes(items[end]) + 1  # and the comma before it
+        if used + cost > budget:
+            break
+        used, end = used + cost, end + 1
+    if end == offset and end < len(items):
+        raise PayloadTooLarge(f"the response would exceed {budget} bytes")
+    next_cursor = encode_cursor({"list": identity, "offset": end}) if end < len(items) else None
+    return Page(items[offset:end], next_cursor)

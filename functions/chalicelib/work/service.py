@@ -20,7 +20,15 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import MAX_SORTED, Page, PageReader, drain, read_page, sorted_source
+from chalicelib.core.pagination import (
+    MAX_SORTED,
+    Page,
+    PageReader,
+    drain,
+    page_within_bytes,
+    read_page,
+    sorted_source,
+)
 from chalicelib.core.permissions import Reach, require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.customers import service as customers
@@ -376,21 +384,36 @@ def _visible_board(principal: Principal, project_id: str) -> tuple[Project, list
     return project, board
 
 
-def board(principal: Principal, project_id: str) -> dict[str, Any]:
-    """Kanban: the project's columns in order, each with its top-level tasks by position."""
+def _without_description(view: dict[str, Any]) -> dict[str, Any]:
+    """A task as a board or Gantt shows it by default: without its description (up to 10,000
+    characters), which `?include=description` adds."""
+    return {name: value for name, value in view.items() if name != "description"}
+
+
+def board(principal: Principal, project_id: str, include_description: bool = False,
+          cursor: str | None = None) -> dict[str, Any]:
+    """Kanban: the project's columns in order, each with its top-level tasks by position. The
+    cards are paged in column order by size: a response never passes Lambda's 6 MB (a board
+    without descriptions fits one page but for thousands of cards)."""
     project, all_tasks = _visible_board(principal, project_id)
     day, counts = today(), plain(project.counts)
-    columns = []
-    for status in project.task_statuses:
-        cards = sorted((t for t in all_tasks if t.parent_id is None and t.status == status["name"]),
-                       key=lambda t: t.position)
-        columns.append({**status, "count": int(counts.get(status["name"], 0)),
-                        "tasks": [tasks.task_view(t, day) for t in cards]})
-    return {"project": project_view(project), "columns": columns}
+    order = {status["name"]: n for n, status in enumerate(project.task_statuses)}
+    cards = sorted((t for t in all_tasks if t.parent_id is None and t.status in order),
+                   key=lambda t: (order[t.status], t.position))
+    columns = [{**status, "count": int(counts.get(status["name"], 0)), "tasks": []}
+               for status in project.task_statuses]
+    response = {"project": project_view(project), "columns": columns, "next_cursor": None}
+    views = [tasks.task_view(t, day) for t in cards]
+    page = page_within_bytes(views if include_description else [_without_description(v) for v in views],
+                             response, cursor)
+    for card in page.items:
+        columns[order[card["status"]]]["tasks"].append(card)
+    return {**response, "next_cursor": page.next_cursor}
 
 
 def gantt(principal: Principal, project_id: str) -> dict[str, Any]:
-    """Every task with its dates, progress and links, the conflicts, and the critical path."""
+    """Every task with its dates, progress and links, the conflicts, and the critical path
+    (whole: for the rooms that read a project's plan; the route pages it, see gantt_page)."""
     project, all_tasks = _visible_board(principal, project_id)
     day = today()
     visible = {task.id for task in all_tasks}
@@ -407,6 +430,30 @@ def gantt(principal: Principal, project_id: str) -> dict[str, Any]:
         "dependencies": edges,
         "conflicts": [view["id"] for view in views if view["dependency_conflict"]],
         "critical_path": {"task_ids": path, "duration_days": length},
+    }
+
+
+def gantt_page(principal: Principal, project_id: str, include_description: bool = False,
+               cursor: str | None = None) -> dict[str, Any]:
+    """The Gantt as the API sends it: tasks paged by size like the board's cards (descriptions
+    only when asked for); each page carries the links into its tasks and its tasks' conflicts,
+    and the critical path over the whole project."""
+    whole = gantt(principal, project_id)
+    links: dict[str, list[dict[str, str]]] = {}
+    for edge in whole["dependencies"]:
+        links.setdefault(edge["successor_id"], []).append(edge)
+    # A task travels with its links (≤ 50): they count against its page.
+    entries = [{"task": view if include_description else _without_description(view), "links": links.get(view["id"], [])}
+               for view in whole["tasks"]]
+    fixed = {**whole, "tasks": [], "dependencies": [], "conflicts": [], "next_cursor": None}
+    page = page_within_bytes(entries, fixed, cursor)
+    views = [entry["task"] for entry in page.items]
+    return {
+        **fixed,
+        "tasks": views,
+        "dependencies": [link for entry in page.items for link in entry["links"]],
+        "conflicts": [view["id"] for view in views if view["dependency_conflict"]],
+        "next_cursor": page.next_cursor,
     }
 
 
