@@ -268,18 +268,22 @@ def query_reader(
             scan_index_forward=not newest_first,
         )
         raws = answer.get("Items", [])
-        found = [typed(raw) for raw in raws]
+        # Without `keep`, only the first `limit` can be returned: resolve no more than those.
+        considered = raws if keep is not None else raws[:limit]
+        found = [typed(raw) for raw in considered]
         items = resolve(found) if resolve else found
-        kept: list[tuple[Any, dict[str, Any]]] = []
-        for raw, item in zip(raws, items, strict=True):
+        kept: list[Any] = []
+        last_raw = None
+        for raw, item in zip(considered, items, strict=True):
+            last_raw = raw
             if item is not None and (keep is None or keep(item)):
-                kept.append((item, raw))
+                kept.append(item)
                 if len(kept) == limit:
                     break
         last_key = answer.get("LastEvaluatedKey")
-        if len(kept) == limit and kept[-1][1] is not raws[-1]:
-            last_key = {name: kept[-1][1][name] for name in key_names}
-        return [item for item, _ in kept], last_key
+        if last_raw is not None and last_raw is not raws[-1]:
+            last_key = {name: last_raw[name] for name in key_names}
+        return kept, last_key
 
     return with_identity(read, index_name or "table", hash_key, range_key_condition, filter_condition,
                          "desc" if newest_first else "asc", resolve is not None, keep is not None)

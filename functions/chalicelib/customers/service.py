@@ -308,8 +308,12 @@ def _via_index_entries(
     """Query the index entries of one facet, then BatchGet the customers they point at."""
     prefix = filters.get("q")
     condition = CustomerIndexEntry.GSI1SK.startswith(prefix.casefold()) if prefix else None
+    # Only filters other than the partition's own (and `q`, its key condition) drop customers.
+    others = {k: v for k, v in filters.items() if v is not None and k not in ("q", "domain")
+              and not (facet == "TAG" and k == "tag")}
     return query_reader(CustomerIndexEntry.by_facet, customers_pk(principal.tenant_id, state, facet, value),
-                        condition, resolve=_customers_of, keep=lambda customer: _matches(customer, filters))
+                        condition, resolve=_customers_of,
+                        keep=(lambda customer: _matches(customer, others)) if others else None)
 
 
 # The filters a list may read by, most selective first: (filters, index, facet of the partition).
