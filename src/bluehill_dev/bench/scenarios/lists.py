@@ -8,7 +8,8 @@ Query calls and reads a bounded number of items, then answers what it has with a
 Each scenario asks for `limit=2` (the smallest pages make the most Queries) with a filter that
 matches nothing, over a partition that holds many items: 121 tasks in one project, 40 projects
 of one customer, 60 customers in one tier, 40 tickets of one customer, an audit trail of 60
-entries of one customer. The lists whose filters are all key conditions (views, templates,
+entries of one customer; and a member's tasks and projects over the 8 customers they own (one
+partition each). The lists whose filters are all key conditions (views, templates,
 queues, canned responses, users, contacts, ticket messages) read nothing that does not match,
 and are measured for completeness. `Q/req` and `read/req` are the figures to watch."""
 
@@ -23,7 +24,7 @@ from chalicelib.work import service as work
 
 from bluehill_dev.bench.harness import Bench, Call, Steps, Target, scenario
 
-TASKS, PROJECTS, CUSTOMERS, TICKETS = 121, 40, 60, 40
+TASKS, PROJECTS, CUSTOMERS, TICKETS, MEMBER_CUSTOMERS = 121, 40, 60, 40, 8
 NOMATCH = "nomatch"
 # Queries per request (the page's own), and every read the request makes (its parent's GetItem,
 # the reach lookup, the BatchGets that resolve index entries).
@@ -53,6 +54,11 @@ def _seed(bench: Bench) -> Seed:
                                                     "customer_id": holder.id}).id for n in range(TICKETS)]
         for n in range(20):
             customers.update_customer(owner, holder.id, {"segment": f"s{n}"}, n + 1)
+        member = bench.world.users["member"]
+        for n in range(MEMBER_CUSTOMERS):
+            theirs = customers.create_customer(owner, {"name": f"Member's {n}", "owner_id": member})
+            work.create_project_with_tasks(owner, theirs.id, {"name": f"Member board {n}"},
+                                           [{"key": f"m{k}", "title": f"Task {k}"} for k in range(5)])
     return Seed(holder.id, project.id, ticket_ids[0], owner.user_id)
 
 
@@ -86,15 +92,21 @@ _ROUTES = (
 )
 
 
-def _nomatch(path: object) -> object:
+def _nomatch(path: object, role: str = "owner") -> object:
     def steps(bench: Bench) -> Steps:
         url = path(seed(bench))  # type: ignore[operator]
         separator = "&" if "?" in url else "?"
         for _ in range(bench.repeats):
-            yield Call("GET", f"{url}{separator}limit=2")
+            yield Call("GET", f"{url}{separator}limit=2", role=role)
 
     return steps
 
 
 for _name, _path in _ROUTES:
     scenario(f"{_name} [nothing matches, limit=2]", group="lists", target=BOUNDED)(_nomatch(_path))  # type: ignore[arg-type]
+
+# A member's lists read one partition per customer they reach (8 here, two key ranges each).
+scenario(f"GET /tasks?tag= (member: {MEMBER_CUSTOMERS} customers) [nothing matches, limit=2]", group="lists",
+         target=BOUNDED)(_nomatch(lambda s: f"/tasks?tag={NOMATCH}", "member"))  # type: ignore[arg-type]
+scenario(f"GET /projects?template_id= (member: {MEMBER_CUSTOMERS} customers) [nothing matches, limit=2]",
+         group="lists", target=BOUNDED)(_nomatch(lambda s: f"/projects?template_id={NOMATCH}", "member"))  # type: ignore[arg-type]
