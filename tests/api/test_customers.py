@@ -189,6 +189,17 @@ def test_the_customer_of_a_domain_is_one_read_and_current(acme: Any, monkeypatch
     assert ids(api.get(f"/customers?domain={domain}&tier=smb")) == set()
 
 
+def test_a_customer_too_large_to_copy_onto_its_domain_claim_is_still_found(acme: Any,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.customers import service
+
+    monkeypatch.setattr(service, "CLAIM_SNAPSHOT_LIMIT", 10)
+    api, domain = acme.as_("owner"), f"{unique('large')}.example"
+    customer = create(api, domains=[domain])
+    assert ids(api.get(f"/customers?domain={domain}")) == {customer["id"]}
+    assert ids(acme.as_("member").get(f"/customers?domain={domain}")) == set()
+
+
 def test_tier_and_lifecycle_stage_together_read_one_partition_of_matches(acme: Any, catalog: dict[str, Any],
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     api = acme.as_("owner")

@@ -4,6 +4,7 @@ with its audit entry, then its domain event."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,9 @@ PORTAL_FIELDS = frozenset({"id", "name", "owner_id", "contract_start", "lifecycl
 CONTACT_FIELDS = ("name", "email", "phone", "title", "exec_sponsor", "champion", "billing")
 
 Filters = dict[str, Any]
+# A domain claim carries its customer (one read for GET /customers?domain=) unless the customer
+# is this large, as DynamoDB stores it; then the claim is followed to the customer (two reads).
+CLAIM_SNAPSHOT_LIMIT = 100_000
 
 
 # ---------- reach ----------
@@ -146,6 +150,8 @@ def _sync_domains(tx: Transaction, before: list[str], after: Customer) -> None:
     """Claim the new domains, release the dropped ones, and rewrite every kept claim with the
     customer as it now is (the claim carries it: the customer of a domain is one GetItem)."""
     tenant, snapshot = after.tenant_id, after.serialize()
+    if len(json.dumps(snapshot)) > CLAIM_SNAPSHOT_LIMIT:
+        snapshot = None  # a claim stays well under DynamoDB's 400 KB item: found in two reads
     for domain in sorted(after.domains):
         claim = UniqueClaim(UniqueClaim.domain_pk(tenant, domain), UniqueClaim.SORT, type="UniqueClaim",
                             tenant_id=tenant, owner_id=after.id, customer=snapshot)
