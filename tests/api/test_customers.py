@@ -167,6 +167,59 @@ def test_a_customer_is_found_by_any_of_its_email_domains(acme: Any) -> None:
     assert_problem(api.get("/customers?domain=not_a_domain"), 422, "domain")
 
 
+def _dynamodb_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None]]:
+    """(operation, index) of every read the route makes through PynamoDB's connection (the
+    authorizer's read of the caller's user item is not the route's)."""
+    from pynamodb.connection.base import Connection
+
+    made: list[tuple[str, str | None]] = []
+    for operation in ("get_item", "query", "batch_get_item"):
+        original = getattr(Connection, operation)
+
+        def counted(self: Any, *args: Any, _original: Any = original, _operation: str = operation,
+                    **kwargs: Any) -> Any:
+            if "#USER#" not in str(args[1] if len(args) > 1 else ""):
+                made.append((_operation, kwargs.get("index_name")))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Connection, operation, counted)
+    return made
+
+
+def test_the_customer_of_a_domain_is_one_read_and_current(acme: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    api, domain = acme.as_("owner"), f"{unique('onecall')}.example"
+    customer = create(api, domains=[domain, f"other-{domain}"], tier="smb")
+    changes = {"version": 1, "name": unique("Renamed "), "tier": "enterprise"}
+    renamed = api.patch(f"/customers/{customer['id']}", changes)
+    assert renamed.status == 200
+    reads = _dynamodb_reads(monkeypatch)
+    found = api.get(f"/customers?domain={domain}")
+    assert [item["name"] for item in found.json["items"]] == [renamed.json["name"]]
+    assert found.json["items"][0]["tier"] == "enterprise" and found.json["items"][0]["version"] == 2
+    assert reads == [("get_item", None)]
+    assert ids(api.get(f"/customers?domain={domain}&tier=smb")) == set()
+
+
+def test_a_customer_too_large_to_copy_onto_its_domain_claim_is_still_found(acme: Any,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.customers import service
+
+    monkeypatch.setattr(service, "CLAIM_SNAPSHOT_LIMIT", 10)
+    api, domain = acme.as_("owner"), f"{unique('large')}.example"
+    customer = create(api, domains=[domain])
+    assert ids(api.get(f"/customers?domain={domain}")) == {customer["id"]}
+    assert ids(acme.as_("member").get(f"/customers?domain={domain}")) == set()
+
+
+def test_tier_and_lifecycle_stage_together_read_one_partition_of_matches(acme: Any, catalog: dict[str, Any],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    api = acme.as_("owner")
+    reads = _dynamodb_reads(monkeypatch)
+    page = api.get(f"/customers?q={catalog['prefix']}&tier=smb&lifecycle_stage=at_risk")
+    assert names(page) == [catalog["names"]["gamma"]]
+    assert reads == [("query", "GSI5")]
+
+
 def test_a_domain_belongs_to_one_customer_per_tenant(acme: Any, globex: Any) -> None:
     api, domain = acme.as_("owner"), f"{unique('umbrella')}.example"
     first = create(api, domains=[domain])
@@ -200,6 +253,15 @@ def test_a_tampered_cursor_is_a_bad_request(acme: Any, catalog: dict[str, Any]) 
     flipped = cursor[:-3] + ("A" if cursor[-3] != "A" else "B") + cursor[-2:]
     assert_problem(api.get(f"/customers?q={catalog['prefix']}&limit=1&cursor={flipped}"), 400)
     assert_problem(api.get("/customers?cursor=not-a-cursor"), 400)
+
+
+def test_a_customers_cursor_is_bound_to_its_reader(acme: Any, catalog: dict[str, Any]) -> None:
+    """Another user of the same tenant, even one who reads every customer, gets a 400."""
+    path = f"/customers?q={catalog['prefix']}&limit=1"
+    cursor = acme.as_("owner").get(path).json["next_cursor"]
+    assert acme.as_("owner").get(f"{path}&cursor={cursor}").status == 200
+    for role in ("admin", "readonly", "member"):
+        assert_problem(acme.as_(role).get(f"{path}&cursor={cursor}"), 400)
 
 
 def test_a_cursor_only_continues_the_list_it_came_from(acme: Any, globex: Any, catalog: dict[str, Any]) -> None:

@@ -4,9 +4,11 @@ the Kanban and Gantt views — and who may see and change which project."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from chalicelib.core import pagination
 from chalicelib.core.scope import tenant_scope
 from chalicelib.work import service
 from foundation_helpers import EventLog, assert_problem, unique
@@ -154,6 +156,21 @@ def test_the_portfolio_sorts_by_progress_and_by_risk(fresh_tenant: Any) -> None:
     assert ids(read_all(api, "/projects?sort=progress")) == [idle["id"], late["id"], halfway["id"]]
     assert ids(read_all(api, "/projects?sort=risk", limit=1)) == [late["id"], idle["id"], halfway["id"]]
     assert_problem(api.get("/projects?sort=name"), 422, "sort")
+
+
+def test_a_projects_cursor_is_refused_with_another_filter_sort_or_reader(fresh_tenant: Any) -> None:
+    owner = fresh_tenant.as_("owner")
+    client = customer(owner)
+    for _ in range(3):
+        project(owner, client["id"])
+    path = "/projects?limit=1"
+    cursor = ok(owner.get(path))["next_cursor"]
+    assert ok(owner.get(f"{path}&cursor={cursor}"))["items"]
+    for replay in (f"{path}&customer_id={client['id']}", f"{path}&status=on_track", f"{path}&sort=risk",
+                   f"{path}&include_archived=true", f"/customers/{client['id']}/projects?limit=1"):
+        assert_problem(owner.get(f"{replay}&cursor={cursor}"), 400)
+    for role in ("admin", "readonly"):
+        assert_problem(fresh_tenant.as_(role).get(f"{path}&cursor={cursor}"), 400)
 
 
 def test_a_bad_cursor_is_a_400(acme: Any) -> None:
@@ -324,6 +341,61 @@ def test_the_gantt_shows_dependencies_conflicts_and_the_critical_path(acme: Any)
         (docs["id"], launch["id"])}
     milestone = ok(api.get(f"/projects/{board['id']}"))["next_milestone"]
     assert milestone["task_id"] == launch["id"] and milestone["due_date"] == day(12)
+
+
+def test_board_and_gantt_send_descriptions_only_when_asked(acme: Any) -> None:
+    api = acme.as_("owner")
+    board = project(api)
+    described = task(api, board["id"], description="Long notes " * 100)
+    for view in ("board", "gantt"):
+        plain = ok(api.get(f"/projects/{board['id']}/{view}"))
+        cards = plain["tasks"] if view == "gantt" else [t for c in plain["columns"] for t in c["tasks"]]
+        assert [card["id"] for card in cards] == [described["id"]] and "description" not in cards[0]
+        assert plain["next_cursor"] is None
+        full = ok(api.get(f"/projects/{board['id']}/{view}?include=description"))
+        cards = full["tasks"] if view == "gantt" else [t for c in full["columns"] for t in c["tasks"]]
+        assert cards[0]["description"] == described["description"]
+        assert_problem(api.get(f"/projects/{board['id']}/{view}?include=everything"), 422, "include")
+
+
+def _envelope(response: Any) -> int:
+    """The body's size as Lambda returns it (its compact JSON, as a string inside Lambda's JSON
+    answer)."""
+    return len(json.dumps(json.dumps(response.body, separators=(",", ":"))))
+
+
+@pytest.mark.parametrize("view", ["board", "gantt"])
+def test_no_board_or_gantt_response_passes_the_size_budget(acme: Any, monkeypatch: pytest.MonkeyPatch,
+                                                            view: str) -> None:
+    """With the budget shrunk to 150 KB, a board of 12 tasks with 10,000-character descriptions
+    (non-ASCII: JSON escapes each character to 6 bytes, 60 KB a task, twice that in Lambda's
+    answer) comes in pages that each fit, and together hold every task once with its links;
+    at the real budget (5 MB, under Lambda's 6 MB) the same holds by the same arithmetic."""
+    api = acme.as_("owner")
+    board = project(api)
+    made = [task(api, board["id"], description="é" * 10_000, start_date=day(n), due_date=day(n + 1))
+            for n in range(12)]
+    linked = task(api, board["id"], start_date=day(20), due_date=day(21), depends_on=[made[0]["id"], made[5]["id"]])
+    monkeypatch.setattr(pagination, "RESPONSE_BUDGET", 150_000)
+    seen, links, cursor, pages, first_cursor = [], set(), None, 0, None
+    while True:
+        path = f"/projects/{board['id']}/{view}?include=description"
+        response = api.get(path + (f"&cursor={cursor}" if cursor else ""))
+        body = ok(response)
+        assert _envelope(response) <= 150_000
+        cards = body["tasks"] if view == "gantt" else [t for c in body["columns"] for t in c["tasks"]]
+        assert all(card["description"] for card in cards if card["id"] != linked["id"])
+        seen += [card["id"] for card in cards]
+        links |= {(e["predecessor_id"], e["successor_id"]) for e in body.get("dependencies", [])}
+        pages, cursor = pages + 1, body["next_cursor"]
+        first_cursor = first_cursor or cursor
+        if not cursor:
+            break
+    assert pages > 1 and sorted(seen) == sorted([t["id"] for t in made] + [linked["id"]])
+    if view == "gantt":
+        assert links == {(made[0]["id"], linked["id"]), (made[5]["id"], linked["id"])}
+    assert api.get(f"/projects/{board['id']}/{'gantt' if view == 'board' else 'board'}?cursor={cursor or ''}x").status \
+        in (200, 400)
 
 
 # ---------- creating with tasks (the service the templates room calls) ----------

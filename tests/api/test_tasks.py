@@ -426,3 +426,62 @@ def test_a_time_estimate_too_small_for_the_table_is_stored_to_six_decimals(acme:
     tiny = task(owner, board["id"], time_estimate=2.8e-192)
     assert ok(owner.get(f"/tasks/{tiny['id']}"))["time_estimate"] == 0.0
     assert task(owner, board["id"], time_estimate=1.25)["time_estimate"] == 1.25
+
+
+# ---------- lists: bounded work and cursors bound to their query ----------
+
+
+def _counting_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every DynamoDB Query the app makes, by index (PynamoDB's one entry point for Query)."""
+    from pynamodb.connection.base import Connection
+
+    made: list[str] = []
+    original = Connection.query
+
+    def query(self: Any, table_name: str, hash_key: str, *args: Any, **kwargs: Any) -> Any:
+        made.append(str(kwargs.get("index_name")))
+        return original(self, table_name, hash_key, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "query", query)
+    return made
+
+
+def test_a_filter_that_matches_nothing_answers_short_pages_of_bounded_work(fresh_tenant: Any,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.core import table
+
+    api = fresh_tenant.as_("owner")
+    board = project(api)
+    made = [task(api, board["id"], tags=["kept" if n % 2 else "other"], due_date=day(n)) for n in range(14)]
+    monkeypatch.setattr(table, "READ_AHEAD", 2, raising=False)  # a Query reads 2 items: 14 need 7
+    queries = _counting_queries(monkeypatch)
+    pages, cursor = 0, None
+    while True:
+        before = len(queries)
+        page = ok(api.get(f"/tasks?project_id={board['id']}&tag=nomatch&limit=2" +
+                          (f"&cursor={cursor}" if cursor else "")))
+        assert page["items"] == [] and len(queries) - before <= 3
+        pages, cursor = pages + 1, page["next_cursor"]
+        if not cursor:
+            break
+    assert pages >= 3  # the partition was walked over several short pages, never in one request
+    # A Query reading ahead finds more than a page holds: the next page continues after the last one kept.
+    monkeypatch.setattr(table, "READ_AHEAD", 6)
+    kept = read_all(api, f"/tasks?project_id={board['id']}&tag=kept", limit=2)
+    assert ids(kept) == [t["id"] for n, t in enumerate(made) if n % 2]
+
+
+def test_a_tasks_cursor_is_refused_with_another_filter_sort_project_or_reader(fresh_tenant: Any) -> None:
+    owner = fresh_tenant.as_("owner")
+    board, other = project(owner), project(owner)
+    for _ in range(3):
+        task(owner, board["id"], tags=["a"])
+        task(owner, other["id"], tags=["a"])
+    path = f"/tasks?project_id={board['id']}&limit=1"
+    cursor = ok(owner.get(path))["next_cursor"]
+    assert ok(owner.get(f"{path}&cursor={cursor}"))["items"]
+    for replay in (f"{path}&tag=a", f"{path}&sort=priority", f"/tasks?project_id={other['id']}&limit=1",
+                   "/tasks?limit=1", f"{path}&overdue=true"):
+        assert_problem(owner.get(f"{replay}&cursor={cursor}"), 400)
+    for role in ("admin", "readonly"):
+        assert_problem(fresh_tenant.as_(role).get(f"{path}&cursor={cursor}"), 400)

@@ -149,6 +149,33 @@ def test_lists_filter_by_each_facet_and_sort(fresh_tenant):
     assert ids(f"customer_id={company}&created_before=2000-01-01T00:00:00Z") == []
 
 
+def test_a_messages_cursor_continues_only_its_own_ticket(fresh_tenant):
+    api = fresh_tenant.as_("owner")
+    company = api.post("/customers", {"name": "Pied Piper"}).json["id"]
+    first, second = new_ticket(api, company), new_ticket(api, company)
+    for ticket in (first, second):
+        for n in range(2):
+            assert api.post(f"/tickets/{ticket['id']}/messages", {"body": f"reply {n}"}).status == 201
+    cursor = api.get(f"/tickets/{first['id']}/messages?limit=1").json["next_cursor"]
+    assert api.get(f"/tickets/{first['id']}/messages?limit=1&cursor={cursor}").status == 200
+    replayed = api.get(f"/tickets/{second['id']}/messages?limit=1&cursor={cursor}")
+    assert replayed.status == 400, replayed.body
+    assert fresh_tenant.as_("admin").get(f"/tickets/{first['id']}/messages?limit=1&cursor={cursor}").status == 400
+
+
+def test_a_tickets_cursor_is_refused_with_another_filter_sort_or_reader(fresh_tenant):
+    api = fresh_tenant.as_("owner")
+    company = api.post("/customers", {"name": "Raviga"}).json["id"]
+    for _ in range(3):
+        new_ticket(api, company)
+    path = f"/tickets?customer_id={company}&limit=1"
+    cursor = api.get(path).json["next_cursor"]
+    for other in (f"{path}&priority=low", f"{path}&sort=updated", "/tickets?limit=1",
+                  f"/customers/{company}/tickets?limit=1"):
+        assert api.get(f"{other}&cursor={cursor}").status == 400, other
+    assert fresh_tenant.as_("admin").get(f"{path}&cursor={cursor}").status == 400
+
+
 def test_lists_page_with_a_cursor(fresh_tenant):
     api = fresh_tenant.as_("owner")
     company = api.post("/customers", {"name": "Hooli"}).json["id"]

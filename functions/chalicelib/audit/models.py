@@ -5,6 +5,11 @@
 | history of one entity, newest first | table | PK = T#t#AUDIT#<entity_id> |
 | everything one actor did, newest first | GSI1 | GSI1PK = T#t#AUDIT#ACTOR#<actor_id> |
 | the tenant's whole trail, newest first | GSI2 | GSI2PK = T#t#AUDIT |
+| one entity's history by one actor | table | PK = T#t#AUDIT#<entity_id>, FilterExpression actor_id |
+
+The last filters an entity's history (its own partition, tens of entries) rather than keep an
+index per (entity, actor); like every list page it is bounded: at most 3 Queries reading ≤100
+entries each, then a short page with a cursor (core.pagination).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import request_id
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import Page, list_name, read_page
+from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.table import Transaction, now_iso, query_reader
 
 from .models import AuditEntry
@@ -107,4 +107,4 @@ def list_entries(
         source = query_reader(AuditEntry.by_actor, AuditEntry.actor_pk(tenant, actor_id), newest_first=True)
     else:
         source = query_reader(AuditEntry.by_tenant, AuditEntry.tenant_pk(tenant), newest_first=True)
-    return read_page(list_name("audit", entity_id=entity_id, actor_id=actor_id), [source], limit, cursor)
+    return read_page([source], limit, cursor)

@@ -52,7 +52,7 @@ def list_canned(principal: Principal, q: str | None, category: str | None, limit
     sort_key = CannedResponse.GSI2SK if category else CannedResponse.GSI1SK
     condition = sort_key.startswith(q.casefold()) if q else None
     source = query_reader(index, CannedResponse.list_pk(principal.tenant_id, category), condition)
-    return read_page("canned", [source], limit, cursor)
+    return read_page([source], limit, cursor)
 
 
 def render_for(principal: Principal, canned_id: str, values: Mapping[str, str | None]) -> tuple[str, str]:

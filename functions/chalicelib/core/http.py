@@ -37,6 +37,7 @@ from chalicelib.core.events import acting_as, actor_of
 from chalicelib.core.idempotency import run_once
 from chalicelib.core.models import MAX_VERSION
 from chalicelib.core.observability import logger, record_request
+from chalicelib.core.pagination import lists_of_request
 from chalicelib.core.permissions import require
 from chalicelib.core.scope import tenant_scope
 from chalicelib.core.settings import AUTHORIZER_CACHE_SECONDS
@@ -265,20 +266,25 @@ def route(
                 if body is not None:
                     kwargs["body"] = parse_body(body, request.raw_body)
                 args = () if principal is None else (principal,)
+                # Every cursor a list hands out is bound to this request's whole query and caller.
+                query_params = kwargs["query"].model_dump(mode="json") if query is not None else {}
+                binding = lists_of_request(method, path, dict(path_params), query_params,
+                                           principal.user_id if principal else None)
 
                 def execute() -> dict[str, Any]:
                     return {"status": status, "body": _shape(view(*args, **kwargs), response)}
 
-                if spec.media_type != JSON:
-                    return view(*args, **kwargs)
+                with binding:
+                    if spec.media_type != JSON:
+                        return view(*args, **kwargs)
 
-                key = request.headers.get("idempotency-key")
-                if spec.idempotent and key and principal is not None:
-                    scope_key = idempotency_scope(principal, spec, path_params, key)
-                    outcome = run_once(spec.operation, scope_key, kwargs["body"].model_dump(mode="json"), execute,
-                                       lambda_context=request.lambda_context)
-                else:
-                    outcome = execute()
+                    key = request.headers.get("idempotency-key")
+                    if spec.idempotent and key and principal is not None:
+                        scope_key = idempotency_scope(principal, spec, path_params, key)
+                        outcome = run_once(spec.operation, scope_key, kwargs["body"].model_dump(mode="json"),
+                                           execute, lambda_context=request.lambda_context)
+                    else:
+                        outcome = execute()
             if outcome["body"] is None:
                 return Response(body="", status_code=204)
             return json_response(outcome["body"], outcome["status"])

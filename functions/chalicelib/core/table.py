@@ -23,6 +23,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import schema
 from chalicelib.core.errors import Conflict, DomainError, PayloadTooLarge, Throttled
+from chalicelib.core.pagination import READ_AHEAD, with_identity
 from chalicelib.core.settings import table_name
 
 
@@ -265,30 +266,73 @@ def read_items(keys: Iterable[tuple[str, str]], models: list[type[TableItem]]) -
     return found
 
 
+def _index_name(source: Any) -> str | None:
+    return getattr(getattr(source, "Meta", None), "index_name", None)
+
+
 def query_reader(
     source: Any,
     hash_key: str,
     range_key_condition: Condition | None = None,
     filter_condition: Condition | None = None,
     newest_first: bool = False,
+    *,
+    models: list[type[TableItem]] | None = None,
+    resolve: Callable[[list[Any]], list[Any | None]] | None = None,
+    keep: Callable[[Any], bool] | None = None,
 ) -> Callable[[int, dict[str, Any] | None], tuple[list[Any], dict[str, Any] | None]]:
-    """A page reader (see core.pagination) over one partition of the table or an index:
-    each call is one Query of at most `limit` items."""
+    """A page reader (see core.pagination) over one partition of the table or an index: each
+    call is one Query, plus one BatchGet when `resolve` turns the index entries it found into
+    the items they point at (aligned: None where one is gone).
+
+    `filter_condition` is DynamoDB's FilterExpression; `keep` is what only code can tell apart,
+    applied after `resolve` (pass it only where it may drop items). A read that may throw items
+    away reads ahead (up to READ_AHEAD items, never fewer than asked for) and keeps at most
+    `limit` of those that pass; when it kept fewer than it found, it continues after the last
+    one kept. The items are typed by
+    their `type` among `models` (default: the source's model)."""
+    index_name = _index_name(source)
+    model = source if index_name is None else source._model  # an index knows its model
+    by_type = {each.__name__: each for each in models or [model]}
+
+    def typed(raw: dict[str, Any]) -> Any:
+        return by_type.get(raw.get("type", {}).get("S", ""), model).from_raw_data(raw)
+
+    key_names = [schema.PARTITION_KEY, schema.SORT_KEY]
+    if index_name:
+        key_names += [f"{index_name}PK", f"{index_name}SK"]
+    discards = filter_condition is not None or keep is not None
 
     def read(limit: int, start_key: dict[str, Any] | None) -> tuple[list[Any], dict[str, Any] | None]:
-        results = source.query(
+        answer = model._get_connection().query(
             hash_key,
             range_key_condition=range_key_condition,
             filter_condition=filter_condition,
-            limit=limit,
-            page_size=limit,
-            last_evaluated_key=start_key,
+            index_name=index_name,
+            limit=max(limit, READ_AHEAD) if discards else limit,
+            exclusive_start_key=start_key,
             scan_index_forward=not newest_first,
         )
-        items = list(results)
-        return items, results.last_evaluated_key
+        raws = answer.get("Items", [])
+        # Without `keep`, only the first `limit` can be returned: resolve no more than those.
+        considered = raws if keep is not None else raws[:limit]
+        found = [typed(raw) for raw in considered]
+        items = resolve(found) if resolve else found
+        kept: list[Any] = []
+        last_raw = None
+        for raw, item in zip(considered, items, strict=True):
+            last_raw = raw
+            if item is not None and (keep is None or keep(item)):
+                kept.append(item)
+                if len(kept) == limit:
+                    break
+        last_key = answer.get("LastEvaluatedKey")
+        if last_raw is not None and last_raw is not raws[-1]:
+            last_key = {name: last_raw[name] for name in key_names}
+        return kept, last_key
 
-    return read
+    return with_identity(read, index_name or "table", hash_key, range_key_condition, filter_condition,
+                         "desc" if newest_first else "asc", resolve is not None, keep is not None)
 
 
 def require_version(item: VersionedItem, expected: int, kind: str) -> None:

@@ -7,9 +7,10 @@
 | customers of an owner | GSI2 | GSI2PK = T#t#CUSTOMERS#<state>#OWNER#<user> |
 | customers in a tier | GSI3 | GSI3PK = T#t#CUSTOMERS#<state>#TIER#<tier> |
 | customers in a lifecycle stage | GSI4 | GSI4PK = T#t#CUSTOMERS#<state>#STAGE#<stage> |
+| customers in a tier *and* a lifecycle stage | GSI5 | GSI5PK = T#t#CUSTOMERS#<state>#TIERSTAGE#<tier>#<stage> |
 | customers with a tag | GSI1 on CustomerIndexEntry | GSI1PK = T#t#CUSTOMERS#<state>#TAG#<tag>, then BatchGet |
 | customers a member/contractor may see | GSI1 on CustomerIndexEntry | GSI1PK = T#t#CUSTOMERS#<state>#ACCESS#<user> |
-| customer by email domain | table | PK = T#t#DOMAIN#<domain> (claim), then GetItem |
+| customer by email domain | table | PK = T#t#DOMAIN#<domain>: the claim carries its customer, one GetItem |
 | contact by id | table | PK = T#t#CONTACT#<id>, SK = CONTACT |
 | contacts of a customer | GSI1 | GSI1PK = T#t#CUSTOMER#<id>#CONTACTS |
 | contact by email | GSI2 | GSI2PK = T#t#CONTACTEMAIL#<email> |
@@ -17,6 +18,16 @@
 
 `<state>` is `active` or `archived`: archiving moves a customer out of the default lists
 without a filter, and `include_archived` reads the archived partition after the active one.
+
+Filters past the first. A list reads the partition of its most selective filter, in this order:
+the caller's ACCESS entries (member, contractor), `owner_id`, `tier`+`lifecycle_stage` together,
+`tier`, `lifecycle_stage`, `tag`, else every customer by name; `q` (a name prefix) is always the
+key condition. Any further filter (e.g. `owner_id` with `tier`, `tag` with `tier`) is a
+FilterExpression (or, on index entries, a check after the BatchGet) over that partition: it
+may throw most of what it reads away, which is bounded per request like every list (at most 3
+Queries reading ≤100 items each, then a short page with a cursor: core.pagination). No index
+for each pair: a tenant's customers number in the thousands, an owner's in the tens, so the
+partition read is already small; tier and stage together, the pair asked for, have GSI5.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 
-from chalicelib.core.table import GSI1, GSI2, GSI3, GSI4, TableItem, VersionedItem, tenant_key
+from chalicelib.core.table import GSI1, GSI2, GSI3, GSI4, GSI5, TableItem, VersionedItem, tenant_key
 
 ACTIVE, ARCHIVED = "active", "archived"
 
@@ -61,6 +72,7 @@ class Customer(VersionedItem):
     by_owner = GSI2()
     by_tier = GSI3()
     by_stage = GSI4()
+    by_tier_stage = GSI5()
 
     SORT = "CUSTOMER"
 
@@ -80,6 +92,10 @@ class Customer(VersionedItem):
             "GSI3": ("TIER", self.tier),
             "GSI4": ("STAGE", self.lifecycle_stage),
         }
+        if self.tier and self.lifecycle_stage:
+            facets["GSI5"] = ("TIERSTAGE", f"{self.tier}#{self.lifecycle_stage}")
+        else:
+            facets["GSI5"] = ("TIERSTAGE", None)
         for index, (facet, value) in facets.items():
             setattr(self, f"{index}PK", customers_pk(tenant, state, facet, value) if value else None)
             setattr(self, f"{index}SK", sort if value else None)
@@ -97,9 +113,13 @@ class CustomerIndexEntry(TableItem):
 
 
 class UniqueClaim(TableItem):
-    """Owns a tenant-unique value (an email domain, a contact email) for one record."""
+    """Owns a tenant-unique value (an email domain, a contact email) for one record. A domain's
+    claim also carries its customer's item as stored (`customer`, DynamoDB's own attribute
+    format), written in the same transaction as every change of the customer, so the customer
+    of a domain is one GetItem."""
 
     owner_id = UnicodeAttribute()
+    customer = JSONAttribute(null=True)
     SORT = "CLAIM"
 
     @staticmethod

@@ -4,6 +4,7 @@ with its audit entry, then its domain event."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +15,16 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, FieldError, NotFound, ValidationFailed, validation_error
 from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import Page, PageReader, list_name, read_page
+from chalicelib.core.pagination import Page, PageReader, read_page
 from chalicelib.core.permissions import Reach, require, sees_financials
-from chalicelib.core.table import MAX_TRANSACTION_ITEMS, Transaction, now_iso, query_reader, require_version
+from chalicelib.core.table import (
+    MAX_TRANSACTION_ITEMS,
+    Transaction,
+    now_iso,
+    query_reader,
+    read_items,
+    require_version,
+)
 from chalicelib.team import service as team
 
 from . import events as _declared_events  # noqa: F401 (declares the types new_event names)
@@ -39,6 +47,9 @@ PORTAL_FIELDS = frozenset({"id", "name", "owner_id", "contract_start", "lifecycl
 CONTACT_FIELDS = ("name", "email", "phone", "title", "exec_sponsor", "champion", "billing")
 
 Filters = dict[str, Any]
+# A domain claim carries its customer (one read for GET /customers?domain=) unless the customer
+# is this large, as DynamoDB stores it; then the claim is followed to the customer (two reads).
+CLAIM_SNAPSHOT_LIMIT = 100_000
 
 
 # ---------- reach ----------
@@ -152,9 +163,18 @@ def _claim(tx: Transaction, pk: str, owner_id: str, tenant_id: str, on_taken: Ca
 
 
 def _sync_domains(tx: Transaction, before: list[str], after: Customer) -> None:
-    tenant = after.tenant_id
-    for domain in sorted(set(after.domains) - set(before)):
-        _claim(tx, UniqueClaim.domain_pk(tenant, domain), after.id, tenant, _domain_taken(domain))
+    """Claim the new domains, release the dropped ones, and rewrite every kept claim with the
+    customer as it now is (the claim carries it: the customer of a domain is one GetItem)."""
+    tenant, snapshot = after.tenant_id, after.serialize()
+    if len(json.dumps(snapshot)) > CLAIM_SNAPSHOT_LIMIT:
+        snapshot = None  # a claim stays well under DynamoDB's 400 KB item: found in two reads
+    for domain in sorted(after.domains):
+        claim = UniqueClaim(UniqueClaim.domain_pk(tenant, domain), UniqueClaim.SORT, type="UniqueClaim",
+                            tenant_id=tenant, owner_id=after.id, customer=snapshot)
+        if domain in before:
+            tx.put(claim, UniqueClaim.owner_id == after.id, _domain_taken(domain))
+        else:
+            tx.create(claim, _domain_taken(domain))
     for domain in sorted(set(before) - set(after.domains)):
         tx.delete(UniqueClaim(UniqueClaim.domain_pk(tenant, domain), UniqueClaim.SORT))
 
@@ -273,6 +293,7 @@ def archive_customer(principal: Principal, customer_id: str) -> Customer:
     archived.index_keys()
     tx = Transaction()
     tx.put(archived, Customer.version == current.version, _stale("customer", customer_id))
+    _sync_domains(tx, current.domains, archived)
     _sync_index_entries(tx, current, archived)
     audit.record(tx, principal, "archive", "customer", customer_id, audit.diff({"archived": False}, {"archived": True}))
     tx.publish(_event(principal, "Customer.Archived", {"customer_id": customer_id, "version": archived.version}))
@@ -281,15 +302,20 @@ def archive_customer(principal: Principal, customer_id: str) -> Customer:
 
 
 def customer_by_domain(principal: Principal, domain: str) -> Customer | None:
-    require(principal, "customers:read")
+    """One GetItem: the domain's claim carries its customer (a claim written before it did is
+    followed to the customer: a second read)."""
+    reach = require(principal, "customers:read")
     try:
         claim = UniqueClaim.get(UniqueClaim.domain_pk(principal.tenant_id, domain), UniqueClaim.SORT)
     except UniqueClaim.DoesNotExist:
         return None
-    try:
-        return _load(principal, claim.owner_id, "customers:read")
-    except NotFound:
-        return None
+    if claim.customer is None:
+        try:
+            return _load(principal, claim.owner_id, "customers:read")
+        except NotFound:
+            return None
+    customer = Customer.from_raw_data(claim.customer)
+    return customer if _reaches(principal, reach, customer) else None
 
 
 def _matches(customer: Customer, filters: Filters) -> bool:
@@ -303,30 +329,33 @@ def _matches(customer: Customer, filters: Filters) -> bool:
     return all(checks[name](value) for name, value in filters.items() if value is not None and name in checks)
 
 
+def _customers_of(entries: list[CustomerIndexEntry]) -> list[Customer | None]:
+    """The customers index entries point at (one BatchGet), aligned with the entries."""
+    keys = [(entry.PK, Customer.SORT) for entry in entries]
+    by_pk = {c.PK: c for c in read_items(keys, [Customer])} if keys else {}
+    return [by_pk.get(entry.PK) for entry in entries]
+
+
 def _via_index_entries(
     principal: Principal, facet: str, value: str, state: str, filters: Filters
 ) -> PageReader[Customer]:
     """Query the index entries of one facet, then BatchGet the customers they point at."""
     prefix = filters.get("q")
     condition = CustomerIndexEntry.GSI1SK.startswith(prefix.casefold()) if prefix else None
-    entries = query_reader(
-        CustomerIndexEntry.by_facet, customers_pk(principal.tenant_id, state, facet, value), condition
-    )
-
-    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Customer], dict[str, Any] | None]:
-        found, last = entries(limit, start)
-        keys = [(entry.PK, Customer.SORT) for entry in found]
-        by_pk = {c.PK: c for c in Customer.batch_get(keys)} if keys else {}
-        ordered = [by_pk[entry.PK] for entry in found if entry.PK in by_pk]
-        return [c for c in ordered if _matches(c, filters)], last
-
-    return read
+    # Only filters other than the partition's own (and `q`, its key condition) drop customers.
+    others = {k: v for k, v in filters.items() if v is not None and k not in ("q", "domain")
+              and not (facet == "TAG" and k == "tag")}
+    return query_reader(CustomerIndexEntry.by_facet, customers_pk(principal.tenant_id, state, facet, value),
+                        condition, resolve=_customers_of,
+                        keep=(lambda customer: _matches(customer, others)) if others else None)
 
 
-_FACET_INDEXES = (
-    ("owner_id", "by_owner", "OWNER"),
-    ("tier", "by_tier", "TIER"),
-    ("lifecycle_stage", "by_stage", "STAGE"),
+# The filters a list may read by, most selective first: (filters, index, facet of the partition).
+_FACET_INDEXES: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("owner_id",), "by_owner", "OWNER"),
+    (("tier", "lifecycle_stage"), "by_tier_stage", "TIERSTAGE"),
+    (("tier",), "by_tier", "TIER"),
+    (("lifecycle_stage",), "by_stage", "STAGE"),
 )
 
 
@@ -337,18 +366,17 @@ def _source(principal: Principal, reach: Reach, state: str, filters: Filters) ->
     if filters.get("tag"):
         return _via_index_entries(principal, "TAG", filters["tag"], state, filters)
     prefix = filters.get("q")
-    for field, index_name, facet in _FACET_INDEXES:
-        if filters.get(field):
+    for fields, index_name, facet in _FACET_INDEXES:
+        if all(filters.get(field) for field in fields):
             index = getattr(Customer, index_name)
             # the model's attribute, not the index instance's: PynamoDB resolves those per item
             sort_attribute = getattr(Customer, f"{index.Meta.index_name}SK")
-            rest = {k: v for k, v in filters.items() if k not in (field, "q")}
-            filter_condition = _filter_condition(rest)
+            rest = {k: v for k, v in filters.items() if k not in (*fields, "q")}
             return query_reader(
                 index,
-                customers_pk(tenant, state, facet, filters[field]),
+                customers_pk(tenant, state, facet, "#".join(filters[field] for field in fields)),
                 sort_attribute.startswith(prefix.casefold()) if prefix else None,
-                filter_condition,
+                _filter_condition(rest),
             )
     condition = Customer.GSI1SK.startswith(prefix.casefold()) if prefix else None
     return query_reader(Customer.by_name, customers_pk(tenant, state), condition)
@@ -378,8 +406,7 @@ def list_customers(
         return Page([own] if _matches(own, filters) and not own.archived else [], None)
     states = [ACTIVE, ARCHIVED] if include_archived else [ACTIVE]
     sources = [_source(principal, reach, state, filters) for state in states]
-    name = list_name("customers", filters=filters, states=states, reader=principal.user_id)
-    return read_page(name, sources, limit, cursor)
+    return read_page(sources, limit, cursor)
 
 
 # ---------- contacts ----------
@@ -440,7 +467,7 @@ def create_contact(principal: Principal, customer_id: str, fields: dict[str, Any
 def list_contacts(principal: Principal, customer_id: str, limit: int, cursor: str | None) -> Page[Contact]:
     _load(principal, customer_id, "contacts:read")
     source = query_reader(Contact.by_customer, Contact.customer_contacts_pk(principal.tenant_id, customer_id))
-    return read_page(list_name("contacts", customer_id=customer_id), [source], limit, cursor)
+    return read_page([source], limit, cursor)
 
 
 def contact_by_email(principal: Principal, email: str) -> Contact | None:

@@ -70,7 +70,7 @@ def get_queue(principal: Principal, queue_id: str) -> Queue:
 
 def list_queues(principal: Principal, limit: int, cursor: str | None) -> Page[Queue]:
     require(principal, "queues:read")
-    return read_page("queues", [query_reader(Queue.by_name, Queue.list_pk(principal.tenant_id))], limit, cursor)
+    return read_page([query_reader(Queue.by_name, Queue.list_pk(principal.tenant_id))], limit, cursor)
 
 
 def update_queue(principal: Principal, queue_id: str, changes: dict[str, Any], expected_version: int) -> Queue:

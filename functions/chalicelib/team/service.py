@@ -145,7 +145,7 @@ def user_is_current(principal: Principal) -> bool:
 
 def list_users(principal: Principal, limit: int, cursor: str | None) -> Page[User]:
     require(principal, "users:read")
-    return read_page("users", [query_reader(User.by_email, User.list_pk(principal.tenant_id))], limit, cursor)
+    return read_page([query_reader(User.by_email, User.list_pk(principal.tenant_id))], limit, cursor)
 
 
 def _owner_count_change(tx: Transaction, tenant_id: str, delta: int) -> None:

@@ -153,7 +153,7 @@ def list_templates(
         else query_reader(Template.by_name, templates_pk(tenant, state))
         for state in states
     ]
-    return read_page("templates", sources, limit, cursor)
+    return read_page(sources, limit, cursor)
 
 
 def update_template(
@@ -207,7 +207,7 @@ def archive_template(principal: Principal, template_id: str) -> Template:
 def list_versions(principal: Principal, template_id: str, limit: int, cursor: str | None) -> Page[TemplateVersion]:
     template = load_template(principal, template_id)
     source = query_reader(TemplateVersion, template.PK, TemplateVersion.SK.startswith(TemplateVersion.PREFIX))
-    return read_page("template-versions", [source], limit, cursor)
+    return read_page([source], limit, cursor)
 
 
 def template_version(tenant_id: str, template_id: str, number: int) -> TemplateVersion:

@@ -17,7 +17,10 @@ sla_state, source. A list reads the partition of its most selective facet, then 
 tickets; the other filters apply to the entries, which carry the filterable fields.
 
 The index entries carry the filterable fields, so a list picks the most selective facet as its
-partition and the remaining filters apply to small entries before any ticket is fetched. The
+partition and the remaining filters apply to small entries before any ticket is fetched. Those
+FilterExpressions may throw most of a facet's partition away (`customer_id` with `priority`):
+no index per pair of facets (eight facets, four orders), because every list page is bounded —
+at most 3 Queries reading ≤100 entries each, then a short page with a cursor (core.pagination). The
 SYSDUE keys exist only while a target's clock runs (sparse); SYSDUESK is
 `<next deadline-or-warning ISO>#T#<tenant>#<ticket id>`, shard = hash(ticket id) mod 16.
 """

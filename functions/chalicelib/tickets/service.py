@@ -20,10 +20,10 @@ from chalicelib.core.counters import shard_sort_key, summed
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
 from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import Page, PageReader, read_page
+from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import Reach, require
 from chalicelib.core.scope import tenant_scope
-from chalicelib.core.table import Transaction, query_reader, require_version
+from chalicelib.core.table import Transaction, query_reader, read_items, require_version
 from chalicelib.customers import service as customers
 from chalicelib.queues import service as queues
 from chalicelib.sla import clock, tracker
@@ -512,19 +512,16 @@ def list_tickets(principal: Principal, filters: dict[str, Any], sort: str, limit
     index = getattr(model, index_name)
     partition = tickets_pk(principal.tenant_id, *((facet, str(filters[facet])) if facet else ()))
     source = query_reader(index, partition, _created_range(filters) if by_created else None,
-                          _condition(filters, facet, by_created), newest_first)
-    reader = source if facet is None else _tickets_of(source)
-    return read_page(f"tickets:{sort}:{facet}:{filters.get(facet or '')}", [reader], limit, cursor)
+                          _condition(filters, facet, by_created), newest_first,
+                          resolve=None if facet is None else _tickets_of)
+    return read_page([source], limit, cursor)
 
 
-def _tickets_of(entries: PageReader[TicketIndexEntry]) -> PageReader[Ticket]:
-    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Ticket], dict[str, Any] | None]:
-        found, last = entries(limit, start)
-        keys = [(entry.PK, Ticket.SORT) for entry in found]
-        by_pk = {t.PK: t for t in Ticket.batch_get(keys)} if keys else {}
-        return [by_pk[entry.PK] for entry in found if entry.PK in by_pk], last
-
-    return read
+def _tickets_of(entries: list[TicketIndexEntry]) -> list[Ticket | None]:
+    """The tickets index entries point at (one BatchGet), aligned with the entries."""
+    keys = [(entry.PK, Ticket.SORT) for entry in entries]
+    by_pk = {t.PK: t for t in read_items(keys, [Ticket])} if keys else {}
+    return [by_pk.get(entry.PK) for entry in entries]
 
 
 def list_customer_tickets(principal: Principal, customer_id: str, sort: str, limit: int,
@@ -539,7 +536,7 @@ def list_messages(principal: Principal, ticket_id: str, limit: int, cursor: str 
         source = query_reader(TicketMessage.public_messages, TicketMessage.public_pk(ticket.tenant_id, ticket.id))
     else:
         source = query_reader(TicketMessage, ticket.PK, TicketMessage.SK.startswith(TicketMessage.PREFIX))
-    return read_page(f"messages:{principal.role == 'portal'}", [source], limit, cursor)
+    return read_page([source], limit, cursor)
 
 
 def explain_sla(principal: Principal, ticket_id: str) -> dict[str, Any]:

@@ -117,7 +117,7 @@ def list_views(principal: Principal, kind: str | None, limit: int, cursor: str |
     condition = SavedView.GSI1SK.startswith(f"{kind}#") if kind else None
     sources = [query_reader(SavedView.by_owner, views_pk(principal.tenant_id, principal.user_id, visibility),
                             condition) for visibility in (PERSONAL, SHARED)]
-    return read_page(f"views-{kind or 'all'}", sources, limit, cursor)
+    return read_page(sources, limit, cursor)
 
 
 def update_view(principal: Principal, view_id: str, changes: dict[str, Any], expected_version: int) -> SavedView:

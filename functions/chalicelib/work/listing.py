@@ -15,10 +15,9 @@ from typing import Any
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import validation_error
-from chalicelib.core.pagination import Page, PageReader, read_page
+from chalicelib.core.pagination import Page, PageReader, read_page, sorted_source
 from chalicelib.core.permissions import Reach, require
-from chalicelib.core.table import item_typer
+from chalicelib.core.table import query_reader
 
 from . import access
 from .ledger import today
@@ -34,52 +33,8 @@ from .models import (
     tasks_pk,
 )
 
-MAX_SORTED = 1000  # a list sorted by a value no index keeps is sorted in memory, up to this many
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 LAST_DUE = "9999-12-30"  # the upper end of a due-date filter: tasks without a due date fall outside
-_indexed = item_typer([Task, TaskAssignment])
-
-
-# ---------- helpers for lists sorted in memory ----------
-
-
-def drain(sources: list[PageReader[Any]], cap: int, field_name: str) -> list[Any]:
-    """Every item of the sources, for a sort no index keeps; refused past `cap` items."""
-    items: list[Any] = []
-    for source in sources:
-        start = None
-        while True:
-            batch, start = source(cap + 1 - len(items), start)
-            items += batch
-            if len(items) > cap:
-                raise validation_error(field_name, f"sorting more than {cap} items this way is not supported; "
-                                       "narrow the filters")
-            if not start:
-                break
-    return items
-
-
-def sorted_source(sources: list[PageReader[Any]], key: Callable[[Any], Any]) -> PageReader[Any]:
-    """Pages over everything the sources hold, sorted in memory by `key`; the cursor keeps the
-    offset (each page reads the sources again: this is for lists of at most MAX_SORTED)."""
-
-    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Any], dict[str, Any] | None]:
-        items = sorted(drain(sources, MAX_SORTED, "sort"), key=key)
-        offset = int((start or {}).get("offset", 0))
-        end = offset + limit
-        return items[offset:end], ({"offset": end} if end < len(items) else None)
-
-    return read
-
-
-def only(source: PageReader[Any], keep: Callable[[Any], bool]) -> PageReader[Any]:
-    """The items of a page that `keep` keeps (for what only code can tell apart)."""
-
-    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Any], dict[str, Any] | None]:
-        items, last = source(limit, start)
-        return [item for item in items if keep(item)], last
-
-    return read
 
 
 # ---------- the table view ----------
@@ -131,28 +86,26 @@ def _matches(task: Task, filters: dict[str, Any], day: date) -> bool:
     return all(checks[name](value) for name, value in filters.items() if value not in (None, False) and name in checks)
 
 
+def _resolve(found: list[Task | TaskAssignment]) -> list[Task | None]:
+    """Assignment entries resolved to their tasks (one BatchGet), less what is still being
+    provisioned; aligned with what the Query found."""
+    entries = [item for item in found if isinstance(item, TaskAssignment)]
+    resolved: dict[str, Task] = {}
+    if entries:
+        keys = ((entry.PK, Task.sort_key(entry.task_id)) for entry in entries)
+        resolved = {task.id: task for task in access.read_keys(keys) if isinstance(task, Task)}
+    tasks = [resolved.get(item.task_id) if isinstance(item, TaskAssignment) else item for item in found]
+    listed = {id(task) for task in access.shown([task for task in tasks if task is not None])}
+    return [task if task is not None and id(task) in listed else None for task in tasks]
+
+
 def _reader(index: Any, partition_key: str, key_range: tuple[str, str], condition: Condition | None,
-            keep: Callable[[Task], bool]) -> PageReader[Task]:
-    """One Query page of an index range; assignment entries are resolved to their tasks with
-    one BatchGet, and what the caller may not see (or the filters exclude) is dropped."""
-    connection = Task._get_connection()
+            keep: Callable[[Task], bool] | None) -> PageReader[Task]:
+    """One Query page of an index range; assignment entries are resolved to their tasks, and
+    what the caller may not see (or the filters exclude) is dropped."""
     sort_key = getattr(Task, f"{index.Meta.index_name}SK")
-
-    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Task], dict[str, Any] | None]:
-        answer = connection.query(partition_key, range_key_condition=sort_key.between(*key_range),
-                                  filter_condition=condition, index_name=index.Meta.index_name, limit=limit,
-                                  exclusive_start_key=start)
-        found = [_indexed(raw) for raw in answer.get("Items", [])]
-        entries = [item for item in found if isinstance(item, TaskAssignment)]
-        resolved: dict[str, Task] = {}
-        if entries:
-            keys = ((entry.PK, Task.sort_key(entry.task_id)) for entry in entries)
-            resolved = {task.id: task for task in access.read_keys(keys) if isinstance(task, Task)}
-        tasks = [resolved.get(item.task_id) if isinstance(item, TaskAssignment) else item for item in found]
-        listed = access.shown([task for task in tasks if task is not None])
-        return [task for task in listed if keep(task)], answer.get("LastEvaluatedKey")
-
-    return read
+    return query_reader(index, partition_key, sort_key.between(*key_range), condition,
+                        models=[Task, TaskAssignment], resolve=_resolve, keep=keep)
 
 
 def _partitions(principal: Principal, reach: Reach, filters: dict[str, Any]) -> tuple[str, Any, list[str]]:
@@ -200,9 +153,12 @@ def list_tasks(principal: Principal, filters: dict[str, Any], limit: int, cursor
         return task.customer_id in reachable
 
     condition = _conditions(filters, partition)
-    sources = [_reader(index, key, key_range, condition, visible)
+    # `visible` drops only what a filter or the caller's reach excludes: without either, a page
+    # reads no more than it returns.
+    keep = visible if condition is not None or reach is not Reach.ALL else None
+    sources = [_reader(index, key, key_range, condition, keep)
                for key in partition_keys for key_range in _ranges(filters, day)]
     sort = filters.get("sort") or "due_date"
     if sort == "priority":
         sources = [sorted_source(sources, lambda task: (PRIORITY_ORDER.get(task.priority, 9), task.due_key()))]
-    return read_page(f"tasks-{sort}", sources, limit, cursor)
+    return read_page(sources, limit, cursor)

@@ -36,6 +36,23 @@ goes with the task's next write.
 
 A task's id starts with its project's id (`core.ids.child_id`), so a task is found from its
 id alone: no lookup item, and the tasks of a build cost one item each.
+
+Filters that are not keys. The table view reads the partition of its narrowest filter (assignee,
+project, customer, else the tenant's) and the key range of its status and date filters;
+`priority`, `tag`, `status_category` todo/doing and a second id filter are FilterExpressions
+over that range, and a member's reach is checked in code. Such a filter may throw most of what
+it reads away: no index per combination (five GSIs, already used by the partitions above; tags
+are multi-valued), because every list page is bounded instead — at most 3 Queries reading ≤100
+items each, then a short page with a cursor (core.pagination). A member's lists read one
+partition per customer they reach, ≤3 per page. The portfolio's `owner_id`, `status`,
+`template_id` past the first facet are FilterExpressions the same way, bounded the same way.
+Sorts no index keeps (tasks by priority, projects by progress or risk) read the whole selection
+into memory, refused (422 on `sort`) past 1,000 items or 3 Queries: narrow the filters.
+
+Board and Gantt read the whole project partition (⌈items / 300⌉ Queries, a board's size) and
+answer it in pages by size: descriptions (up to 10,000 characters) only with
+`?include=description`, and as many tasks as keep the response under 5 MB as Lambda returns it
+(core.pagination.page_within_bytes), the rest behind `next_cursor`.
 """
 
 from __future__ import annotations

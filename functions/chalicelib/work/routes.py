@@ -12,6 +12,7 @@ from . import listing, service, tasks
 from .shapes import (
     ActivityOut,
     BoardOut,
+    BoardQuery,
     BulkUpdate,
     CreateProject,
     CreateTask,
@@ -104,15 +105,16 @@ def project_activity(principal: Principal, project_id: str, query: ListQuery) ->
 
 
 @route(bp, "/projects/{project_id}/board", "GET", summary="Kanban: columns in order, tasks by position",
-       permission="projects:read", response=BoardOut)
-def board(principal: Principal, project_id: str) -> BoardOut:
-    return BoardOut.model_validate(service.board(principal, project_id))
+       permission="projects:read", query=BoardQuery, response=BoardOut)
+def board(principal: Principal, project_id: str, query: BoardQuery) -> BoardOut:
+    return BoardOut.model_validate(service.board(principal, project_id, query.include == "description", query.cursor))
 
 
 @route(bp, "/projects/{project_id}/gantt", "GET", summary="Gantt: dates, dependencies, conflicts, critical path",
-       permission="projects:read", response=GanttOut)
-def gantt(principal: Principal, project_id: str) -> GanttOut:
-    return GanttOut.model_validate(service.gantt(principal, project_id))
+       permission="projects:read", query=BoardQuery, response=GanttOut)
+def gantt(principal: Principal, project_id: str, query: BoardQuery) -> GanttOut:
+    return GanttOut.model_validate(service.gantt_page(principal, project_id, query.include == "description",
+                                                      query.cursor))
 
 
 # ---------- tasks ----------

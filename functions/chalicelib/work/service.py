@@ -20,7 +20,15 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
 from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import Page, PageReader, read_page
+from chalicelib.core.pagination import (
+    MAX_SORTED,
+    Page,
+    PageReader,
+    drain,
+    page_within_bytes,
+    read_page,
+    sorted_source,
+)
 from chalicelib.core.permissions import Reach, require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.customers import service as customers
@@ -30,7 +38,6 @@ from . import access, ledger, listing, tasks
 from .board_status import SEVERITY, auto_status
 from .graph import critical_path, duration_days, find_cycle
 from .ledger import AUTO, Plan, StatusMove, plain, today
-from .listing import sorted_source
 from .models import (
     ACTIVE,
     ARCHIVED,
@@ -350,19 +357,20 @@ def status_history(principal: Principal, project_id: str, limit: int, cursor: st
     pk = project_pk(principal.tenant_id, project_id)
     reader = query_reader(StatusHistoryEntry, pk, StatusHistoryEntry.SK.startswith(StatusHistoryEntry.PREFIX),
                           newest_first=True)
-    return read_page("status-history", [reader], limit, cursor)
+    return read_page([reader], limit, cursor)
 
 
 def project_activity(principal: Principal, project_id: str, limit: int, cursor: str | None) -> Page[Any]:
     """Newest first. A contractor sees the entries of their own tasks only."""
     _, reach = access.load_project(principal, project_id, "projects:read")
     pk = project_pk(principal.tenant_id, project_id)
-    reader = query_reader(ActivityEntry, pk, ActivityEntry.SK.startswith(ActivityEntry.PREFIX), newest_first=True)
+    keep = None
     if reach is Reach.ASSIGNED:
-        mine = {task.id for task in listing.drain([listing.assigned_in(principal, project_id)], listing.MAX_SORTED,
-                                                  "project_id")}
-        reader = listing.only(reader, lambda entry: entry.task_id in mine)
-    return read_page("project-activity", [reader], limit, cursor)
+        mine = {task.id for task in drain([listing.assigned_in(principal, project_id)], MAX_SORTED, "project_id")}
+        keep = lambda entry: entry.task_id in mine  # noqa: E731
+    reader = query_reader(ActivityEntry, pk, ActivityEntry.SK.startswith(ActivityEntry.PREFIX), newest_first=True,
+                          keep=keep)
+    return read_page([reader], limit, cursor)
 
 
 def _visible_board(principal: Principal, project_id: str) -> tuple[Project, list[Task]]:
@@ -374,21 +382,36 @@ def _visible_board(principal: Principal, project_id: str) -> tuple[Project, list
     return project, board
 
 
-def board(principal: Principal, project_id: str) -> dict[str, Any]:
-    """Kanban: the project's columns in order, each with its top-level tasks by position."""
+def _without_description(view: dict[str, Any]) -> dict[str, Any]:
+    """A task as a board or Gantt shows it by default: without its description (up to 10,000
+    characters), which `?include=description` adds."""
+    return {name: value for name, value in view.items() if name != "description"}
+
+
+def board(principal: Principal, project_id: str, include_description: bool = False,
+          cursor: str | None = None) -> dict[str, Any]:
+    """Kanban: the project's columns in order, each with its top-level tasks by position. The
+    cards are paged in column order by size: a response never passes Lambda's 6 MB (a board
+    without descriptions fits one page but for thousands of cards)."""
     project, all_tasks = _visible_board(principal, project_id)
     day, counts = today(), plain(project.counts)
-    columns = []
-    for status in project.task_statuses:
-        cards = sorted((t for t in all_tasks if t.parent_id is None and t.status == status["name"]),
-                       key=lambda t: t.position)
-        columns.append({**status, "count": int(counts.get(status["name"], 0)),
-                        "tasks": [tasks.task_view(t, day) for t in cards]})
-    return {"project": project_view(project), "columns": columns}
+    order = {status["name"]: n for n, status in enumerate(project.task_statuses)}
+    cards = sorted((t for t in all_tasks if t.parent_id is None and t.status in order),
+                   key=lambda t: (order[t.status], t.position))
+    columns = [{**status, "count": int(counts.get(status["name"], 0)), "tasks": []}
+               for status in project.task_statuses]
+    response = {"project": project_view(project), "columns": columns, "next_cursor": None}
+    views = [tasks.task_view(t, day) for t in cards]
+    page = page_within_bytes(views if include_description else [_without_description(v) for v in views],
+                             response, cursor)
+    for card in page.items:
+        columns[order[card["status"]]]["tasks"].append(card)
+    return {**response, "next_cursor": page.next_cursor}
 
 
 def gantt(principal: Principal, project_id: str) -> dict[str, Any]:
-    """Every task with its dates, progress and links, the conflicts, and the critical path."""
+    """Every task with its dates, progress and links, the conflicts, and the critical path
+    (whole: for the rooms that read a project's plan; the route pages it, see gantt_page)."""
     project, all_tasks = _visible_board(principal, project_id)
     day = today()
     visible = {task.id for task in all_tasks}
@@ -405,6 +428,30 @@ def gantt(principal: Principal, project_id: str) -> dict[str, Any]:
         "dependencies": edges,
         "conflicts": [view["id"] for view in views if view["dependency_conflict"]],
         "critical_path": {"task_ids": path, "duration_days": length},
+    }
+
+
+def gantt_page(principal: Principal, project_id: str, include_description: bool = False,
+               cursor: str | None = None) -> dict[str, Any]:
+    """The Gantt as the API sends it: tasks paged by size like the board's cards (descriptions
+    only when asked for); each page carries the links into its tasks and its tasks' conflicts,
+    and the critical path over the whole project."""
+    whole = gantt(principal, project_id)
+    links: dict[str, list[dict[str, str]]] = {}
+    for edge in whole["dependencies"]:
+        links.setdefault(edge["successor_id"], []).append(edge)
+    # A task travels with its links (≤ 50): they count against its page.
+    entries = [{"task": view if include_description else _without_description(view), "links": links.get(view["id"], [])}
+               for view in whole["tasks"]]
+    fixed = {**whole, "tasks": [], "dependencies": [], "conflicts": [], "next_cursor": None}
+    page = page_within_bytes(entries, fixed, cursor)
+    views = [entry["task"] for entry in page.items]
+    return {
+        **fixed,
+        "tasks": views,
+        "dependencies": [link for entry in page.items for link in entry["links"]],
+        "conflicts": [view["id"] for view in views if view["dependency_conflict"]],
+        "next_cursor": page.next_cursor,
     }
 
 
@@ -538,18 +585,17 @@ def _project_source(tenant: str, state: str, filters: dict[str, Any]) -> PageRea
 
 def _member_projects(principal: Principal, filters: dict[str, Any]) -> PageReader[Project]:
     """A contractor's projects: their membership entries, then the projects (BatchGet)."""
-    entries = query_reader(ProjectMember.by_user, member_projects_pk(principal.tenant_id, principal.user_id),
-                           _due_range(ProjectMember, ProjectMember.by_user, filters))
 
-    def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Project], dict[str, Any] | None]:
-        found, last = entries(limit, start)
-        projects = access.read_keys((entry.PK, Project.SORT) for entry in found)
+    def resolve(entries: list[ProjectMember]) -> list[Project | None]:
+        projects = access.read_keys((entry.PK, Project.SORT) for entry in entries)
         by_id = {p.id: p for p in projects if isinstance(p, Project)}
-        ordered = [by_id[entry.project_id] for entry in found if entry.project_id in by_id]
-        return [p for p in ordered if all(getattr(p, name) == filters[name]
-                                          for name, _, _ in _PROJECT_FACETS if filters.get(name))], last
+        return [by_id.get(entry.project_id) for entry in entries]
 
-    return read
+    wanted = {name: filters[name] for name, _, _ in _PROJECT_FACETS if filters.get(name)}
+    return query_reader(ProjectMember.by_user, member_projects_pk(principal.tenant_id, principal.user_id),
+                        _due_range(ProjectMember, ProjectMember.by_user, filters), resolve=resolve,
+                        keep=(lambda p: all(getattr(p, name) == value for name, value in wanted.items()))
+                        if wanted else None)
 
 
 def _project_sources(principal: Principal, reach: Reach, filters: dict[str, Any]) -> list[PageReader[Project]]:
@@ -582,7 +628,7 @@ def list_projects(principal: Principal, filters: dict[str, Any], limit: int, cur
     sort = filters.get("sort") or "due_date"
     if sort in SORTS:
         sources = [sorted_source(sources, SORTS[sort])]
-    return read_page(f"projects-{sort}", sources, limit, cursor)
+    return read_page(sources, limit, cursor)
 
 
 def list_customer_projects(principal: Principal, customer_id: str, filters: dict[str, Any], limit: int,

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from chalicelib.core.models import (
     Id,
@@ -323,16 +330,38 @@ class DeletedTaskOut(Out):
     removed_dependencies: list[RemovedLink] = Field(description="links other tasks had on this one, now gone")
 
 
+class CardOut(TaskOut):
+    """A task on the board or the Gantt: `description` is there only when asked for
+    (`?include=description`)."""
+
+    @model_serializer(mode="wrap")
+    def _description_when_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        shaped = handler(self)
+        if "description" not in self.model_fields_set:
+            shaped.pop("description", None)
+        return shaped
+
+
 class ColumnOut(Out):
     name: str
     category: Category
-    count: int
-    tasks: list[TaskOut]
+    count: int = Field(description="every top-level task in the column, on this page or not")
+    tasks: list[CardOut]
+
+
+class BoardQuery(Strict):
+    include: Literal["description"] | None = Field(None, description="also send each task's description")
+    cursor: str | None = Field(None, max_length=2048)
+
+
+PAGED_BY_SIZE = ("the tasks of one response stay under Lambda's 6 MB; `next_cursor` (null but for boards of "
+                 "thousands of tasks, or with descriptions) continues them")
 
 
 class BoardOut(Out):
     project: ProjectOut
     columns: list[ColumnOut]
+    next_cursor: str | None = Field(None, description=PAGED_BY_SIZE)
 
 
 class Edge(Out):
@@ -347,10 +376,11 @@ class CriticalPath(Out):
 
 class GanttOut(Out):
     project: ProjectOut
-    tasks: list[TaskOut]
-    dependencies: list[Edge]
-    conflicts: list[str]
-    critical_path: CriticalPath
+    tasks: list[CardOut]
+    dependencies: list[Edge] = Field(description="the links into this page's tasks")
+    conflicts: list[str] = Field(description="this page's tasks that start before a predecessor is due")
+    critical_path: CriticalPath = Field(description="over the whole project")
+    next_cursor: str | None = Field(None, description=PAGED_BY_SIZE)
 
 
 class TasksOut(Out):

@@ -280,7 +280,7 @@ def task_activity(principal: Principal, task_id: str, limit: int, cursor: str | 
     access.load_task(principal, task_id, "tasks:read")
     reader = query_reader(ActivityEntry.by_task, ActivityEntry.task_pk(principal.tenant_id, task_id),
                           newest_first=True)
-    return read_page("task-activity", [reader], limit, cursor)
+    return read_page([reader], limit, cursor)
 
 
 def update_task(principal: Principal, task_id: str, changes: dict[str, Any], expected_version: int,

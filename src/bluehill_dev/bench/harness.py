@@ -295,6 +295,7 @@ class RouteResult:
     route_operations: dict[str, float]
     route_attempts: Stat
     queries_per_request: Stat
+    items_read_per_request: Stat
     items_read: int
     items_returned: int
     read_per_returned: float | None
@@ -332,6 +333,7 @@ def summarize(scenario: Scenario, samples: Sequence[Sample], error: str | None =
         route_operations=_mean_counter([p.calls for p in route]),
         route_attempts=Stat.of([p.attempts for p in route]),
         queries_per_request=queries,
+        items_read_per_request=Stat.of([p.items_read for p in route]),
         items_read=read,
         items_returned=returned,
         read_per_returned=round(read / returned, 2) if returned else None,
@@ -507,7 +509,7 @@ def _operations(operations: Mapping[str, float]) -> str:
     return ", ".join(f"{name} {_number(count)}" for name, count in operations.items()) or "-"
 
 
-_COLUMNS = ("route", "n", "calls", "operations", "HTTP", "read/ret", "Q/req", "auth", "idem", "other AWS",
+_COLUMNS = ("route", "n", "calls", "operations", "HTTP", "read/ret", "read/req", "Q/req", "auth", "idem", "other AWS",
             "target", "result")
 
 
@@ -518,7 +520,8 @@ def _row(result: RouteResult) -> tuple[str, ...]:
         verdict = f"ERROR ({result.error[:80]})"
     return (
         result.name, str(result.requests), _stat(result.route_calls), _operations(result.route_operations),
-        _stat(result.route_attempts), ratio, _stat(result.queries_per_request), _stat(result.authorizer_calls),
+        _stat(result.route_attempts), ratio, _stat(result.items_read_per_request),
+        _stat(result.queries_per_request), _stat(result.authorizer_calls),
         _stat(result.idempotency_calls), _operations(result.other_calls), result.target, verdict,
     )
 
