@@ -337,6 +337,8 @@ def _reopen(ticket: Ticket, at: datetime, change: Change) -> None:
     ticket.sla[tracker.RESOLUTION] = tracker.start(terms, ticket.status, at, cycle=old["cycle"] + 1)
     ticket.reopen_count = int(ticket.reopen_count or 0) + 1
     ticket.resolved_at = None
+    if ticket.csat and not ticket.csat.get("submitted_at"):
+        ticket.csat = None  # the survey of the closed cycle dies with it; the next resolution sends its own
     change.counters.append("reopened")
     change.events.append(("Ticket.Reopened", {"reopen_count": ticket.reopen_count}))
 
@@ -696,9 +698,14 @@ def _survey_gone() -> NotFound:
     return NotFound("this survey link is not valid")
 
 
+def _survey_superseded() -> Conflict:
+    return Conflict("the ticket was reopened after this survey was sent; this link no longer takes answers")
+
+
 def submit_csat(token_text: str, score: int, comment: str | None) -> dict[str, Any]:
     """Public: the token alone identifies tenant, ticket and resolution (404 if forged or
-    expired); a second answer is a 409."""
+    expired). A survey belongs to one resolution cycle: once the ticket is reopened its link
+    is a 409, and a second answer is a 409 — one score per cycle."""
     now = sla.now()
     token = csat.verify(token_text, now)
     if token is None:
@@ -708,8 +715,8 @@ def submit_csat(token_text: str, score: int, comment: str | None) -> dict[str, A
             ticket = Ticket.get(Ticket.pk(token.tenant_id, token.ticket_id), Ticket.SORT)
         except Ticket.DoesNotExist as missing:
             raise _survey_gone() from missing
-        if not ticket.csat or ticket.csat["cycle"] != token.cycle:
-            raise _survey_gone()
+        if ticket.status not in DONE or not ticket.csat or ticket.csat["cycle"] != token.cycle:
+            raise _survey_superseded()
         return _record_csat(ticket, token, score, comment, now)
 
 
@@ -722,7 +729,8 @@ def _record_csat(ticket: Ticket, token: csat.SurveyToken, score: int, comment: s
     tx.create(CsatResponse(ticket.PK, CsatResponse.sort(token.cycle), type="CsatResponse",
                            tenant_id=ticket.tenant_id, ticket_id=ticket.id, score=score, comment=comment,
                            submitted_at=iso), answered)
-    tx.update(ticket, [Ticket.csat.set(survey), Ticket.version.add(1)], Ticket.PK.exists(), _survey_gone)
+    still_resolved = Ticket.status.is_in(*DONE) & (Ticket.reopen_count == ticket.reopen_count)
+    tx.update(ticket, [Ticket.csat.set(survey), Ticket.version.add(1)], still_resolved, _survey_superseded)
     _rollup(tx, ticket, now, ["csat_responses", *(["csat_satisfied"] if score >= 4 else [])])
     customer = Principal(tenant_id=ticket.tenant_id, user_id=ticket.requester_contact_id or "customer",
                          role="customer", email="")
