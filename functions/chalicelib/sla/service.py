@@ -15,6 +15,7 @@ from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso
 from chalicelib.team import service as team
 
+from . import feasibility
 from .models import SlaPolicy
 from .tracker import TARGETS
 
@@ -78,7 +79,10 @@ def current_policy(tenant_id: str) -> dict[str, Any]:
 def policy_in_force(tenant_id: str) -> dict[str, Any]:
     """For the tickets room: the policy, its calendar closed also on the tenant's holidays
     (PUT /tenant/holidays) besides the SLA calendar's own."""
-    policy = current_policy(tenant_id)
+    return _with_tenant_holidays(tenant_id, current_policy(tenant_id))
+
+
+def _with_tenant_holidays(tenant_id: str, policy: dict[str, Any]) -> dict[str, Any]:
     own = list(policy["calendar"].get("holidays") or [])
     listed = {entry["date"] for entry in own}
     tenant = [{"date": day.isoformat(), "name": None} for day in team.tenant_holidays(tenant_id)
@@ -125,6 +129,7 @@ def put_policy(principal: Principal, fields: dict[str, Any], expected_version: i
     changed = audit.diff({k: before[k] for k in POLICY_FIELDS}, fields)
     if not changed:
         return before
+    feasibility.require_reachable_targets(_with_tenant_holidays(tenant, fields), now())
     stamp = now_iso()
     policy = SlaPolicy(
         SlaPolicy.pk(tenant), SlaPolicy.SORT, type="SlaPolicy", tenant_id=tenant, version=before["version"] + 1,
