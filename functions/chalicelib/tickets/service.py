@@ -391,7 +391,23 @@ def _tier(principal: Principal, customer_id: str) -> str | None:
         raise validation_error("customer_id", f"customer {customer_id} does not exist") from missing
 
 
-def create_ticket(principal: Principal, fields: dict[str, Any], follow_up_of: str | None = None) -> Ticket:
+def create_ticket(principal: Principal, fields: dict[str, Any]) -> Ticket:
+    ticket, _ = _open(principal, fields, None)
+    return ticket
+
+
+def _open_follow_up(principal: Principal, earlier: Ticket, body: str) -> TicketMessage:
+    """A customer's words on a ticket past reopening open a linked ticket; the answer is the
+    message as written (never read back: through GSI1 it may not be visible yet)."""
+    fields = {"subject": f"Re: {earlier.subject}"[:200], "description": body, "priority": earlier.priority,
+              "category": earlier.category, "requester_contact_id": earlier.requester_contact_id}
+    _, message = _open(principal, fields, earlier.id)
+    assert message is not None
+    return message
+
+
+def _open(principal: Principal, fields: dict[str, Any],
+          follow_up_of: str | None) -> tuple[Ticket, TicketMessage | None]:
     require(principal, "tickets:create")
     fields = _customer_fields(principal, fields)
     tier = _tier(principal, fields["customer_id"])
@@ -406,7 +422,8 @@ def create_ticket(principal: Principal, fields: dict[str, Any], follow_up_of: st
     raise AssertionError("unreachable")
 
 
-def _create(principal: Principal, fields: dict[str, Any], tier: str | None, follow_up_of: str | None) -> Ticket:
+def _create(principal: Principal, fields: dict[str, Any], tier: str | None,
+            follow_up_of: str | None) -> tuple[Ticket, TicketMessage | None]:
     tenant, now = principal.tenant_id, sla.now()
     iso, ticket_id = clock.format_instant(now), new_id()
     tx = Transaction()
@@ -432,15 +449,16 @@ def _create(principal: Principal, fields: dict[str, Any], tier: str | None, foll
     if _is_customer(principal):
         _escalate_on_keywords(ticket, f"{ticket.subject}\n{ticket.description}", change)
     _save(tx, None, ticket)
-    if follow_up_of:
-        tx.put(_message(ticket, "public", "customer", principal.user_id, ticket.description, now))
+    first = _message(ticket, "public", "customer", principal.user_id, ticket.description, now) if follow_up_of else None
+    if first is not None:
+        tx.put(first)
     _rollup(tx, ticket, now, change.counters)
     audit.record(tx, principal, "create", "ticket", ticket_id, audit.diff({}, _audited(ticket)))
     tx.commit()
     _publish(ticket, [("Ticket.Created", {"status": status, "priority": priority, "customer_id": ticket.customer_id,
                                           "assignee_id": assignee, "queue_id": ticket.queue_id,
                                           "follow_up_of": follow_up_of}), *change.events])
-    return ticket
+    return ticket, first
 
 
 def _audited(ticket: Ticket) -> dict[str, Any]:
@@ -642,11 +660,7 @@ def _post_message(principal: Principal, ticket_id: str, fields: dict[str, Any], 
         canned_id, body = canned.render_for(principal, canned_id, _canned_values(principal, current))
     now = sla.now()
     if customer_side and _starts_new_ticket(current, now):
-        follow_up = create_ticket(principal, {"subject": f"Re: {current.subject}"[:200], "description": body,
-                                              "priority": current.priority, "category": current.category,
-                                              "requester_contact_id": current.requester_contact_id},
-                                  follow_up_of=current.id)
-        return next(iter(list_messages(principal, follow_up.id, 1, None).items))
+        return _open_follow_up(principal, current, body or "")
     after, change = _copy(current), Change(principal.tenant_id)
     if fresh_policy:
         change.load_policy()
