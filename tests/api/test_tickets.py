@@ -84,6 +84,26 @@ def test_creating_a_ticket_validates_its_fields(acme, customer):
     assert no_customer.status == 422 and no_customer.json["errors"][0]["field"] == "customer_id"
 
 
+def test_a_related_project_must_be_one_of_the_customers_projects(acme, globex, customer):
+    owner = acme.as_("owner")
+    own = owner.post(f"/customers/{customer['id']}/projects", {"name": "Rollout"}).json
+    other_customer = owner.post("/customers", {"name": "Umbrella"}).json["id"]
+    elsewhere = owner.post(f"/customers/{other_customer}/projects", {"name": "Other rollout"}).json
+    foreign_customer = globex.as_("owner").post("/customers", {"name": "Globex client"}).json["id"]
+    foreign = globex.as_("owner").post(f"/customers/{foreign_customer}/projects", {"name": "Theirs"}).json
+    for project_id in (foreign["id"], "nonexistent", elsewhere["id"]):
+        refused = owner.post("/tickets", {"subject": "s", "description": "d", "customer_id": customer["id"],
+                                          "related_project_id": project_id})
+        assert refused.status == 422, (project_id, refused.body)
+        assert refused.json["errors"][0]["field"] == "related_project_id"
+    ticket = new_ticket(owner, customer["id"], related_project_id=own["id"])
+    assert ticket["related_project_id"] == own["id"]
+    changed = patch(owner, ticket, related_project_id=foreign["id"])
+    assert changed.status == 422 and changed.json["errors"][0]["field"] == "related_project_id"
+    assert owner.get(f"/tickets/{ticket['id']}").json["related_project_id"] == own["id"]
+    assert patch(owner, ticket, related_project_id=None).json["related_project_id"] is None
+
+
 def test_a_tenant_category_is_accepted(acme, customer):
     assert new_ticket(acme.as_("owner"), customer["id"], category="onboarding")["category"] == "onboarding"
 

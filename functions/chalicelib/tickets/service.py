@@ -28,6 +28,7 @@ from chalicelib.queues import service as queues
 from chalicelib.sla import clock, tracker
 from chalicelib.sla import service as sla
 from chalicelib.team import service as team
+from chalicelib.work import service as work
 
 from . import csat
 from .models import (
@@ -384,6 +385,17 @@ def _require_contact(principal: Principal, contact_id: str, customer_id: str) ->
         raise validation_error("requester_contact_id", "the contact belongs to another customer")
 
 
+def _require_project(principal: Principal, project_id: str, customer_id: str) -> None:
+    """A related project is one of the ticket's customer's projects that the caller may read
+    (asked of the work room); anything else — another tenant's, unknown, unseen — is a 422."""
+    try:
+        project = work.get_project(principal, project_id)
+    except (NotFound, Forbidden) as missing:
+        raise validation_error("related_project_id", f"project {project_id} does not exist") from missing
+    if project.customer_id != customer_id:
+        raise validation_error("related_project_id", "the project belongs to another customer")
+
+
 def _tier(principal: Principal, customer_id: str) -> str | None:
     try:
         return customers.get_customer(principal, customer_id).tier
@@ -413,6 +425,8 @@ def _open(principal: Principal, fields: dict[str, Any],
     tier = _tier(principal, fields["customer_id"])
     if fields.get("requester_contact_id"):
         _require_contact(principal, fields["requester_contact_id"], fields["customer_id"])
+    if fields.get("related_project_id"):
+        _require_project(principal, fields["related_project_id"], fields["customer_id"])
     for attempt in range(CREATE_ATTEMPTS):
         try:
             return _create(principal, fields, tier, follow_up_of)
@@ -581,6 +595,8 @@ def _validate_changes(principal: Principal, ticket: Ticket, changes: dict[str, A
         queues.require_queue(principal.tenant_id, changes["queue_id"])
     if changes.get("requester_contact_id"):
         _require_contact(principal, changes["requester_contact_id"], ticket.customer_id)
+    if changes.get("related_project_id"):
+        _require_project(principal, changes["related_project_id"], ticket.customer_id)
 
 
 def update_ticket(principal: Principal, ticket_id: str, changes: dict[str, Any], expected_version: int) -> Ticket:
