@@ -134,6 +134,88 @@ def test_a_contractor_sees_only_tickets_assigned_to_them(acme, customer):
     assert mine["id"] in ids and other["id"] not in ids
 
 
+# ---------- member reach ----------
+
+
+@pytest.fixture
+def member_desk(fresh_tenant):
+    """A member on one customer's team and in one queue, and tickets inside and outside that reach."""
+    owner, member = fresh_tenant.as_("owner"), fresh_tenant.users["member"]
+    theirs = owner.post("/customers", {"name": "Theirs", "team_ids": [member]}).json["id"]
+    other = owner.post("/customers", {"name": "Not theirs"}).json["id"]
+    queue = owner.post("/queues", {"name": "Desk", "members": [member], "routing": "manual"}).json["id"]
+    tickets = {
+        "customer": new_ticket(owner, theirs),
+        "customer_and_assigned": new_ticket(owner, theirs, assignee_id=member),
+        "assigned": new_ticket(owner, other, assignee_id=member),
+        "queue": new_ticket(owner, other, queue_id=queue),
+        "hidden": new_ticket(owner, other),
+        "hidden_assigned": new_ticket(owner, other, assignee_id=fresh_tenant.users["admin"]),
+    }
+    return fresh_tenant, theirs, other, queue, {name: t["id"] for name, t in tickets.items()}
+
+
+def test_a_member_reaches_a_ticket_through_its_customer_its_assignee_or_its_queue(member_desk):
+    world, _, _, _, ids = member_desk
+    secret = "INTERNAL-NOT-FOR-MEMBER-91c"
+    world.as_("owner").post(f"/tickets/{ids['hidden']}/messages", {"visibility": "internal", "body": secret})
+    before = world.as_("owner").get(f"/tickets/{ids['hidden']}").json
+    member = world.as_("member")
+    for name in ("customer", "customer_and_assigned", "assigned", "queue"):
+        assert member.get(f"/tickets/{ids[name]}").status == 200, name
+        assert member.get(f"/tickets/{ids[name]}/messages").status == 200, name
+        assert member.post(f"/tickets/{ids[name]}/messages", {"visibility": "internal", "body": "n"}).status == 201
+    for name in ("hidden", "hidden_assigned"):
+        ticket = ids[name]
+        answers = [member.get(f"/tickets/{ticket}"), member.get(f"/tickets/{ticket}/messages"),
+                   member.patch(f"/tickets/{ticket}", {"version": before["version"], "priority": "low"}),
+                   member.post(f"/tickets/{ticket}/messages", {"body": "hello"}),
+                   member.get(f"/tickets/{ticket}/sla"), member.get(f"/tickets/{ticket}/csat-link")]
+        assert [a.status for a in answers] == [404] * 6, name
+        assert all(secret not in str(a.body) for a in answers)
+    assert world.as_("owner").get(f"/tickets/{ids['hidden']}").json["version"] == before["version"]
+
+
+def test_every_member_list_and_filter_applies_the_same_reach(member_desk):
+    world, theirs, other, queue, ids = member_desk
+    member = world.as_("member")
+    reachable = {ids[n] for n in ("customer", "customer_and_assigned", "assigned", "queue")}
+
+    def listed(query=""):
+        response = member.get(f"/tickets?{query}")
+        assert response.status == 200, response.body
+        found = [t["id"] for t in response.json["items"]]
+        assert len(found) == len(set(found)), "a ticket listed twice"
+        return set(found)
+
+    assert listed() == reachable
+    assert listed("sort=sla_due") == listed("sort=priority") == listed("sort=updated") == reachable
+    assert listed(f"customer_id={other}") == {ids["assigned"], ids["queue"]}
+    assert listed(f"customer_id={theirs}") == {ids["customer"], ids["customer_and_assigned"]}
+    assert listed("assignee_id=none") == {ids["customer"], ids["queue"]}
+    assert listed("assignee_id=me") == {ids["customer_and_assigned"], ids["assigned"]}
+    assert listed(f"assignee_id={world.users['admin']}") == set()
+    assert listed(f"queue_id={queue}") == {ids["queue"]}
+    assert listed("status=new") == {ids["customer"], ids["queue"]}
+    assert listed(f"status=open&customer_id={other}") == {ids["assigned"]}
+    paged, cursor = [], None
+    while True:
+        page = member.get("/tickets?limit=1" + (f"&cursor={cursor}" if cursor else "")).json
+        paged += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(paged) == sorted(reachable)
+    # the customer itself stays out of reach: its ticket list is a 404 and a ticket for it a 422
+    assert member.get(f"/customers/{other}/tickets").status == 404
+    assert {t["id"] for t in member.get(f"/customers/{theirs}/tickets").json["items"]} == {
+        ids["customer"], ids["customer_and_assigned"]}
+    refused = member.post("/tickets", {"subject": "s", "description": "d", "customer_id": other})
+    assert refused.status == 422 and refused.json["errors"][0]["field"] == "customer_id"
+    # everyone who sees the whole desk still lists every ticket
+    assert {t["id"] for t in world.as_("readonly").get("/tickets").json["items"]} == set(ids.values())
+
+
 # ---------- lists ----------
 
 
@@ -248,7 +330,7 @@ def test_reopening_counts_and_restarts_the_resolution_clock(acme, customer):
 
 
 def test_member_may_change_but_readonly_and_portal_may_not(acme, customer):
-    ticket = new_ticket(acme.as_("owner"), customer["id"])
+    ticket = new_ticket(acme.as_("owner"), customer["id"], assignee_id=acme.users["member"])
     assert patch(acme.as_("member"), ticket, priority="low").status == 200
     assert patch(acme.as_("readonly"), ticket, priority="low").status == 403
     assert patch(acme.as_("portal"), ticket, priority="low").status == 403
@@ -261,7 +343,7 @@ def test_member_may_change_but_readonly_and_portal_may_not(acme, customer):
 
 def test_the_first_public_team_reply_sets_first_response_at_and_internal_notes_do_not(acme, customer):
     api = acme.as_("member")
-    ticket = new_ticket(acme.as_("owner"), customer["id"])
+    ticket = new_ticket(acme.as_("owner"), customer["id"], assignee_id=acme.users["member"])
     note = api.post(f"/tickets/{ticket['id']}/messages", {"visibility": "internal", "body": "checking logs"})
     assert note.status == 201 and note.json["visibility"] == "internal"
     assert api.get(f"/tickets/{ticket['id']}").json["first_response_at"] is None

@@ -478,6 +478,28 @@ def validate_reference(principal: Principal, customer_id: str, field: str) -> No
         raise validation_error(field, f"customer {customer_id} does not exist") from missing
 
 
+def reaches_customer(principal: Principal, customer_id: str) -> bool:
+    """For other rooms: whether the caller may read the customer (an unknown one: no)."""
+    try:
+        _load(principal, customer_id, "customers:read")
+    except NotFound:
+        return False
+    return True
+
+
+def reachable_customer_ids(principal: Principal) -> list[str]:
+    """For other rooms' lists: the ids of every customer the caller may read (a member's: those
+    they own or are on the team of), all pages."""
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page = list_customers(principal, {}, False, 200, cursor)
+        ids += [customer.id for customer in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            return ids
+
+
 def get_contact(principal: Principal, contact_id: str) -> Contact:
     """For other rooms: a contact the caller may read (404 otherwise)."""
     return _load_contact(principal, contact_id, "contacts:read")

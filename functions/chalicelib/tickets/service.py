@@ -19,8 +19,8 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import Page, PageReader, read_page
-from chalicelib.core.permissions import Reach, require
+from chalicelib.core.pagination import Page, PageReader, list_name, read_page
+from chalicelib.core.permissions import require
 from chalicelib.core.scope import tenant_scope
 from chalicelib.core.table import Transaction, query_reader, require_version
 from chalicelib.customers import service as customers
@@ -30,7 +30,7 @@ from chalicelib.sla import service as sla
 from chalicelib.team import service as team
 from chalicelib.work import service as work
 
-from . import csat
+from . import access, csat
 from .models import (
     FACETS,
     NO_DEADLINE,
@@ -70,28 +70,6 @@ TEAM_FIELDS = (*PORTAL_FIELDS, "assignee_id", "queue_id", "tags", "related_proje
                "reopen_count", "sla_state", "csat", "version")
 CREATE_ATTEMPTS = 3
 T = TypeVar("T")
-
-
-# ---------- reach and loading ----------
-
-
-def _reaches(principal: Principal, reach: Reach, ticket: Ticket) -> bool:
-    if reach is Reach.OWN_COMPANY:
-        return ticket.customer_id == principal.customer_id
-    if reach is Reach.ASSIGNED:
-        return ticket.assignee_id == principal.user_id
-    return True
-
-
-def _load(principal: Principal, ticket_id: str, action: str) -> Ticket:
-    reach = require(principal, action)
-    try:
-        ticket = Ticket.get(Ticket.pk(principal.tenant_id, ticket_id), Ticket.SORT)
-    except Ticket.DoesNotExist as missing:
-        raise NotFound(f"ticket {ticket_id} not found") from missing
-    if not _reaches(principal, reach, ticket):
-        raise NotFound(f"ticket {ticket_id} not found")
-    return ticket
 
 
 def _is_customer(principal: Principal) -> bool:
@@ -488,7 +466,7 @@ def _publish(ticket: Ticket, events: list[tuple[str, dict[str, Any]]]) -> None:
 
 
 def get_ticket(principal: Principal, ticket_id: str) -> Ticket:
-    return _load(principal, ticket_id, "tickets:read")
+    return access.load(principal, ticket_id, "tickets:read")
 
 
 def _condition(filters: dict[str, Any], skip: str | None, created_in_key: bool) -> Condition | None:
@@ -521,8 +499,6 @@ def _created_range(filters: dict[str, Any]) -> Condition | None:
     return sort_key < before if before else None
 
 
-# The facet a list reads by, most selective first; the other filters apply to its entries.
-FACET_ORDER = ("customer_id", "assignee_id", "queue_id", "sla_state", "status", "category", "priority", "source")
 SORTS = {"sla_due": ("by_deadline", False), "priority": ("by_priority", False), "updated": ("by_updated", True),
          "created": ("by_created", True)}
 
@@ -533,29 +509,26 @@ def list_tickets(principal: Principal, filters: dict[str, Any], sort: str, limit
     filters = {k: v for k, v in filters.items() if v is not None}
     if filters.get("assignee_id") == "me":
         filters["assignee_id"] = principal.user_id
-    if reach is Reach.OWN_COMPANY:
-        if filters.get("customer_id", principal.customer_id) != principal.customer_id:
-            return Page([], None)
-        filters["customer_id"] = principal.customer_id
-    if reach is Reach.ASSIGNED:
-        if filters.get("assignee_id", principal.user_id) != principal.user_id:
-            return Page([], None)
-        filters["assignee_id"] = principal.user_id
-    facet = next((name for name in FACET_ORDER if filters.get(name) is not None), None)
+    filters, groups = access.list_groups(principal, reach, filters)
+    sources = [_group_source(principal.tenant_id, group, filters, sort) for group in groups]
+    name = list_name("tickets", sort=sort, filters=filters, groups=[(g.facet, g.value) for g in groups])
+    return read_page(name, sources, limit, cursor)
+
+
+def _group_source(tenant_id: str, group: access.Group, filters: dict[str, Any], sort: str) -> PageReader[Ticket]:
     index_name, newest_first = SORTS[sort]
     by_created = sort == "created"
-    model = Ticket if facet is None else TicketIndexEntry
-    index = getattr(model, index_name)
-    partition = tickets_pk(principal.tenant_id, *((facet, str(filters[facet])) if facet else ()))
-    source = query_reader(index, partition, _created_range(filters) if by_created else None,
-                          _condition(filters, facet, by_created), newest_first)
-    reader = source if facet is None else _tickets_of(source)
-    return read_page(f"tickets:{sort}:{facet}:{filters.get(facet or '')}", [reader], limit, cursor)
+    model = Ticket if group.facet is None else TicketIndexEntry
+    partition = tickets_pk(tenant_id, *((group.facet, group.value) if group.facet and group.value else ()))
+    source = query_reader(getattr(model, index_name), partition, _created_range(filters) if by_created else None,
+                          _condition(filters, group.facet, by_created), newest_first)
+    return source if group.facet is None else _tickets_of(source, group.keep)
 
 
-def _tickets_of(entries: PageReader[TicketIndexEntry]) -> PageReader[Ticket]:
+def _tickets_of(entries: PageReader[TicketIndexEntry], keep: Callable[[TicketIndexEntry], bool]) -> PageReader[Ticket]:
     def read(limit: int, start: dict[str, Any] | None) -> tuple[list[Ticket], dict[str, Any] | None]:
         found, last = entries(limit, start)
+        found = [entry for entry in found if keep(entry)]
         keys = [(entry.PK, Ticket.SORT) for entry in found]
         by_pk = {t.PK: t for t in Ticket.batch_get(keys)} if keys else {}
         return [by_pk[entry.PK] for entry in found if entry.PK in by_pk], last
@@ -570,7 +543,7 @@ def list_customer_tickets(principal: Principal, customer_id: str, sort: str, lim
 
 
 def list_messages(principal: Principal, ticket_id: str, limit: int, cursor: str | None) -> Page[TicketMessage]:
-    ticket = _load(principal, ticket_id, "tickets:read")
+    ticket = access.load(principal, ticket_id, "tickets:read")
     if _is_customer(principal):
         source = query_reader(TicketMessage.public_messages, TicketMessage.public_pk(ticket.tenant_id, ticket.id))
     else:
@@ -579,7 +552,7 @@ def list_messages(principal: Principal, ticket_id: str, limit: int, cursor: str 
 
 
 def explain_sla(principal: Principal, ticket_id: str) -> dict[str, Any]:
-    ticket = _load(principal, ticket_id, "tickets:sla")
+    ticket = access.load(principal, ticket_id, "tickets:sla")
     now = sla.now()
     return {"ticket_id": ticket.id, "sla_state": ticket.sla_state, "as_of": clock.format_instant(now),
             "targets": {target: tracker.explanation(state, now) for target, state in ticket.sla.items()}}
@@ -605,7 +578,7 @@ def update_ticket(principal: Principal, ticket_id: str, changes: dict[str, Any],
 
 def _update(principal: Principal, ticket_id: str, changes: dict[str, Any], expected_version: int,
             fresh_policy: bool) -> Ticket:
-    current = _load(principal, ticket_id, "tickets:update")
+    current = access.load(principal, ticket_id, "tickets:update")
     require_version(current, expected_version, "ticket")
     status = changes.pop("status", None)
     if status is not None and status != current.status:
@@ -666,7 +639,7 @@ def post_message(principal: Principal, ticket_id: str, fields: dict[str, Any]) -
 
 
 def _post_message(principal: Principal, ticket_id: str, fields: dict[str, Any], fresh_policy: bool) -> TicketMessage:
-    current = _load(principal, ticket_id, "tickets:reply")
+    current = access.load(principal, ticket_id, "tickets:reply")
     customer_side = _is_customer(principal)
     visibility = fields.get("visibility") or "public"
     if customer_side and (visibility != "public" or fields.get("canned_response_id")):
@@ -713,7 +686,7 @@ def _customer_replied(ticket: Ticket, at: datetime, change: Change) -> None:
 
 
 def csat_link(principal: Principal, ticket_id: str) -> dict[str, Any]:
-    ticket = _load(principal, ticket_id, "tickets:csat")
+    ticket = access.load(principal, ticket_id, "tickets:csat")
     survey = ticket.csat
     if not survey:
         raise Conflict("a ticket has a CSAT survey once it is resolved")
