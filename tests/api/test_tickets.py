@@ -496,3 +496,48 @@ def test_every_ticket_write_answers_what_it_wrote_while_the_indexes_lag(acme, an
     assert opened["follow_up_of"] == closed["id"]
     messages = portal.get(f"/tickets/{opened['id']}/messages").json["items"]
     assert [m["id"] for m in messages] == [follow_up.json["id"]]
+
+
+# ---------- what the portal may not see ----------
+
+PORTAL_TICKET_FIELDS = {"id", "subject", "description", "customer_id", "requester_contact_id", "status", "priority",
+                        "category", "source", "follow_up_of", "first_response_at", "resolved_at", "closed_at",
+                        "created_at", "updated_at"}
+TEAM_ONLY_FIELDS = {"assignee_id", "queue_id", "tags", "related_project_id", "escalation_level", "reopen_count",
+                    "sla_state", "sla", "csat", "version"}
+
+
+def test_portal_users_may_not_filter_or_sort_by_who_works_their_tickets(acme):
+    portal = acme.as_("portal")
+    for query, field in ((f"assignee_id={acme.users['member']}", "assignee_id"), ("assignee_id=me", "assignee_id"),
+                         ("assignee_id=none", "assignee_id"), ("queue_id=q1", "queue_id"),
+                         ("sla_state=breached", "sla_state"), ("sort=sla_due", "sort")):
+        refused = portal.get(f"/tickets?{query}")
+        assert refused.status == 422, (query, refused.body)
+        assert refused.json["errors"][0]["field"] == field
+    nested = portal.get(f"/customers/{acme.portal_customer_id}/tickets?sort=sla_due")
+    assert nested.status == 422 and nested.json["errors"][0]["field"] == "sort"
+    assert portal.get("/tickets?status=open&sort=priority").status == 200
+    assert acme.as_("owner").get(f"/tickets?assignee_id={acme.users['member']}&sort=sla_due").status == 200
+
+
+def test_team_only_fields_are_absent_for_portal_users_not_null(acme):
+    ticket = ticket_in(acme, acme.portal_customer_id, "open")
+    team = acme.as_("owner")
+    team.post(f"/tickets/{ticket['id']}/messages", {"body": "On it"})
+    portal = acme.as_("portal")
+    created = portal.post("/tickets", {"subject": "s", "description": "d"})
+    listed = portal.get("/tickets?limit=200").json["items"]
+    nested = portal.get(f"/customers/{acme.portal_customer_id}/tickets").json["items"]
+    answers = {"POST /tickets": created.json, "GET /tickets/{id}": portal.get(f"/tickets/{ticket['id']}").json,
+               "GET /tickets": next(t for t in listed if t["id"] == ticket["id"]),
+               "GET /customers/{id}/tickets": nested[0]}
+    for name, body in answers.items():
+        assert set(body) == PORTAL_TICKET_FIELDS, name
+    [message] = portal.get(f"/tickets/{ticket['id']}/messages").json["items"]
+    assert set(message) == {"id", "ticket_id", "visibility", "author_type", "body", "created_at"}
+    reply = portal.post(f"/tickets/{ticket['id']}/messages", {"body": "thanks"}).json
+    assert "author_id" not in reply and "canned_response_id" not in reply
+    seen_by_team = team.get(f"/tickets/{ticket['id']}").json
+    assert set(seen_by_team) >= TEAM_ONLY_FIELDS and seen_by_team["assignee_id"] == acme.users["member"]
+    assert {"author_id", "canned_response_id"} <= set(team.get(f"/tickets/{ticket['id']}/messages").json["items"][0])

@@ -28,15 +28,37 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import NotFound, validation_error
 from chalicelib.core.permissions import Reach, require
 from chalicelib.customers import service as customers
 from chalicelib.queues import service as queues
 
 from .models import FilterFields, Ticket
 
+# Who works a ticket and its SLA standing are the team's: portal users neither see these fields
+# (absent from their answers, not null) nor filter or sort by them.
+TEAM_ONLY_FILTERS = ("assignee_id", "queue_id", "sla_state")
+TEAM_ONLY_SORTS = ("sla_due",)
+
 # The facet a list reads by, most selective first; the other filters apply to its entries.
 FACET_ORDER = ("customer_id", "assignee_id", "queue_id", "sla_state", "status", "category", "priority", "source")
+
+
+def sees_team_fields(principal: Principal) -> bool:
+    """Everyone who reads tickets but the portal audience (the customer's own people)."""
+    return require(principal, "tickets:read") is not Reach.OWN_COMPANY
+
+
+def require_audience_filters(principal: Principal, filters: dict[str, Any], sort: str) -> None:
+    """A 422 naming a team-only filter or order used by a portal user: answering it, even with
+    an empty list, would tell who works their tickets."""
+    if sees_team_fields(principal):
+        return
+    used = [name for name in TEAM_ONLY_FILTERS if filters.get(name) is not None]
+    if used:
+        raise validation_error(used[0], "is not a filter portal users may use")
+    if sort in TEAM_ONLY_SORTS:
+        raise validation_error("sort", f"{sort} is not an order portal users may use")
 
 
 def reaches(principal: Principal, reach: Reach, ticket: Ticket) -> bool:

@@ -507,6 +507,7 @@ def list_tickets(principal: Principal, filters: dict[str, Any], sort: str, limit
                  cursor: str | None) -> Page[Ticket]:
     reach = require(principal, "tickets:read")
     filters = {k: v for k, v in filters.items() if v is not None}
+    access.require_audience_filters(principal, filters, sort)
     if filters.get("assignee_id") == "me":
         filters["assignee_id"] = principal.user_id
     filters, groups = access.list_groups(principal, reach, filters)
