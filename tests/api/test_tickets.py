@@ -467,7 +467,7 @@ def test_internal_notes_never_reach_a_portal_token_on_any_ticket_route(acme, mon
 
 
 def test_every_ticket_write_answers_what_it_wrote_while_the_indexes_lag(acme, anonymous):
-    from gsi_lag import gsi_lag
+    from dynamodb_probes import gsi_lag
 
     owner, portal = acme.as_("owner"), acme.as_("portal")
     with gsi_lag():
@@ -541,3 +541,22 @@ def test_team_only_fields_are_absent_for_portal_users_not_null(acme):
     seen_by_team = team.get(f"/tickets/{ticket['id']}").json
     assert set(seen_by_team) >= TEAM_ONLY_FIELDS and seen_by_team["assignee_id"] == acme.users["member"]
     assert {"author_id", "canned_response_id"} <= set(team.get(f"/tickets/{ticket['id']}/messages").json["items"][0])
+
+
+def test_opening_a_ticket_reads_once_and_writes_once(fresh_tenant):
+    """The customer, the SLA policy, the tenant's settings and holidays in one BatchGetItem,
+    then the one transaction (issue 11: POST /tickets was 5 calls)."""
+    from chalicelib.core.scope import tenant_scope
+    from chalicelib.tickets import service
+    from dynamodb_probes import dynamodb_calls
+
+    api = fresh_tenant.as_("owner")
+    customer = api.post("/customers", {"name": "Initech", "tier": "enterprise"}).json["id"]
+    assert api.put("/tenant/holidays", {"version": 0, "holidays": [{"date": "2030-01-01"}]}).status == 200
+    principal = fresh_tenant.principal("owner")
+    with tenant_scope(fresh_tenant.tenant_id), dynamodb_calls() as made:
+        ticket = service.create_ticket(principal, {"subject": "s", "description": "d", "customer_id": customer,
+                                                   "priority": "low"})
+    assert made == ["BatchGetItem", "TransactWriteItems"]
+    assert ticket.customer_tier == "enterprise" and ticket.sla["resolution"]["target_minutes"] == 2160
+    assert {"date": "2030-01-01", "name": None} in ticket.sla["resolution"]["calendar"]["holidays"]

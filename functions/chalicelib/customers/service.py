@@ -16,6 +16,7 @@ from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, PageReader, list_name, read_page
 from chalicelib.core.permissions import Reach, require, sees_financials
+from chalicelib.core.reads import ReadPlan
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.team import service as team
 
@@ -57,9 +58,27 @@ def _load(principal: Principal, customer_id: str, action: str) -> Customer:
         customer = Customer.get(Customer.pk(principal.tenant_id, customer_id), Customer.SORT)
     except Customer.DoesNotExist as missing:
         raise NotFound(f"customer {customer_id} not found") from missing
+    return _reachable(principal, reach, customer)
+
+
+def _reachable(principal: Principal, reach: Reach, customer: Customer) -> Customer:
     if not _reaches(principal, reach, customer):
-        raise NotFound(f"customer {customer_id} not found")
+        raise NotFound(f"customer {customer.id} not found")
     return customer
+
+
+def customer_for(plan: ReadPlan, principal: Principal, customer_id: str) -> Callable[[], Customer]:
+    """For other rooms: `get_customer`, read as part of the caller's batch (core.reads)."""
+    reach = require(principal, "customers:read")
+    key = plan.want(Customer, Customer.pk(principal.tenant_id, customer_id), Customer.SORT)
+
+    def answer() -> Customer:
+        customer = plan.item(key)
+        if customer is None:
+            raise NotFound(f"customer {customer_id} not found")
+        return _reachable(principal, reach, customer)
+
+    return answer
 
 
 # ---------- representation ----------

@@ -21,6 +21,7 @@ from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, PageReader, list_name, read_page
 from chalicelib.core.permissions import require
+from chalicelib.core.reads import ReadPlan
 from chalicelib.core.scope import tenant_scope
 from chalicelib.core.table import Transaction, query_reader, require_version
 from chalicelib.customers import service as customers
@@ -374,11 +375,18 @@ def _require_project(principal: Principal, project_id: str, customer_id: str) ->
         raise validation_error("related_project_id", "the project belongs to another customer")
 
 
-def _tier(principal: Principal, customer_id: str) -> str | None:
+def _tier_and_policy(principal: Principal, customer_id: str) -> tuple[str | None, dict[str, Any]]:
+    """The customer's tier (a 422 unless the caller reaches the customer) and the SLA policy in
+    force: the customer, the policy, the tenant's settings and holidays in one BatchGetItem."""
+    plan = ReadPlan()
+    customer, policy = customers.customer_for(plan, principal, customer_id), sla.policy_in_force_for(plan,
+                                                                                                    principal.tenant_id)
+    plan.run()
     try:
-        return customers.get_customer(principal, customer_id).tier
+        tier = customer().tier
     except NotFound as missing:
         raise validation_error("customer_id", f"customer {customer_id} does not exist") from missing
+    return tier, policy()
 
 
 def create_ticket(principal: Principal, fields: dict[str, Any]) -> Ticket:
@@ -400,21 +408,21 @@ def _open(principal: Principal, fields: dict[str, Any],
           follow_up_of: str | None) -> tuple[Ticket, TicketMessage | None]:
     require(principal, "tickets:create")
     fields = _customer_fields(principal, fields)
-    tier = _tier(principal, fields["customer_id"])
+    tier, policy = _tier_and_policy(principal, fields["customer_id"])
     if fields.get("requester_contact_id"):
         _require_contact(principal, fields["requester_contact_id"], fields["customer_id"])
     if fields.get("related_project_id"):
         _require_project(principal, fields["related_project_id"], fields["customer_id"])
     for attempt in range(CREATE_ATTEMPTS):
         try:
-            return _create(principal, fields, tier, follow_up_of)
+            return _create(principal, fields, tier, policy, follow_up_of)
         except queues.RoutingRace:
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _create(principal: Principal, fields: dict[str, Any], tier: str | None,
+def _create(principal: Principal, fields: dict[str, Any], tier: str | None, policy: dict[str, Any],
             follow_up_of: str | None) -> tuple[Ticket, TicketMessage | None]:
     tenant, now = principal.tenant_id, sla.now()
     iso, ticket_id = clock.format_instant(now), new_id()
@@ -426,7 +434,6 @@ def _create(principal: Principal, fields: dict[str, Any], tier: str | None,
         assignee = queues.route_new_ticket(tx, tenant, fields["queue_id"], assignee)
     status = "open" if assignee else "new"
     priority = fields.get("priority") or "normal"
-    policy = sla.policy_in_force(tenant)
     ticket = Ticket(
         Ticket.pk(tenant, ticket_id), Ticket.SORT, type="Ticket", tenant_id=tenant, id=ticket_id, version=1,
         created_at=iso, updated_at=iso, subject=fields["subject"], description=fields["description"],

@@ -1,4 +1,7 @@
-"""GSI lag, as DynamoDB has it and moto does not: while `gsi_lag()` is active, an item written
+"""DynamoDB as the suite must see it beyond what moto shows: GSI lag, and the calls a piece of
+work makes.
+
+GSI lag, as DynamoDB has it and moto does not: while `gsi_lag()` is active, an item written
 through the table (PutItem, UpdateItem, DeleteItem, TransactWriteItems) stays invisible to
 every Query on a secondary index — as an item written in the last moments is on AWS. A request
 that reads its own write back through an index then finds nothing.
@@ -54,5 +57,23 @@ def gsi_lag() -> Iterator[set[Key]]:
     botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
     try:
         yield recent
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def dynamodb_calls() -> Iterator[list[str]]:
+    """Yields the list of DynamoDB operations made meanwhile, in order."""
+    original = botocore.client.BaseClient._make_api_call
+    made: list[str] = []
+
+    def make_api_call(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            made.append(operation)
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
+    try:
+        yield made
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
