@@ -379,8 +379,8 @@ def _tier_and_policy(principal: Principal, customer_id: str) -> tuple[str | None
     """The customer's tier (a 422 unless the caller reaches the customer) and the SLA policy in
     force: the customer, the policy, the tenant's settings and holidays in one BatchGetItem."""
     plan = ReadPlan()
-    customer, policy = customers.customer_for(plan, principal, customer_id), sla.policy_in_force_for(plan,
-                                                                                                    principal.tenant_id)
+    customer = customers.customer_for(plan, principal, customer_id)
+    policy = sla.policy_in_force_for(plan, principal.tenant_id)
     plan.run()
     try:
         tier = customer().tier
