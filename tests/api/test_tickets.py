@@ -104,6 +104,22 @@ def test_a_related_project_must_be_one_of_the_customers_projects(acme, globex, c
     assert patch(owner, ticket, related_project_id=None).json["related_project_id"] is None
 
 
+def test_a_requester_must_be_a_contact_of_the_tickets_customer(fresh_tenant):
+    owner, member = fresh_tenant.as_("owner"), fresh_tenant.as_("member")
+    theirs = owner.post("/customers", {"name": "Theirs", "team_ids": [fresh_tenant.users["member"]]}).json["id"]
+    other = owner.post("/customers", {"name": "Other"}).json["id"]
+    own_contact = owner.post(f"/customers/{theirs}/contacts", {"name": "A", "email": "a@req.example"}).json["id"]
+    foreign = owner.post(f"/customers/{other}/contacts", {"name": "B", "email": "b@req.example"}).json["id"]
+    body = {"subject": "s", "description": "d", "customer_id": theirs}
+    assert member.post("/tickets", {**body, "requester_contact_id": own_contact}).status == 201
+    for contact_id, says in ((foreign, "does not exist"), ("nobody", "does not exist")):
+        refused = member.post("/tickets", {**body, "requester_contact_id": contact_id})
+        assert refused.status == 422 and refused.json["errors"][0]["field"] == "requester_contact_id"
+        assert says in refused.json["detail"]  # a member does not learn the other customer's contact exists
+    seen = owner.post("/tickets", {**body, "requester_contact_id": foreign})
+    assert seen.status == 422 and "another customer" in seen.json["detail"]
+
+
 def test_a_tenant_category_is_accepted(acme, customer):
     assert new_ticket(acme.as_("owner"), customer["id"], category="onboarding")["category"] == "onboarding"
 
@@ -542,8 +558,9 @@ def test_team_only_fields_are_absent_for_portal_users_not_null(acme):
 
 
 def test_opening_a_ticket_reads_once_and_writes_once(fresh_tenant):
-    """The customer, the SLA policy, the tenant's settings and holidays in one BatchGetItem,
-    then the one transaction (issue 11: POST /tickets was 5 calls)."""
+    """The customer, the requester, the SLA policy, the tenant's settings and holidays in one
+    BatchGetItem, then the one transaction (issue 11: POST /tickets was 5 calls, 6 with a
+    requester)."""
     from chalicelib.core.scope import tenant_scope
     from chalicelib.tickets import service
     from dynamodb_probes import dynamodb_calls
@@ -551,10 +568,12 @@ def test_opening_a_ticket_reads_once_and_writes_once(fresh_tenant):
     api = fresh_tenant.as_("owner")
     customer = api.post("/customers", {"name": "Initech", "tier": "enterprise"}).json["id"]
     assert api.put("/tenant/holidays", {"version": 0, "holidays": [{"date": "2030-01-01"}]}).status == 200
+    contact = api.post(f"/customers/{customer}/contacts", {"name": "Peter", "email": "peter@calls.example"}).json
     principal = fresh_tenant.principal("owner")
     with tenant_scope(fresh_tenant.tenant_id), dynamodb_calls() as made:
         ticket = service.create_ticket(principal, {"subject": "s", "description": "d", "customer_id": customer,
-                                                   "priority": "low"})
+                                                   "priority": "low", "requester_contact_id": contact["id"]})
     assert made == ["BatchGetItem", "TransactWriteItems"]
+    assert ticket.requester_contact_id == contact["id"]
     assert ticket.customer_tier == "enterprise" and ticket.sla["resolution"]["target_minutes"] == 2160
     assert {"date": "2030-01-01", "name": None} in ticket.sla["resolution"]["calendar"]["holidays"]

@@ -519,6 +519,14 @@ def reachable_customer_ids(principal: Principal) -> list[str]:
             return ids
 
 
+def contact_record_for(plan: ReadPlan, tenant_id: str, contact_id: str) -> Callable[[], Contact | None]:
+    """For other rooms, read as part of their batch (core.reads): the contact as stored, or None,
+    WITHOUT a reach check — for a caller that only accepts a contact of a customer it has
+    already shown the caller reaches (else it must ask `get_contact`)."""
+    key = plan.want(Contact, Contact.pk(tenant_id, contact_id), Contact.SORT)
+    return lambda: plan.item(key)
+
+
 def get_contact(principal: Principal, contact_id: str) -> Contact:
     """For other rooms: a contact the caller may read (404 otherwise)."""
     return _load_contact(principal, contact_id, "contacts:read")

@@ -378,17 +378,23 @@ def _require_project(principal: Principal, project_id: str, customer_id: str) ->
         raise validation_error("related_project_id", "the project belongs to another customer")
 
 
-def _tier_and_policy(principal: Principal, customer_id: str) -> tuple[str | None, dict[str, Any]]:
-    """The customer's tier (a 422 unless the caller reaches the customer) and the SLA policy in
-    force: the customer, the policy, the tenant's settings and holidays in one BatchGetItem."""
+def _tier_and_policy(principal: Principal, customer_id: str,
+                     contact_id: str | None) -> tuple[str | None, dict[str, Any]]:
+    """The customer's tier (a 422 unless the caller reaches the customer), the requester's
+    check and the SLA policy in force: the customer, the contact, the policy, the tenant's
+    settings and holidays in one BatchGetItem."""
     plan = ReadPlan()
     customer = customers.customer_for(plan, principal, customer_id)
+    contact = customers.contact_record_for(plan, principal.tenant_id, contact_id) if contact_id else None
     policy = sla.policy_in_force_for(plan, principal.tenant_id)
     plan.run()
     try:
         tier = customer().tier
     except NotFound as missing:
         raise validation_error("customer_id", f"customer {customer_id} does not exist") from missing
+    found = contact() if contact else None
+    if contact_id and (found is None or found.customer_id != customer_id):
+        _require_contact(principal, contact_id, customer_id)  # names why, without revealing what is unseen
     return tier, policy()
 
 
@@ -411,9 +417,7 @@ def _open(principal: Principal, fields: dict[str, Any],
           follow_up_of: str | None) -> tuple[Ticket, TicketMessage | None]:
     require(principal, "tickets:create")
     fields = _customer_fields(principal, fields)
-    tier, policy = _tier_and_policy(principal, fields["customer_id"])
-    if fields.get("requester_contact_id"):
-        _require_contact(principal, fields["requester_contact_id"], fields["customer_id"])
+    tier, policy = _tier_and_policy(principal, fields["customer_id"], fields.get("requester_contact_id"))
     if fields.get("related_project_id"):
         _require_project(principal, fields["related_project_id"], fields["customer_id"])
     return _create(principal, fields, tier, policy, follow_up_of)
