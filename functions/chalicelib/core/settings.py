@@ -6,6 +6,12 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+# How long API Gateway keeps the authorizer's answer for a token (its authorizer result cache):
+# the window in which a deactivated or demoted user keeps the access the token had. The
+# authorizer declares it (`ttl_seconds`, which `chalice package` gives API Gateway), and the
+# local gateway caches for the same time.
+AUTHORIZER_CACHE_SECONDS = 60
+
 
 @dataclass(frozen=True)
 class Settings:
