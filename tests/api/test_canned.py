@@ -64,9 +64,10 @@ def test_another_tenant_never_sees_or_uses_a_canned_response(acme, globex):
 
 def test_replying_with_a_canned_response_renders_the_tickets_values_literally(acme, setup):
     customer, contact = setup
-    api = acme.as_("member")  # replies on any ticket, though Initech is not one of their customers
+    api = acme.as_("member")  # replies on a ticket assigned to them, though Initech is not one of their customers
     ticket = acme.as_("owner").post("/tickets", {"subject": "s", "description": "d", "customer_id": customer["id"],
-                                                 "requester_contact_id": contact["id"]}).json
+                                                 "requester_contact_id": contact["id"],
+                                                 "assignee_id": acme.users["member"]}).json
     template = canned(api)
     reply = api.post(f"/tickets/{ticket['id']}/messages", {"canned_response_id": template["id"]})
     assert reply.status == 201, reply.body
@@ -77,7 +78,7 @@ def test_replying_with_a_canned_response_renders_the_tickets_values_literally(ac
 def test_a_placeholder_the_ticket_cannot_fill_is_a_422(acme, setup):
     customer, _ = setup
     api = acme.as_("member")
-    body = {"subject": "s", "description": "d", "customer_id": customer["id"]}
+    body = {"subject": "s", "description": "d", "customer_id": customer["id"], "assignee_id": acme.users["member"]}
     ticket = acme.as_("owner").post("/tickets", body).json
     reply = api.post(f"/tickets/{ticket['id']}/messages", {"canned_response_id": canned(api)["id"]})
     assert reply.status == 422 and "contact.first_name" in reply.json["detail"]

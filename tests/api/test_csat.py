@@ -1,5 +1,6 @@
 """CSAT: a resolved ticket gets a single-use, signed, expiring survey link; anyone holding it
-may answer once; forged, expired or superseded links are 404s; answers feed the weekly rollup."""
+may answer once; forged or expired links are 404s, a link of a reopened ticket's earlier
+resolution a 409; answers feed the weekly rollup, one score per resolution cycle."""
 
 from __future__ import annotations
 
@@ -66,8 +67,33 @@ def test_a_reopened_and_re_resolved_ticket_gets_a_new_link_and_the_old_one_dies(
     again = api.patch(f"/tickets/{resolved['id']}", {"version": reopened["version"], "status": "resolved"}).json
     new = link(acme, again)["token"]
     assert new != old
-    assert anonymous.post(f"/csat/{old}", {"score": 3}).status == 404
+    assert anonymous.post(f"/csat/{old}", {"score": 3}).status == 409
     assert anonymous.post(f"/csat/{new}", {"score": 3}).status == 201
+
+
+def test_a_reopened_ticket_refuses_its_old_link_and_each_resolution_counts_one_score(fresh_tenant, anonymous):
+    from chalicelib.core.scope import tenant_scope
+    from chalicelib.tickets import service as tickets
+
+    api = fresh_tenant.as_("owner")
+    customer = api.post("/customers", {"name": "Hooli", "tier": "smb"}).json["id"]
+    ticket = api.post("/tickets", {"subject": "s", "description": "d", "customer_id": customer,
+                                   "assignee_id": fresh_tenant.users["owner"]}).json
+    resolved = api.patch(f"/tickets/{ticket['id']}", {"version": ticket["version"], "status": "resolved"}).json
+    old = api.get(f"/tickets/{ticket['id']}/csat-link").json["path"]
+    reopened = api.patch(f"/tickets/{ticket['id']}", {"version": resolved["version"], "status": "open"}).json
+    while_open = anonymous.post(old, {"score": 1})
+    assert while_open.status == 409, while_open.body
+    assert api.get(f"/tickets/{ticket['id']}/csat-link").status == 409  # no survey while open
+    again = api.patch(f"/tickets/{ticket['id']}", {"version": reopened["version"], "status": "resolved"}).json
+    new = api.get(f"/tickets/{ticket['id']}/csat-link").json["path"]
+    assert anonymous.post(old, {"score": 1}).status == 409
+    assert anonymous.post(new, {"score": 5}).status == 201
+    assert anonymous.post(new, {"score": 2}).status == 409
+    assert api.get(f"/tickets/{again['id']}").json["csat"]["score"] == 5
+    with tenant_scope(fresh_tenant.tenant_id):
+        [row] = tickets.rollup(fresh_tenant.tenant_id, tickets.iso_week(sla.now()))
+    assert (row["csat_responses"], row["csat_satisfied"]) == (1, 1)
 
 
 def test_answers_are_validated(acme, anonymous, resolved):

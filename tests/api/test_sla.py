@@ -105,6 +105,57 @@ def test_the_policy_is_validated(fresh_tenant):
     assert api.put("/sla/policy", policy(first_response={"pause_on": ["resolved"]})).status == 422
 
 
+ONE_MINUTE_A_WEEK = {"mode": "business_hours", "timezone": "UTC", "hours": {"monday": [{"start": "09:00",
+                                                                                        "end": "09:01"}]}}
+LONGEST = {"first_response_minutes": 60, "resolution_minutes": 366 * 24 * 60}
+
+
+def test_a_policy_whose_targets_never_fall_due_is_refused_naming_the_target(fresh_tenant):
+    api = fresh_tenant.as_("owner")
+    never = policy(calendar=ONE_MINUTE_A_WEEK, targets={"default": {p: LONGEST for p in ("low", "normal", "high",
+                                                                                          "urgent")}})
+    refused = api.put("/sla/policy", never)
+    assert refused.status == 422, refused.body
+    assert refused.json["errors"][0]["field"] == "targets.default.low.resolution_minutes"
+    assert api.get("/sla/policy").json["version"] == 0
+    customer = api.post("/customers", {"name": "Initech"}).json["id"]
+    assert api.post("/tickets", {"subject": "s", "description": "d", "customer_id": customer}).status == 201
+    # The same targets on a round-the-clock resolution clock are reachable.
+    assert api.put("/sla/policy", {**never, "resolution": {"business_hours": False}}).status == 200
+
+
+def test_holidays_that_close_every_working_day_refuse_the_policy_naming_the_calendar(fresh_tenant):
+    from datetime import date, timedelta
+
+    start = sla.now().date()
+    mondays = [start + timedelta(days=d) for d in range(-7, 2 * 366) if (start + timedelta(days=d)).weekday() == 0]
+    closed = {**ONE_MINUTE_A_WEEK, "holidays": [{"date": day.isoformat()} for day in mondays]}
+    refused = fresh_tenant.as_("owner").put("/sla/policy", policy(calendar=closed))
+    assert refused.status == 422 and refused.json["errors"][0]["field"] == "calendar.hours"
+    assert date.fromisoformat(closed["holidays"][-1]["date"]) > start
+
+
+def test_a_stored_policy_that_never_falls_due_still_lets_tickets_be_created(fresh_tenant, monkeypatch):
+    """A policy saved before the check (or closed since by the tenant's holidays): ticket
+    creation, portal included, succeeds and the target runs without a due time."""
+    from chalicelib.sla import feasibility
+
+    api = fresh_tenant.as_("owner")
+    never = policy(calendar=ONE_MINUTE_A_WEEK, targets={"default": {p: LONGEST for p in ("low", "normal", "high",
+                                                                                          "urgent")}})
+    with monkeypatch.context() as patched:
+        patched.setattr(feasibility, "require_reachable_targets", lambda *_: None)
+        assert api.put("/sla/policy", never).status == 200
+    customer = api.post("/customers", {"name": "Initech"}).json["id"]
+    team = api.post("/tickets", {"subject": "s", "description": "d", "customer_id": customer})
+    assert team.status == 201, team.body
+    assert team.json["sla"]["resolution"]["due_at"] is None and team.json["sla"]["first_response"]["due_at"]
+    portal = fresh_tenant.as_("portal").post("/tickets", {"subject": "s", "description": "d"})
+    assert portal.status == 201, portal.body
+    explained = api.get(f"/tickets/{team.json['id']}/sla").json["targets"]["resolution"]
+    assert "no working time" in explained["derivation"]
+
+
 def test_the_tenant_holidays_close_the_sla_calendar_too(desk, clock):
     holidays = desk.as_("owner").put("/tenant/holidays", {"version": 0, "holidays": [{"date": "2026-11-23"}]})
     assert holidays.status == 200, holidays.body

@@ -18,6 +18,8 @@ from chalicelib.core.scope import tenant_scope
 from chalicelib.sla import jobs
 from chalicelib.sla import service as sla
 
+from bluehill_dev import fidelity as aws_fidelity
+
 EVENT = json.loads((Path(__file__).parents[2] / "events" / "sla-sweep.json").read_text())
 MONDAY_0900 = datetime(2001, 1, 8, 9, 0, tzinfo=UTC)
 
@@ -62,6 +64,9 @@ def urgent_ticket(world) -> dict:
 
 
 def sweep(moment: datetime | None = None) -> dict:
+    # A scheduled sweep runs minutes after the writes it finds: by then the due index has
+    # caught up (the fidelity layer's GSI lag would otherwise hide what the test just wrote).
+    aws_fidelity.settle()
     return jobs.sla_sweep(event_at(moment) if moment else EVENT, None)
 
 

@@ -84,6 +84,42 @@ def test_creating_a_ticket_validates_its_fields(acme, customer):
     assert no_customer.status == 422 and no_customer.json["errors"][0]["field"] == "customer_id"
 
 
+def test_a_related_project_must_be_one_of_the_customers_projects(acme, globex, customer):
+    owner = acme.as_("owner")
+    own = owner.post(f"/customers/{customer['id']}/projects", {"name": "Rollout"}).json
+    other_customer = owner.post("/customers", {"name": "Umbrella"}).json["id"]
+    elsewhere = owner.post(f"/customers/{other_customer}/projects", {"name": "Other rollout"}).json
+    foreign_customer = globex.as_("owner").post("/customers", {"name": "Globex client"}).json["id"]
+    foreign = globex.as_("owner").post(f"/customers/{foreign_customer}/projects", {"name": "Theirs"}).json
+    for project_id in (foreign["id"], "nonexistent", elsewhere["id"]):
+        refused = owner.post("/tickets", {"subject": "s", "description": "d", "customer_id": customer["id"],
+                                          "related_project_id": project_id})
+        assert refused.status == 422, (project_id, refused.body)
+        assert refused.json["errors"][0]["field"] == "related_project_id"
+    ticket = new_ticket(owner, customer["id"], related_project_id=own["id"])
+    assert ticket["related_project_id"] == own["id"]
+    changed = patch(owner, ticket, related_project_id=foreign["id"])
+    assert changed.status == 422 and changed.json["errors"][0]["field"] == "related_project_id"
+    assert owner.get(f"/tickets/{ticket['id']}").json["related_project_id"] == own["id"]
+    assert patch(owner, ticket, related_project_id=None).json["related_project_id"] is None
+
+
+def test_a_requester_must_be_a_contact_of_the_tickets_customer(fresh_tenant):
+    owner, member = fresh_tenant.as_("owner"), fresh_tenant.as_("member")
+    theirs = owner.post("/customers", {"name": "Theirs", "team_ids": [fresh_tenant.users["member"]]}).json["id"]
+    other = owner.post("/customers", {"name": "Other"}).json["id"]
+    own_contact = owner.post(f"/customers/{theirs}/contacts", {"name": "A", "email": "a@req.example"}).json["id"]
+    foreign = owner.post(f"/customers/{other}/contacts", {"name": "B", "email": "b@req.example"}).json["id"]
+    body = {"subject": "s", "description": "d", "customer_id": theirs}
+    assert member.post("/tickets", {**body, "requester_contact_id": own_contact}).status == 201
+    for contact_id, says in ((foreign, "does not exist"), ("nobody", "does not exist")):
+        refused = member.post("/tickets", {**body, "requester_contact_id": contact_id})
+        assert refused.status == 422 and refused.json["errors"][0]["field"] == "requester_contact_id"
+        assert says in refused.json["detail"]  # a member does not learn the other customer's contact exists
+    seen = owner.post("/tickets", {**body, "requester_contact_id": foreign})
+    assert seen.status == 422 and "another customer" in seen.json["detail"]
+
+
 def test_a_tenant_category_is_accepted(acme, customer):
     assert new_ticket(acme.as_("owner"), customer["id"], category="onboarding")["category"] == "onboarding"
 
@@ -112,6 +148,88 @@ def test_a_contractor_sees_only_tickets_assigned_to_them(acme, customer):
     assert contractor.get(f"/tickets/{other['id']}").status == 404
     ids = {t["id"] for t in contractor.get("/tickets").json["items"]}
     assert mine["id"] in ids and other["id"] not in ids
+
+
+# ---------- member reach ----------
+
+
+@pytest.fixture
+def member_desk(fresh_tenant):
+    """A member on one customer's team and in one queue, and tickets inside and outside that reach."""
+    owner, member = fresh_tenant.as_("owner"), fresh_tenant.users["member"]
+    theirs = owner.post("/customers", {"name": "Theirs", "team_ids": [member]}).json["id"]
+    other = owner.post("/customers", {"name": "Not theirs"}).json["id"]
+    queue = owner.post("/queues", {"name": "Desk", "members": [member], "routing": "manual"}).json["id"]
+    tickets = {
+        "customer": new_ticket(owner, theirs),
+        "customer_and_assigned": new_ticket(owner, theirs, assignee_id=member),
+        "assigned": new_ticket(owner, other, assignee_id=member),
+        "queue": new_ticket(owner, other, queue_id=queue),
+        "hidden": new_ticket(owner, other),
+        "hidden_assigned": new_ticket(owner, other, assignee_id=fresh_tenant.users["admin"]),
+    }
+    return fresh_tenant, theirs, other, queue, {name: t["id"] for name, t in tickets.items()}
+
+
+def test_a_member_reaches_a_ticket_through_its_customer_its_assignee_or_its_queue(member_desk):
+    world, _, _, _, ids = member_desk
+    secret = "INTERNAL-NOT-FOR-MEMBER-91c"
+    world.as_("owner").post(f"/tickets/{ids['hidden']}/messages", {"visibility": "internal", "body": secret})
+    before = world.as_("owner").get(f"/tickets/{ids['hidden']}").json
+    member = world.as_("member")
+    for name in ("customer", "customer_and_assigned", "assigned", "queue"):
+        assert member.get(f"/tickets/{ids[name]}").status == 200, name
+        assert member.get(f"/tickets/{ids[name]}/messages").status == 200, name
+        assert member.post(f"/tickets/{ids[name]}/messages", {"visibility": "internal", "body": "n"}).status == 201
+    for name in ("hidden", "hidden_assigned"):
+        ticket = ids[name]
+        answers = [member.get(f"/tickets/{ticket}"), member.get(f"/tickets/{ticket}/messages"),
+                   member.patch(f"/tickets/{ticket}", {"version": before["version"], "priority": "low"}),
+                   member.post(f"/tickets/{ticket}/messages", {"body": "hello"}),
+                   member.get(f"/tickets/{ticket}/sla"), member.get(f"/tickets/{ticket}/csat-link")]
+        assert [a.status for a in answers] == [404] * 6, name
+        assert all(secret not in str(a.body) for a in answers)
+    assert world.as_("owner").get(f"/tickets/{ids['hidden']}").json["version"] == before["version"]
+
+
+def test_every_member_list_and_filter_applies_the_same_reach(member_desk):
+    world, theirs, other, queue, ids = member_desk
+    member = world.as_("member")
+    reachable = {ids[n] for n in ("customer", "customer_and_assigned", "assigned", "queue")}
+
+    def listed(query=""):
+        response = member.get(f"/tickets?{query}")
+        assert response.status == 200, response.body
+        found = [t["id"] for t in response.json["items"]]
+        assert len(found) == len(set(found)), "a ticket listed twice"
+        return set(found)
+
+    assert listed() == reachable
+    assert listed("sort=sla_due") == listed("sort=priority") == listed("sort=updated") == reachable
+    assert listed(f"customer_id={other}") == {ids["assigned"], ids["queue"]}
+    assert listed(f"customer_id={theirs}") == {ids["customer"], ids["customer_and_assigned"]}
+    assert listed("assignee_id=none") == {ids["customer"], ids["queue"]}
+    assert listed("assignee_id=me") == {ids["customer_and_assigned"], ids["assigned"]}
+    assert listed(f"assignee_id={world.users['admin']}") == set()
+    assert listed(f"queue_id={queue}") == {ids["queue"]}
+    assert listed("status=new") == {ids["customer"], ids["queue"]}
+    assert listed(f"status=open&customer_id={other}") == {ids["assigned"]}
+    paged, cursor = [], None
+    while True:
+        page = member.get("/tickets?limit=1" + (f"&cursor={cursor}" if cursor else "")).json
+        paged += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(paged) == sorted(reachable)
+    # the customer itself stays out of reach: its ticket list is a 404 and a ticket for it a 422
+    assert member.get(f"/customers/{other}/tickets").status == 404
+    assert {t["id"] for t in member.get(f"/customers/{theirs}/tickets").json["items"]} == {
+        ids["customer"], ids["customer_and_assigned"]}
+    refused = member.post("/tickets", {"subject": "s", "description": "d", "customer_id": other})
+    assert refused.status == 422 and refused.json["errors"][0]["field"] == "customer_id"
+    # everyone who sees the whole desk still lists every ticket
+    assert {t["id"] for t in world.as_("readonly").get("/tickets").json["items"]} == set(ids.values())
 
 
 # ---------- lists ----------
@@ -263,7 +381,7 @@ def test_reopening_counts_and_restarts_the_resolution_clock(acme, customer):
 
 
 def test_member_may_change_but_readonly_and_portal_may_not(acme, customer):
-    ticket = new_ticket(acme.as_("owner"), customer["id"])
+    ticket = new_ticket(acme.as_("owner"), customer["id"], assignee_id=acme.users["member"])
     assert patch(acme.as_("member"), ticket, priority="low").status == 200
     assert patch(acme.as_("readonly"), ticket, priority="low").status == 403
     assert patch(acme.as_("portal"), ticket, priority="low").status == 403
@@ -276,7 +394,7 @@ def test_member_may_change_but_readonly_and_portal_may_not(acme, customer):
 
 def test_the_first_public_team_reply_sets_first_response_at_and_internal_notes_do_not(acme, customer):
     api = acme.as_("member")
-    ticket = new_ticket(acme.as_("owner"), customer["id"])
+    ticket = new_ticket(acme.as_("owner"), customer["id"], assignee_id=acme.users["member"])
     note = api.post(f"/tickets/{ticket['id']}/messages", {"visibility": "internal", "body": "checking logs"})
     assert note.status == 201 and note.json["visibility"] == "internal"
     assert api.get(f"/tickets/{ticket['id']}").json["first_response_at"] is None
@@ -389,3 +507,103 @@ def test_internal_notes_never_reach_a_portal_token_on_any_ticket_route(acme, mon
     messages = responses["GET /tickets/{id}/messages"].json["items"]
     assert [m["body"] for m in messages] == ["public answer"]
     assert responses["GET /tickets/{id}/sla"].status == 403
+
+
+# ---------- read-your-write ----------
+
+
+@pytest.mark.fidelity(settle_between_requests=False, gsi_lag_ms=600_000)
+def test_every_ticket_write_answers_what_it_wrote_while_the_indexes_lag(acme, anonymous, fidelity):
+    """Every write of this test stays invisible through the indexes until it ends."""
+    owner, portal = acme.as_("owner"), acme.as_("portal")
+    created = owner.post("/tickets", {"subject": "Lagging", "description": "d",
+                                      "customer_id": acme.portal_customer_id})
+    assert created.status == 201, created.body
+    # the control: the new ticket is not yet visible through its list index
+    listed = owner.get(f"/tickets?customer_id={acme.portal_customer_id}&sort=updated&limit=200")
+    assert created.json["id"] not in {t["id"] for t in listed.json["items"]}
+    changed = patch(owner, created.json, assignee_id=acme.users["member"], priority="high")
+    assert changed.status == 200 and changed.json["status"] == "open", changed.body
+    note = owner.post(f"/tickets/{created.json['id']}/messages", {"visibility": "internal", "body": "n"})
+    assert note.status == 201 and note.json["body"] == "n"
+    answer = portal.post(f"/tickets/{created.json['id']}/messages", {"body": "more detail"})
+    assert answer.status == 201 and answer.json["ticket_id"] == created.json["id"]
+    current = owner.get(f"/tickets/{created.json['id']}").json
+    resolved = patch(owner, current, status="resolved").json
+    closed = patch(owner, resolved, status="closed").json
+    link = owner.get(f"/tickets/{closed['id']}/csat-link").json["path"]
+    assert anonymous.post(link, {"score": 4}).status == 201
+    follow_up = portal.post(f"/tickets/{closed['id']}/messages", {"body": "It is back"})
+    assert follow_up.status == 201, follow_up.body
+    assert follow_up.json["ticket_id"] != closed["id"] and follow_up.json["body"] == "It is back"
+    assert follow_up.json["author_type"] == "customer" and follow_up.json["visibility"] == "public"
+    opened = owner.get(f"/tickets/{follow_up.json['ticket_id']}").json
+    assert opened["follow_up_of"] == closed["id"]
+    assert fidelity.hidden_by_gsi_lag >= 1  # the control: the layer hid what the lists would have shown
+
+
+# ---------- what the portal may not see ----------
+
+PORTAL_TICKET_FIELDS = {"id", "subject", "description", "customer_id", "requester_contact_id", "status", "priority",
+                        "category", "source", "follow_up_of", "first_response_at", "resolved_at", "closed_at",
+                        "created_at", "updated_at"}
+TEAM_ONLY_FIELDS = {"assignee_id", "queue_id", "tags", "related_project_id", "escalation_level", "reopen_count",
+                    "sla_state", "sla", "csat", "version"}
+
+
+def test_portal_users_may_not_filter_or_sort_by_who_works_their_tickets(acme):
+    portal = acme.as_("portal")
+    for query, field in ((f"assignee_id={acme.users['member']}", "assignee_id"), ("assignee_id=me", "assignee_id"),
+                         ("assignee_id=none", "assignee_id"), ("queue_id=q1", "queue_id"),
+                         ("sla_state=breached", "sla_state"), ("sort=sla_due", "sort")):
+        refused = portal.get(f"/tickets?{query}")
+        assert refused.status == 422, (query, refused.body)
+        assert refused.json["errors"][0]["field"] == field
+    nested = portal.get(f"/customers/{acme.portal_customer_id}/tickets?sort=sla_due")
+    assert nested.status == 422 and nested.json["errors"][0]["field"] == "sort"
+    assert portal.get("/tickets?status=open&sort=priority").status == 200
+    assert acme.as_("owner").get(f"/tickets?assignee_id={acme.users['member']}&sort=sla_due").status == 200
+
+
+def test_team_only_fields_are_absent_for_portal_users_not_null(acme):
+    ticket = ticket_in(acme, acme.portal_customer_id, "open")
+    team = acme.as_("owner")
+    team.post(f"/tickets/{ticket['id']}/messages", {"body": "On it"})
+    portal = acme.as_("portal")
+    created = portal.post("/tickets", {"subject": "s", "description": "d"})
+    listed = portal.get("/tickets?limit=200").json["items"]
+    nested = portal.get(f"/customers/{acme.portal_customer_id}/tickets").json["items"]
+    answers = {"POST /tickets": created.json, "GET /tickets/{id}": portal.get(f"/tickets/{ticket['id']}").json,
+               "GET /tickets": next(t for t in listed if t["id"] == ticket["id"]),
+               "GET /customers/{id}/tickets": nested[0]}
+    for name, body in answers.items():
+        assert set(body) == PORTAL_TICKET_FIELDS, name
+    [message] = portal.get(f"/tickets/{ticket['id']}/messages").json["items"]
+    assert set(message) == {"id", "ticket_id", "visibility", "author_type", "body", "created_at"}
+    reply = portal.post(f"/tickets/{ticket['id']}/messages", {"body": "thanks"}).json
+    assert "author_id" not in reply and "canned_response_id" not in reply
+    seen_by_team = team.get(f"/tickets/{ticket['id']}").json
+    assert set(seen_by_team) >= TEAM_ONLY_FIELDS and seen_by_team["assignee_id"] == acme.users["member"]
+    assert {"author_id", "canned_response_id"} <= set(team.get(f"/tickets/{ticket['id']}/messages").json["items"][0])
+
+
+def test_opening_a_ticket_reads_once_and_writes_once(fresh_tenant):
+    """The customer, the requester, the SLA policy, the tenant's settings and holidays in one
+    BatchGetItem, then the one transaction (issue 11: POST /tickets was 5 calls, 6 with a
+    requester)."""
+    from chalicelib.core.scope import tenant_scope
+    from chalicelib.tickets import service
+    from dynamodb_probes import dynamodb_calls
+
+    api = fresh_tenant.as_("owner")
+    customer = api.post("/customers", {"name": "Initech", "tier": "enterprise"}).json["id"]
+    assert api.put("/tenant/holidays", {"version": 0, "holidays": [{"date": "2030-01-01"}]}).status == 200
+    contact = api.post(f"/customers/{customer}/contacts", {"name": "Peter", "email": "peter@calls.example"}).json
+    principal = fresh_tenant.principal("owner")
+    with tenant_scope(fresh_tenant.tenant_id), dynamodb_calls() as made:
+        ticket = service.create_ticket(principal, {"subject": "s", "description": "d", "customer_id": customer,
+                                                   "priority": "low", "requester_contact_id": contact["id"]})
+    assert made == ["BatchGetItem", "TransactWriteItems"]
+    assert ticket.requester_contact_id == contact["id"]
+    assert ticket.customer_tier == "enterprise" and ticket.sla["resolution"]["target_minutes"] == 2160
+    assert {"date": "2030-01-01", "name": None} in ticket.sla["resolution"]["calendar"]["holidays"]

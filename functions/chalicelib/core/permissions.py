@@ -38,13 +38,14 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "customers:write": {"owner": A, "admin": A, "member": OWN},
     "contacts:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
     "contacts:write": {"owner": A, "admin": A, "member": OWN},
-    # Support agents (members) work the whole help desk; contractors only tickets assigned to them.
-    "tickets:read": {"owner": A, "admin": A, "member": A, "contractor": S, "readonly": A, "portal": C},
-    "tickets:create": {"owner": A, "admin": A, "member": A, "portal": C},
-    "tickets:update": {"owner": A, "admin": A, "member": A, "contractor": S},
-    "tickets:reply": {"owner": A, "admin": A, "member": A, "contractor": S, "portal": C},
-    "tickets:sla": {"owner": A, "admin": A, "member": A, "contractor": S, "readonly": A},
-    "tickets:csat": {"owner": A, "admin": A, "member": A},
+    # Tickets: members reach the tickets of their customers, those assigned to them and those of
+    # the queues they work (tickets/access.py); contractors only tickets assigned to them.
+    "tickets:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "tickets:create": {"owner": A, "admin": A, "member": OWN, "portal": C},
+    "tickets:update": {"owner": A, "admin": A, "member": OWN, "contractor": S},
+    "tickets:reply": {"owner": A, "admin": A, "member": OWN, "contractor": S, "portal": C},
+    "tickets:sla": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
+    "tickets:csat": {"owner": A, "admin": A, "member": OWN},
     "sla:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
     "sla:write": {"owner": A, "admin": A},
     "queues:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},

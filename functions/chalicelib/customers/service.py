@@ -17,6 +17,7 @@ from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, PageReader, read_page
 from chalicelib.core.permissions import Reach, require, sees_financials
+from chalicelib.core.reads import ReadPlan
 from chalicelib.core.table import (
     MAX_TRANSACTION_ITEMS,
     Transaction,
@@ -69,9 +70,27 @@ def _load(principal: Principal, customer_id: str, action: str) -> Customer:
         customer = Customer.get(Customer.pk(principal.tenant_id, customer_id), Customer.SORT)
     except Customer.DoesNotExist as missing:
         raise NotFound(f"customer {customer_id} not found") from missing
+    return _reachable(principal, reach, customer)
+
+
+def _reachable(principal: Principal, reach: Reach, customer: Customer) -> Customer:
     if not _reaches(principal, reach, customer):
-        raise NotFound(f"customer {customer_id} not found")
+        raise NotFound(f"customer {customer.id} not found")
     return customer
+
+
+def customer_for(plan: ReadPlan, principal: Principal, customer_id: str) -> Callable[[], Customer]:
+    """For other rooms: `get_customer`, read as part of the caller's batch (core.reads)."""
+    reach = require(principal, "customers:read")
+    key = plan.want(Customer, Customer.pk(principal.tenant_id, customer_id), Customer.SORT)
+
+    def answer() -> Customer:
+        customer = plan.item(key)
+        if customer is None:
+            raise NotFound(f"customer {customer_id} not found")
+        return _reachable(principal, reach, customer)
+
+    return answer
 
 
 # ---------- representation ----------
@@ -522,6 +541,36 @@ def validate_reference(principal: Principal, customer_id: str, field: str) -> No
         _load(principal, customer_id, "customers:read")
     except NotFound as missing:
         raise validation_error(field, f"customer {customer_id} does not exist") from missing
+
+
+def reaches_customer(principal: Principal, customer_id: str) -> bool:
+    """For other rooms: whether the caller may read the customer (an unknown one: no)."""
+    try:
+        _load(principal, customer_id, "customers:read")
+    except NotFound:
+        return False
+    return True
+
+
+def reachable_customer_ids(principal: Principal) -> list[str]:
+    """For other rooms' lists: the ids of every customer the caller may read (a member's: those
+    they own or are on the team of), all pages."""
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page = list_customers(principal, {}, False, 200, cursor)
+        ids += [customer.id for customer in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            return ids
+
+
+def contact_record_for(plan: ReadPlan, tenant_id: str, contact_id: str) -> Callable[[], Contact | None]:
+    """For other rooms, read as part of their batch (core.reads): the contact as stored, or None,
+    WITHOUT a reach check — for a caller that only accepts a contact of a customer it has
+    already shown the caller reaches (else it must ask `get_contact`)."""
+    key = plan.want(Contact, Contact.pk(tenant_id, contact_id), Contact.SORT)
+    return lambda: plan.item(key)
 
 
 def get_contact(principal: Principal, contact_id: str) -> Contact:

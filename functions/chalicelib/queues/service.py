@@ -145,6 +145,20 @@ def route_new_ticket(tx: Transaction, tenant_id: str, queue_id: str, assignee_id
     return chosen
 
 
+def works_queue(tenant_id: str, queue_id: str, user_id: str) -> bool:
+    """For the tickets room's reach: whether the user is a member of the queue."""
+    try:
+        return user_id in _queue(tenant_id, queue_id).members
+    except NotFound:
+        return False
+
+
+def queues_worked_by(tenant_id: str, user_id: str) -> list[str]:
+    """For the tickets room's lists: the ids of the queues the user is a member of (a tenant
+    has a handful of queues: one Query of the name index, all pages)."""
+    return [queue.id for queue in Queue.by_name.query(Queue.list_pk(tenant_id)) if user_id in queue.members]
+
+
 def _bump(tx: Transaction, tenant_id: str, queue_id: str, member: str, delta: int) -> None:
     load = QueueLoad(QueueLoad.pk(tenant_id), shard_sort_key(QueueLoad.sort(queue_id, member)))
     tx.update(load, [QueueLoad.count.add(delta), QueueLoad.type.set("QueueLoad"), QueueLoad.tenant_id.set(tenant_id),

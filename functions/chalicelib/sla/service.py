@@ -4,16 +4,19 @@ ticket's clock runs on."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict
 from chalicelib.core.permissions import require
+from chalicelib.core.reads import ReadPlan
 from chalicelib.core.table import Transaction, now_iso
 from chalicelib.team import service as team
 
+from . import feasibility
 from .events import SlaPolicyUpdated
 from .models import SlaPolicy
 from .tracker import TARGETS
@@ -42,7 +45,11 @@ def _matrix(divisor: int) -> dict[str, dict[str, int]]:
 
 
 def default_policy(tenant_id: str) -> dict[str, Any]:
-    timezone = team.tenant_settings(tenant_id).get("timezone") or "UTC"
+    return _default_policy(team.tenant_settings(tenant_id))
+
+
+def _default_policy(tenant_settings: dict[str, Any]) -> dict[str, Any]:
+    timezone = tenant_settings.get("timezone") or "UTC"
     target_settings = {
         target: {"business_hours": True, "pause_on": ["waiting_on_customer"],
                  "warn_before_minutes": DEFAULT_WARN_BEFORE[target]}
@@ -71,18 +78,42 @@ def current_policy(tenant_id: str) -> dict[str, Any]:
     stored = _stored(tenant_id)
     if stored is None:
         return default_policy(tenant_id)
+    return _policy_of(stored)
+
+
+def _policy_of(stored: SlaPolicy) -> dict[str, Any]:
     return {**{name: getattr(stored, name) for name in POLICY_FIELDS},
             "version": stored.version, "updated_at": stored.updated_at}
+
+
+def policy_in_force_for(plan: ReadPlan, tenant_id: str) -> Callable[[], dict[str, Any]]:
+    """`policy_in_force`, its items (the policy, the tenant's settings and holidays) read as
+    part of the caller's batch (core.reads)."""
+    key = plan.want(SlaPolicy, SlaPolicy.pk(tenant_id), SlaPolicy.SORT)
+    settings, holidays = team.tenant_settings_for(plan, tenant_id), team.tenant_holidays_for(plan, tenant_id)
+
+    def answer() -> dict[str, Any]:
+        stored = plan.item(key)
+        policy = _policy_of(stored) if stored is not None else _default_policy(settings())
+        return _merge_holidays(policy, holidays())
+
+    return answer
 
 
 def policy_in_force(tenant_id: str) -> dict[str, Any]:
     """For the tickets room: the policy, its calendar closed also on the tenant's holidays
     (PUT /tenant/holidays) besides the SLA calendar's own."""
-    policy = current_policy(tenant_id)
+    return _with_tenant_holidays(tenant_id, current_policy(tenant_id))
+
+
+def _with_tenant_holidays(tenant_id: str, policy: dict[str, Any]) -> dict[str, Any]:
+    return _merge_holidays(policy, team.tenant_holidays(tenant_id))
+
+
+def _merge_holidays(policy: dict[str, Any], holidays: list[date]) -> dict[str, Any]:
     own = list(policy["calendar"].get("holidays") or [])
     listed = {entry["date"] for entry in own}
-    tenant = [{"date": day.isoformat(), "name": None} for day in team.tenant_holidays(tenant_id)
-              if day.isoformat() not in listed]
+    tenant = [{"date": day.isoformat(), "name": None} for day in holidays if day.isoformat() not in listed]
     return {**policy, "calendar": {**policy["calendar"], "holidays": [*own, *tenant]}}
 
 
@@ -125,6 +156,7 @@ def put_policy(principal: Principal, fields: dict[str, Any], expected_version: i
     changed = audit.diff({k: before[k] for k in POLICY_FIELDS}, fields)
     if not changed:
         return before
+    feasibility.require_reachable_targets(_with_tenant_holidays(tenant, fields), now())
     stamp = now_iso()
     policy = SlaPolicy(
         SlaPolicy.pk(tenant), SlaPolicy.SORT, type="SlaPolicy", tenant_id=tenant, version=before["version"] + 1,

@@ -48,13 +48,23 @@ def is_running(state: Mapping[str, Any]) -> bool:
     return state["stopped_at"] is None
 
 
+def _due(calendar: clock.Calendar, start: datetime, seconds: int, pauses: list[clock.Pause]) -> str | None:
+    """The due instant; None also when the calendar has no working time within the clock's
+    search horizon (a policy saved before the feasibility check, holidays added since): the
+    target then runs without a due time rather than failing every change to the ticket."""
+    try:
+        return _iso(clock.due_at(calendar, start, seconds, pauses))
+    except clock.CalendarNeverOpen:
+        return None
+
+
 def _with_deadlines(state: State) -> State:
     calendar, start, pauses = _calendar(state), clock.parse_instant(state["segment_start"]), _pauses(state)
     target = state["target_minutes"] * 60 - state["banked_seconds"]
-    state["due_at"] = _iso(clock.due_at(calendar, start, target, pauses))
+    state["due_at"] = _due(calendar, start, target, pauses)
     warn_before = state["warn_before_minutes"]
     if 0 < warn_before < state["target_minutes"]:
-        state["warn_at"] = _iso(clock.due_at(calendar, start, target - warn_before * 60, pauses))
+        state["warn_at"] = _due(calendar, start, target - warn_before * 60, pauses)
     else:
         state["warn_at"] = None
     return state
@@ -221,7 +231,8 @@ def explanation(state: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         + (f", {_minutes(state['banked_seconds'])} minutes already elapsed under earlier terms"
            if state["banked_seconds"] else "")
         + f"; {_minutes(totals['paused'])} paused and {_minutes(totals['closed'])} closed minutes do not count"
-        + (f": due {state['due_at']}" if due else ": no due time while the clock is paused")
+        + (f": due {state['due_at']}" if due else ": no due time while the clock is paused" if is_paused(state)
+           else ": no due time, the calendar has no working time within the clock's horizon")
     )
     return {
         **view(state, now),

@@ -3,6 +3,7 @@ tenant always keeps an owner."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_err
 from chalicelib.core.events import actor_of
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import require
+from chalicelib.core.reads import ReadPlan
 from chalicelib.core.table import Transaction, now_iso, query_reader, read_items, require_version
 
 from . import identity
@@ -85,8 +87,30 @@ def get_holidays(principal: Principal) -> Holidays:
 
 def tenant_holidays(tenant_id: str) -> list[date]:
     """For other rooms (working-day schedules, SLA clocks): the tenant's holiday dates, in order."""
-    found = _holidays(tenant_id)
+    return _holiday_dates(_holidays(tenant_id))
+
+
+def _holiday_dates(found: Holidays | None) -> list[date]:
     return [date.fromisoformat(entry["date"]) for entry in (found.holidays if found else [])]
+
+
+def tenant_settings_for(plan: ReadPlan, tenant_id: str) -> Callable[[], dict[str, Any]]:
+    """`tenant_settings`, read as part of another room's batch (core.reads)."""
+    key = plan.want(Tenant, Tenant.pk(tenant_id), Tenant.SORT)
+
+    def answer() -> dict[str, Any]:
+        tenant = plan.item(key)
+        if tenant is None:
+            raise NotFound("tenant not found")
+        return tenant_fields(tenant)
+
+    return answer
+
+
+def tenant_holidays_for(plan: ReadPlan, tenant_id: str) -> Callable[[], list[date]]:
+    """`tenant_holidays`, read as part of another room's batch (core.reads)."""
+    key = plan.want(Holidays, Holidays.pk(tenant_id), Holidays.SORT)
+    return lambda: _holiday_dates(plan.item(key))
 
 
 def set_holidays(principal: Principal, holidays: list[dict[str, Any]], expected_version: int) -> Holidays:

@@ -9,7 +9,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, route
 from chalicelib.core.models import Id, Instant, ListOf, ListQuery, Name, Out, Strict, Tag, Version, ordered_range
 
-from . import service
+from . import access, service
 
 bp = Blueprint(__name__)
 
@@ -59,7 +59,9 @@ class UpdateTicket(TicketFields):
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"version": 2, "status": "pending"}]}}
 
 
-class TicketOut(Out):
+class PortalTicketOut(Out):
+    """A ticket as the customer's own people see it: the team-only fields are absent."""
+
     id: str
     subject: str
     description: str
@@ -69,22 +71,28 @@ class TicketOut(Out):
     priority: Priority
     category: str
     source: Source
-    assignee_id: str | None = None
-    queue_id: str | None = None
-    tags: list[str] | None = None
-    related_project_id: str | None = None
     follow_up_of: str | None = None
     first_response_at: str | None = None
     resolved_at: str | None = None
     closed_at: str | None = None
-    escalation_level: int | None = None
-    reopen_count: int | None = None
-    sla_state: SlaState | None = None
-    sla: dict[str, Any] | None = Field(None, description="per target: due_at, remaining_minutes, paused, state")
-    csat: dict[str, Any] | None = None
-    version: int | None = None
     created_at: str
     updated_at: str
+
+
+class TicketOut(PortalTicketOut):
+    """A ticket as the team sees it; portal users get the fields of PortalTicketOut only."""
+
+    assignee_id: str | None = Field(None, description="team only: absent for portal users")
+    queue_id: str | None = Field(None, description="team only")
+    tags: list[str] | None = Field(None, description="team only")
+    related_project_id: str | None = Field(None, description="team only")
+    escalation_level: int | None = Field(None, description="team only")
+    reopen_count: int | None = Field(None, description="team only")
+    sla_state: SlaState | None = Field(None, description="team only")
+    sla: dict[str, Any] | None = Field(None, description="team only; per target: due_at, remaining_minutes, "
+                                                         "paused, state")
+    csat: dict[str, Any] | None = Field(None, description="team only")
+    version: int | None = Field(None, description="team only")
 
 
 class TicketQuery(ListQuery):
@@ -122,15 +130,21 @@ class PostMessage(Strict):
         {"visibility": "public", "body": "We are on it."}, {"visibility": "internal", "body": "Looks like #512"}]}}
 
 
-class MessageOut(Out):
+class PortalMessageOut(Out):
+    """A public message as the customer's own people see it: who on the team wrote it and
+    from which canned response are absent."""
+
     id: str
     ticket_id: str
     visibility: Literal["public", "internal"]
     author_type: Literal["team", "customer", "system"]
-    author_id: str | None
     body: str
-    canned_response_id: str | None
     created_at: str
+
+
+class MessageOut(PortalMessageOut):
+    author_id: str | None = Field(None, description="team only: absent for portal users")
+    canned_response_id: str | None = Field(None, description="team only")
 
 
 class SlaExplanationOut(Out):
@@ -160,60 +174,75 @@ class CsatOut(Out):
     submitted_at: str
 
 
-def _out(principal: Principal, ticket: Any) -> TicketOut:
-    return TicketOut.model_validate(service.ticket_view(principal, ticket))
+# The audience decides the response model: team-only fields are absent for portal users.
 
 
-def _page(principal: Principal, page: Any) -> ListOf[TicketOut]:
-    return ListOf[TicketOut](items=[_out(principal, t) for t in page.items], next_cursor=page.next_cursor)
+def _ticket_model(principal: Principal) -> type[PortalTicketOut]:
+    return TicketOut if access.sees_team_fields(principal) else PortalTicketOut
+
+
+def _message_model(principal: Principal) -> type[PortalMessageOut]:
+    return MessageOut if access.sees_team_fields(principal) else PortalMessageOut
+
+
+def _out(principal: Principal, ticket: Any) -> PortalTicketOut:
+    return _ticket_model(principal).model_validate(service.ticket_view(principal, ticket))
+
+
+def _page(principal: Principal, page: Any) -> ListOf[Any]:
+    return ListOf[_ticket_model(principal)](  # type: ignore[misc]
+        items=[_out(principal, t) for t in page.items], next_cursor=page.next_cursor)
+
+
+def _message(principal: Principal, message: Any) -> PortalMessageOut:
+    return _message_model(principal).model_validate(service.message_view(message))
 
 
 @route(bp, "/tickets", "POST", summary="Open a ticket", permission="tickets:create", body=CreateTicket,
        response=TicketOut, status=201)
-def create_ticket(principal: Principal, body: CreateTicket) -> TicketOut:
+def create_ticket(principal: Principal, body: CreateTicket) -> PortalTicketOut:
     fields = {"subject": body.subject, "description": body.description, **body.changes()}
     return _out(principal, service.create_ticket(principal, fields))
 
 
 @route(bp, "/tickets", "GET", summary="List tickets", permission="tickets:read", query=TicketQuery,
        response=ListOf[TicketOut])
-def list_tickets(principal: Principal, query: TicketQuery) -> ListOf[TicketOut]:
+def list_tickets(principal: Principal, query: TicketQuery) -> ListOf[Any]:
     filters = query.model_dump(exclude={"limit", "cursor", "sort"})
     return _page(principal, service.list_tickets(principal, filters, query.sort, query.limit, query.cursor))
 
 
 @route(bp, "/customers/{customer_id}/tickets", "GET", summary="List a customer's tickets",
        permission="tickets:read", query=CustomerTicketQuery, response=ListOf[TicketOut])
-def list_customer_tickets(principal: Principal, customer_id: str, query: CustomerTicketQuery) -> ListOf[TicketOut]:
+def list_customer_tickets(principal: Principal, customer_id: str, query: CustomerTicketQuery) -> ListOf[Any]:
     page = service.list_customer_tickets(principal, customer_id, query.sort, query.limit, query.cursor)
     return _page(principal, page)
 
 
 @route(bp, "/tickets/{ticket_id}", "GET", summary="Read a ticket", permission="tickets:read", response=TicketOut)
-def get_ticket(principal: Principal, ticket_id: str) -> TicketOut:
+def get_ticket(principal: Principal, ticket_id: str) -> PortalTicketOut:
     return _out(principal, service.get_ticket(principal, ticket_id))
 
 
 @route(bp, "/tickets/{ticket_id}", "PATCH", summary="Change a ticket (status, assignment, fields)",
        permission="tickets:update", body=UpdateTicket, response=TicketOut)
-def update_ticket(principal: Principal, ticket_id: str, body: UpdateTicket) -> TicketOut:
+def update_ticket(principal: Principal, ticket_id: str, body: UpdateTicket) -> PortalTicketOut:
     ticket = service.update_ticket(principal, ticket_id, body.changes(), expected_version(body))
     return _out(principal, ticket)
 
 
 @route(bp, "/tickets/{ticket_id}/messages", "POST", summary="Reply or add an internal note",
        permission="tickets:reply", body=PostMessage, response=MessageOut, status=201)
-def post_message(principal: Principal, ticket_id: str, body: PostMessage) -> MessageOut:
-    message = service.post_message(principal, ticket_id, body.model_dump())
-    return MessageOut.model_validate(service.message_view(message))
+def post_message(principal: Principal, ticket_id: str, body: PostMessage) -> PortalMessageOut:
+    return _message(principal, service.post_message(principal, ticket_id, body.model_dump()))
 
 
 @route(bp, "/tickets/{ticket_id}/messages", "GET", summary="A ticket's conversation, oldest first",
        permission="tickets:read", query=ListQuery, response=ListOf[MessageOut])
-def list_messages(principal: Principal, ticket_id: str, query: ListQuery) -> ListOf[MessageOut]:
+def list_messages(principal: Principal, ticket_id: str, query: ListQuery) -> ListOf[Any]:
     page = service.list_messages(principal, ticket_id, query.limit, query.cursor)
-    return ListOf[MessageOut](items=[MessageOut.model_validate(service.message_view(m)) for m in page.items],
-                              next_cursor=page.next_cursor)
+    return ListOf[_message_model(principal)](  # type: ignore[misc]
+        items=[_message(principal, m) for m in page.items], next_cursor=page.next_cursor)
 
 
 @route(bp, "/tickets/{ticket_id}/sla", "GET", summary="Explain a ticket's SLA clocks", permission="tickets:sla",

@@ -20,8 +20,9 @@ from chalicelib.core.counters import shard_sort_key, summed
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
 from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import Page, read_page
-from chalicelib.core.permissions import Reach, require
+from chalicelib.core.pagination import Page, PageReader, read_page
+from chalicelib.core.permissions import require
+from chalicelib.core.reads import ReadPlan
 from chalicelib.core.scope import tenant_scope
 from chalicelib.core.table import Transaction, query_reader, read_items, require_version
 from chalicelib.customers import service as customers
@@ -29,8 +30,9 @@ from chalicelib.queues import service as queues
 from chalicelib.sla import clock, tracker
 from chalicelib.sla import service as sla
 from chalicelib.team import service as team
+from chalicelib.work import service as work
 
-from . import csat
+from . import access, csat
 from . import events as _declared_events  # noqa: F401 (declares the types new_event names)
 from .models import (
     FACETS,
@@ -70,28 +72,6 @@ PORTAL_FIELDS = ("id", "subject", "description", "customer_id", "requester_conta
 TEAM_FIELDS = (*PORTAL_FIELDS, "assignee_id", "queue_id", "tags", "related_project_id", "escalation_level",
                "reopen_count", "sla_state", "csat", "version")
 T = TypeVar("T")
-
-
-# ---------- reach and loading ----------
-
-
-def _reaches(principal: Principal, reach: Reach, ticket: Ticket) -> bool:
-    if reach is Reach.OWN_COMPANY:
-        return ticket.customer_id == principal.customer_id
-    if reach is Reach.ASSIGNED:
-        return ticket.assignee_id == principal.user_id
-    return True
-
-
-def _load(principal: Principal, ticket_id: str, action: str) -> Ticket:
-    reach = require(principal, action)
-    try:
-        ticket = Ticket.get(Ticket.pk(principal.tenant_id, ticket_id), Ticket.SORT)
-    except Ticket.DoesNotExist as missing:
-        raise NotFound(f"ticket {ticket_id} not found") from missing
-    if not _reaches(principal, reach, ticket):
-        raise NotFound(f"ticket {ticket_id} not found")
-    return ticket
 
 
 def _is_customer(principal: Principal) -> bool:
@@ -341,6 +321,8 @@ def _reopen(ticket: Ticket, at: datetime, change: Change) -> None:
     ticket.sla[tracker.RESOLUTION] = tracker.start(terms, ticket.status, at, cycle=old["cycle"] + 1)
     ticket.reopen_count = int(ticket.reopen_count or 0) + 1
     ticket.resolved_at = None
+    if ticket.csat and not ticket.csat.get("submitted_at"):
+        ticket.csat = None  # the survey of the closed cycle dies with it; the next resolution sends its own
     change.counters.append("reopened")
     change.events.append(("Ticket.Reopened", {"reopen_count": ticket.reopen_count}))
 
@@ -386,23 +368,64 @@ def _require_contact(principal: Principal, contact_id: str, customer_id: str) ->
         raise validation_error("requester_contact_id", "the contact belongs to another customer")
 
 
-def _tier(principal: Principal, customer_id: str) -> str | None:
+def _require_project(principal: Principal, project_id: str, customer_id: str) -> None:
+    """A related project is one of the ticket's customer's projects that the caller may read
+    (asked of the work room); anything else — another tenant's, unknown, unseen — is a 422."""
     try:
-        return customers.get_customer(principal, customer_id).tier
+        project = work.get_project(principal, project_id)
+    except (NotFound, Forbidden) as missing:
+        raise validation_error("related_project_id", f"project {project_id} does not exist") from missing
+    if project.customer_id != customer_id:
+        raise validation_error("related_project_id", "the project belongs to another customer")
+
+
+def _tier_and_policy(principal: Principal, customer_id: str,
+                     contact_id: str | None) -> tuple[str | None, dict[str, Any]]:
+    """The customer's tier (a 422 unless the caller reaches the customer), the requester's
+    check and the SLA policy in force: the customer, the contact, the policy, the tenant's
+    settings and holidays in one BatchGetItem."""
+    plan = ReadPlan()
+    customer = customers.customer_for(plan, principal, customer_id)
+    contact = customers.contact_record_for(plan, principal.tenant_id, contact_id) if contact_id else None
+    policy = sla.policy_in_force_for(plan, principal.tenant_id)
+    plan.run()
+    try:
+        tier = customer().tier
     except NotFound as missing:
         raise validation_error("customer_id", f"customer {customer_id} does not exist") from missing
+    found = contact() if contact else None
+    if contact_id and (found is None or found.customer_id != customer_id):
+        _require_contact(principal, contact_id, customer_id)  # names why, without revealing what is unseen
+    return tier, policy()
 
 
-def create_ticket(principal: Principal, fields: dict[str, Any], follow_up_of: str | None = None) -> Ticket:
+def create_ticket(principal: Principal, fields: dict[str, Any]) -> Ticket:
+    ticket, _ = _open(principal, fields, None)
+    return ticket
+
+
+def _open_follow_up(principal: Principal, earlier: Ticket, body: str) -> TicketMessage:
+    """A customer's words on a ticket past reopening open a linked ticket; the answer is the
+    message as written (never read back: through GSI1 it may not be visible yet)."""
+    fields = {"subject": f"Re: {earlier.subject}"[:200], "description": body, "priority": earlier.priority,
+              "category": earlier.category, "requester_contact_id": earlier.requester_contact_id}
+    _, message = _open(principal, fields, earlier.id)
+    assert message is not None
+    return message
+
+
+def _open(principal: Principal, fields: dict[str, Any],
+          follow_up_of: str | None) -> tuple[Ticket, TicketMessage | None]:
     require(principal, "tickets:create")
     fields = _customer_fields(principal, fields)
-    tier = _tier(principal, fields["customer_id"])
-    if fields.get("requester_contact_id"):
-        _require_contact(principal, fields["requester_contact_id"], fields["customer_id"])
-    return _create(principal, fields, tier, follow_up_of)
+    tier, policy = _tier_and_policy(principal, fields["customer_id"], fields.get("requester_contact_id"))
+    if fields.get("related_project_id"):
+        _require_project(principal, fields["related_project_id"], fields["customer_id"])
+    return _create(principal, fields, tier, policy, follow_up_of)
 
 
-def _create(principal: Principal, fields: dict[str, Any], tier: str | None, follow_up_of: str | None) -> Ticket:
+def _create(principal: Principal, fields: dict[str, Any], tier: str | None, policy: dict[str, Any],
+            follow_up_of: str | None) -> tuple[Ticket, TicketMessage | None]:
     tenant, now = principal.tenant_id, sla.now()
     iso, ticket_id = clock.format_instant(now), new_id()
     tx = Transaction()
@@ -413,7 +436,6 @@ def _create(principal: Principal, fields: dict[str, Any], tier: str | None, foll
         assignee = queues.route_new_ticket(tx, tenant, fields["queue_id"], assignee)
     status = "open" if assignee else "new"
     priority = fields.get("priority") or "normal"
-    policy = sla.policy_in_force(tenant)
     ticket = Ticket(
         Ticket.pk(tenant, ticket_id), Ticket.SORT, type="Ticket", tenant_id=tenant, id=ticket_id, version=1,
         created_at=iso, updated_at=iso, subject=fields["subject"], description=fields["description"],
@@ -428,8 +450,9 @@ def _create(principal: Principal, fields: dict[str, Any], tier: str | None, foll
     if _is_customer(principal):
         _escalate_on_keywords(ticket, f"{ticket.subject}\n{ticket.description}", change)
     _save(tx, None, ticket)
-    if follow_up_of:
-        tx.put(_message(ticket, "public", "customer", principal.user_id, ticket.description, now))
+    first = _message(ticket, "public", "customer", principal.user_id, ticket.description, now) if follow_up_of else None
+    if first is not None:
+        tx.put(first)
     _rollup(tx, ticket, now, change.counters)
     audit.record(tx, principal, "create", "ticket", ticket_id, audit.diff({}, _audited(ticket)))
     _publish(tx, ticket, [("Ticket.Created", {"status": status, "priority": priority,
@@ -437,7 +460,7 @@ def _create(principal: Principal, fields: dict[str, Any], tier: str | None, foll
                                               "queue_id": ticket.queue_id, "follow_up_of": follow_up_of}),
                           *change.events])
     tx.commit()
-    return ticket
+    return ticket, first
 
 
 def _audited(ticket: Ticket) -> dict[str, Any]:
@@ -452,7 +475,7 @@ def _publish(tx: Transaction, ticket: Ticket, events: list[tuple[str, dict[str, 
 
 
 def get_ticket(principal: Principal, ticket_id: str) -> Ticket:
-    return _load(principal, ticket_id, "tickets:read")
+    return access.load(principal, ticket_id, "tickets:read")
 
 
 def _condition(filters: dict[str, Any], skip: str | None, created_in_key: bool) -> Condition | None:
@@ -485,8 +508,6 @@ def _created_range(filters: dict[str, Any]) -> Condition | None:
     return sort_key < before if before else None
 
 
-# The facet a list reads by, most selective first; the other filters apply to its entries.
-FACET_ORDER = ("customer_id", "assignee_id", "queue_id", "sla_state", "status", "category", "priority", "source")
 SORTS = {"sla_due": ("by_deadline", False), "priority": ("by_priority", False), "updated": ("by_updated", True),
          "created": ("by_created", True)}
 
@@ -495,26 +516,22 @@ def list_tickets(principal: Principal, filters: dict[str, Any], sort: str, limit
                  cursor: str | None) -> Page[Ticket]:
     reach = require(principal, "tickets:read")
     filters = {k: v for k, v in filters.items() if v is not None}
+    access.require_audience_filters(principal, filters, sort)
     if filters.get("assignee_id") == "me":
         filters["assignee_id"] = principal.user_id
-    if reach is Reach.OWN_COMPANY:
-        if filters.get("customer_id", principal.customer_id) != principal.customer_id:
-            return Page([], None)
-        filters["customer_id"] = principal.customer_id
-    if reach is Reach.ASSIGNED:
-        if filters.get("assignee_id", principal.user_id) != principal.user_id:
-            return Page([], None)
-        filters["assignee_id"] = principal.user_id
-    facet = next((name for name in FACET_ORDER if filters.get(name) is not None), None)
+    filters, groups = access.list_groups(principal, reach, filters)
+    sources = [_group_source(principal.tenant_id, group, filters, sort) for group in groups]
+    return read_page(sources, limit, cursor)
+
+
+def _group_source(tenant_id: str, group: access.Group, filters: dict[str, Any], sort: str) -> PageReader[Ticket]:
     index_name, newest_first = SORTS[sort]
     by_created = sort == "created"
-    model = Ticket if facet is None else TicketIndexEntry
-    index = getattr(model, index_name)
-    partition = tickets_pk(principal.tenant_id, *((facet, str(filters[facet])) if facet else ()))
-    source = query_reader(index, partition, _created_range(filters) if by_created else None,
-                          _condition(filters, facet, by_created), newest_first,
-                          resolve=None if facet is None else _tickets_of)
-    return read_page([source], limit, cursor)
+    model = Ticket if group.facet is None else TicketIndexEntry
+    partition = tickets_pk(tenant_id, *((group.facet, group.value) if group.facet and group.value else ()))
+    return query_reader(getattr(model, index_name), partition, _created_range(filters) if by_created else None,
+                        _condition(filters, group.facet, by_created), newest_first,
+                        resolve=None if group.facet is None else _tickets_of, keep=group.keep)
 
 
 def _tickets_of(entries: list[TicketIndexEntry]) -> list[Ticket | None]:
@@ -531,7 +548,7 @@ def list_customer_tickets(principal: Principal, customer_id: str, sort: str, lim
 
 
 def list_messages(principal: Principal, ticket_id: str, limit: int, cursor: str | None) -> Page[TicketMessage]:
-    ticket = _load(principal, ticket_id, "tickets:read")
+    ticket = access.load(principal, ticket_id, "tickets:read")
     if _is_customer(principal):
         source = query_reader(TicketMessage.public_messages, TicketMessage.public_pk(ticket.tenant_id, ticket.id))
     else:
@@ -540,7 +557,7 @@ def list_messages(principal: Principal, ticket_id: str, limit: int, cursor: str 
 
 
 def explain_sla(principal: Principal, ticket_id: str) -> dict[str, Any]:
-    ticket = _load(principal, ticket_id, "tickets:sla")
+    ticket = access.load(principal, ticket_id, "tickets:sla")
     now = sla.now()
     return {"ticket_id": ticket.id, "sla_state": ticket.sla_state, "as_of": clock.format_instant(now),
             "targets": {target: tracker.explanation(state, now) for target, state in ticket.sla.items()}}
@@ -556,6 +573,8 @@ def _validate_changes(principal: Principal, ticket: Ticket, changes: dict[str, A
         queues.require_queue(principal.tenant_id, changes["queue_id"])
     if changes.get("requester_contact_id"):
         _require_contact(principal, changes["requester_contact_id"], ticket.customer_id)
+    if changes.get("related_project_id"):
+        _require_project(principal, changes["related_project_id"], ticket.customer_id)
 
 
 def update_ticket(principal: Principal, ticket_id: str, changes: dict[str, Any], expected_version: int) -> Ticket:
@@ -564,7 +583,7 @@ def update_ticket(principal: Principal, ticket_id: str, changes: dict[str, Any],
 
 def _update(principal: Principal, ticket_id: str, changes: dict[str, Any], expected_version: int,
             fresh_policy: bool) -> Ticket:
-    current = _load(principal, ticket_id, "tickets:update")
+    current = access.load(principal, ticket_id, "tickets:update")
     require_version(current, expected_version, "ticket")
     status = changes.pop("status", None)
     if status is not None and status != current.status:
@@ -625,7 +644,7 @@ def post_message(principal: Principal, ticket_id: str, fields: dict[str, Any]) -
 
 
 def _post_message(principal: Principal, ticket_id: str, fields: dict[str, Any], fresh_policy: bool) -> TicketMessage:
-    current = _load(principal, ticket_id, "tickets:reply")
+    current = access.load(principal, ticket_id, "tickets:reply")
     customer_side = _is_customer(principal)
     visibility = fields.get("visibility") or "public"
     if customer_side and (visibility != "public" or fields.get("canned_response_id")):
@@ -635,11 +654,7 @@ def _post_message(principal: Principal, ticket_id: str, fields: dict[str, Any], 
         canned_id, body = canned.render_for(principal, canned_id, _canned_values(principal, current))
     now = sla.now()
     if customer_side and _starts_new_ticket(current, now):
-        follow_up = create_ticket(principal, {"subject": f"Re: {current.subject}"[:200], "description": body,
-                                              "priority": current.priority, "category": current.category,
-                                              "requester_contact_id": current.requester_contact_id},
-                                  follow_up_of=current.id)
-        return next(iter(list_messages(principal, follow_up.id, 1, None).items))
+        return _open_follow_up(principal, current, body or "")
     after, change = _copy(current), Change(principal.tenant_id)
     if fresh_policy:
         change.load_policy()
@@ -676,7 +691,7 @@ def _customer_replied(ticket: Ticket, at: datetime, change: Change) -> None:
 
 
 def csat_link(principal: Principal, ticket_id: str) -> dict[str, Any]:
-    ticket = _load(principal, ticket_id, "tickets:csat")
+    ticket = access.load(principal, ticket_id, "tickets:csat")
     survey = ticket.csat
     if not survey:
         raise Conflict("a ticket has a CSAT survey once it is resolved")
@@ -691,9 +706,14 @@ def _survey_gone() -> NotFound:
     return NotFound("this survey link is not valid")
 
 
+def _survey_superseded() -> Conflict:
+    return Conflict("the ticket was reopened after this survey was sent; this link no longer takes answers")
+
+
 def submit_csat(token_text: str, score: int, comment: str | None) -> dict[str, Any]:
     """Public: the token alone identifies tenant, ticket and resolution (404 if forged or
-    expired); a second answer is a 409."""
+    expired). A survey belongs to one resolution cycle: once the ticket is reopened its link
+    is a 409, and a second answer is a 409 — one score per cycle."""
     now = sla.now()
     token = csat.verify(token_text, now)
     if token is None:
@@ -703,8 +723,8 @@ def submit_csat(token_text: str, score: int, comment: str | None) -> dict[str, A
             ticket = Ticket.get(Ticket.pk(token.tenant_id, token.ticket_id), Ticket.SORT)
         except Ticket.DoesNotExist as missing:
             raise _survey_gone() from missing
-        if not ticket.csat or ticket.csat["cycle"] != token.cycle:
-            raise _survey_gone()
+        if ticket.status not in DONE or not ticket.csat or ticket.csat["cycle"] != token.cycle:
+            raise _survey_superseded()
         return _record_csat(ticket, token, score, comment, now)
 
 
@@ -717,7 +737,8 @@ def _record_csat(ticket: Ticket, token: csat.SurveyToken, score: int, comment: s
     tx.create(CsatResponse(ticket.PK, CsatResponse.sort(token.cycle), type="CsatResponse",
                            tenant_id=ticket.tenant_id, ticket_id=ticket.id, score=score, comment=comment,
                            submitted_at=iso), answered)
-    tx.update(ticket, [Ticket.csat.set(survey), Ticket.version.add(1)], Ticket.PK.exists(), _survey_gone)
+    still_resolved = Ticket.status.is_in(*DONE) & (Ticket.reopen_count == ticket.reopen_count)
+    tx.update(ticket, [Ticket.csat.set(survey), Ticket.version.add(1)], still_resolved, _survey_superseded)
     _rollup(tx, ticket, now, ["csat_responses", *(["csat_satisfied"] if score >= 4 else [])])
     customer = Principal(tenant_id=ticket.tenant_id, user_id=ticket.requester_contact_id or "customer",
                          role="customer", email="")

@@ -30,11 +30,7 @@ def _hidden(kind: str, item_id: str) -> NotFound:
 
 
 def reaches_customer(principal: Principal, customer_id: str) -> bool:
-    try:
-        customers.get_customer(principal, customer_id)
-    except NotFound:
-        return False
-    return True
+    return customers.reaches_customer(principal, customer_id)
 
 
 def reaches_project(principal: Principal, reach: Reach, project: Project) -> bool:
@@ -145,11 +141,4 @@ def load_task_with_project(
 
 def reachable_customer_ids(principal: Principal) -> list[str]:
     """For a member's lists: the customers they own or are on the team of."""
-    ids: list[str] = []
-    cursor = None
-    while True:
-        page = customers.list_customers(principal, {}, False, 200, cursor)
-        ids += [customer.id for customer in page.items]
-        cursor = page.next_cursor
-        if not cursor:
-            return ids
+    return customers.reachable_customer_ids(principal)
