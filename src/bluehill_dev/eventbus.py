@@ -274,14 +274,17 @@ def consumer_named(name: str) -> Consumer:
 
 
 def redrive(store: LocalStore, parked_id: str | None = None) -> list[tuple[Parked, str]]:
-    """Deliver parked deliveries again (one by id, or all); delivered ones leave the store."""
+    """Deliver parked deliveries again (one by id, or all); delivered ones leave the store. Each
+    delivery goes to the delivery log, as the relay's do."""
     results = []
     for parked in store.parked():
         if parked_id is not None and parked.id != parked_id:
             continue
         event = Event.model_validate(parked.event)
         store.unpark(parked.id)
-        results.append((parked, deliver_with_retries(consumer_named(parked.consumer), event, store)))
+        outcome = deliver_with_retries(consumer_named(parked.consumer), event, store)
+        store.log(Delivered(event, {parked.consumer: outcome}))  # `bluehill events tail` shows it
+        results.append((parked, outcome))
     return results
 
 
@@ -318,5 +321,6 @@ def replay(store: LocalStore, since: str, event_type: str | None = None,
         for registered in consumers_of(event):
             if consumer is None or registered.name == consumer:
                 delivered.outcomes[registered.name] = deliver_with_retries(registered, event, store)
+        store.log(delivered)
         replayed.append(delivered)
     return replayed

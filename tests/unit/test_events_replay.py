@@ -4,6 +4,7 @@ one, and reporting success: a `--since` that is not ISO, an undeclared `--type`,
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import chalicelib.wiring  # noqa: F401  (declares every room's event types and consumers)
@@ -43,3 +44,10 @@ def test_a_replay_it_cannot_do_is_refused_naming_why(store: eventbus.LocalStore,
 ])
 def test_since_is_the_instant_it_names(store: eventbus.LocalStore, since: str, replayed: list[str]) -> None:
     assert [d.event.occurred_at for d in eventbus.replay(store, since, "Contact.Created")] == replayed
+
+
+def test_a_replay_is_in_the_delivery_log_that_tail_reads(store: eventbus.LocalStore) -> None:
+    (replayed,) = eventbus.replay(store, "2026-12-04")
+    logged = [json.loads(line) for line in (store.directory / "deliveries.jsonl").read_text().splitlines()]
+    assert [(entry["type"], entry["id"], entry["outcomes"]) for entry in logged] == [
+        ("Contact.Created", replayed.event.id, {})]
