@@ -34,6 +34,7 @@ from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
 from chalicelib.core import schema
 from chalicelib.core.gateway_responses import GATEWAY_RESPONSES, PROBLEM_CONTENT_TYPE, problem_body
+from chalicelib.core.settings import API_FUNCTION_TIMEOUT_SECONDS, API_GATEWAY_TIMEOUT_SECONDS
 from constructs import Construct
 
 from .data import Data
@@ -113,9 +114,9 @@ class ApiSettings:
     service_name: str = "bluehill"
     metrics_namespace: str = "BlueHill"
     memory_size: int = 512
-    # API Gateway gives up on an integration after 29 s; a function's own .chalice/config.json
-    # `lambda_functions` entry (e.g. a long job) takes precedence over this.
-    timeout_seconds: int = 30
+    # Below API Gateway's 29 s integration limit (core.settings), so a request never keeps
+    # writing after its client got a 504; longer work runs as a job on the job function.
+    timeout_seconds: int = API_FUNCTION_TIMEOUT_SECONDS
     throttle_rate_limit: float = 50.0
     throttle_burst_limit: int = 100
     # Chalice function names (the Python names, e.g. "sla_sweep") that are system jobs: they
@@ -127,6 +128,11 @@ class ApiSettings:
     # API Gateway needs an account-wide CloudWatch role to write access logs. Set False when
     # the account already has one (it is one setting per account and region).
     manage_account_logging_role: bool = True
+
+    def __post_init__(self) -> None:
+        if self.timeout_seconds >= API_GATEWAY_TIMEOUT_SECONDS:
+            raise ValueError(f"the API function's timeout ({self.timeout_seconds} s) must be below API Gateway's "
+                             f"{API_GATEWAY_TIMEOUT_SECONDS} s: longer work runs as a job")
 
 
 def _logical_id(function_name: str) -> str:

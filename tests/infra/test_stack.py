@@ -13,6 +13,7 @@ from aws_cdk.assertions import Annotations, Match
 from cfnlint.api import lint_file
 from chalicelib.core import schema
 from chalicelib.core.gateway_responses import GATEWAY_RESPONSES, PROBLEM_CONTENT_TYPE
+from chalicelib.core.settings import API_GATEWAY_TIMEOUT_SECONDS, AUTHORIZER_CACHE_SECONDS
 from infra_synth import Synth
 
 # --------------------------------------------------------------------------------- helpers
@@ -224,6 +225,24 @@ def test_the_sla_sweep_runs_every_minute_under_the_system_role(synth: Synth) -> 
     assert schedules == ["rate(1 minute)"]
     system_role = synth.logical_id(synth.stack.api.system_role)
     assert sweep["Properties"]["Role"] == {"Fn::GetAtt": [system_role, "Arn"]}
+
+
+def test_the_api_function_stops_before_api_gateway_gives_up(synth: Synth) -> None:
+    timeout = synth.template_json["Resources"]["APIHandler"]["Properties"]["Timeout"]
+    assert timeout < API_GATEWAY_TIMEOUT_SECONDS == 29
+
+
+def test_the_api_function_cannot_be_configured_past_api_gateways_limit() -> None:
+    from bluehill_infra.api import ApiSettings
+
+    with pytest.raises(ValueError, match="below API Gateway"):
+        ApiSettings(timeout_seconds=30)
+
+
+def test_api_gateway_caches_the_authorizers_answer_for_the_stated_window(synth: Synth) -> None:
+    definition = synth.template_json["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = definition["securityDefinitions"]["api_authorizer"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["authorizerResultTtlInSeconds"] == AUTHORIZER_CACHE_SECONDS == 60
 
 
 def test_token_settings_point_at_the_user_pool(synth: Synth) -> None:

@@ -20,7 +20,7 @@ from chalice import AuthResponse, Blueprint, Response
 from chalice.app import AuthRequest, Request
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.core.auth import Principal, authorize
+from chalicelib.core.auth import Principal, authorize, require_current_user
 from chalicelib.core.errors import (
     DomainError,
     FieldError,
@@ -34,8 +34,9 @@ from chalicelib.core.errors import (
 )
 from chalicelib.core.idempotency import run_once
 from chalicelib.core.observability import logger, record_request
-from chalicelib.core.permissions import require
+from chalicelib.core.permissions import RECHECKED, require
 from chalicelib.core.scope import tenant_scope
+from chalicelib.core.settings import AUTHORIZER_CACHE_SECONDS
 
 MAX_BODY_BYTES = 256 * 1024
 JSON = "application/json"
@@ -44,7 +45,7 @@ PROBLEM_JSON = "application/problem+json"
 auth_bp = Blueprint(__name__)
 
 
-@auth_bp.authorizer(ttl_seconds=300, name="api_authorizer")
+@auth_bp.authorizer(ttl_seconds=AUTHORIZER_CACHE_SECONDS, name="api_authorizer")
 def api_authorizer(auth_request: AuthRequest) -> AuthResponse:
     """The authorizer's Lambda entry point: Chalice deploys it as
     `chalicelib.core.http.api_authorizer`, so this module attribute must be the authorizer
@@ -219,6 +220,8 @@ def route(
                     logger().append_keys(tenant_id=principal.tenant_id, user_id=principal.user_id)
                     if permission:
                         require(principal, permission)
+                    if permission in RECHECKED:  # not on the authorizer's cached answer
+                        require_current_user(principal)
                 _require_well_formed_ids(path_params)
                 kwargs: dict[str, Any] = dict(path_params)
                 if query is not None:

@@ -62,6 +62,12 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:share": {"owner": A, "admin": A, "member": A},
 }
 
+# Actions that change who may do what: each request re-asks the user check (one GetItem), so a
+# demoted or deactivated owner/admin cannot use them while API Gateway still serves the
+# authorizer's cached answer (core.settings.AUTHORIZER_CACHE_SECONDS). Everything else rides on
+# the cache: a deactivated or demoted user keeps their old access for at most that long.
+RECHECKED = frozenset({"users:write", "tenant:write"})
+
 # Fields that carry money: never shown to contractors or portal users.
 FINANCIAL_VIEWERS = frozenset({"owner", "admin", "member", "readonly"})
 

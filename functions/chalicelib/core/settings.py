@@ -6,6 +6,18 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+# How long API Gateway keeps the authorizer's answer for one token: a deactivated or demoted
+# user keeps access (with the old role) for at most this long, except on the actions
+# `core.permissions.RECHECKED` names, which ask again on every request. The deployed
+# authorizer (`core.http`) and the local gateway's emulation of its cache both read it.
+AUTHORIZER_CACHE_SECONDS = 60
+# API Gateway gives up on an integration after 29 s (a hard limit): the API's function stops
+# before that, so a request never keeps writing after its client was answered 504. Work that
+# can take longer runs as a job (`chalicelib.jobs`), whose function has its own, long timeout.
+API_GATEWAY_TIMEOUT_SECONDS = 29
+API_FUNCTION_TIMEOUT_SECONDS = 28
+JOB_FUNCTION_TIMEOUT_SECONDS = 900
+
 
 @dataclass(frozen=True)
 class Settings:
