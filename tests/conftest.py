@@ -6,6 +6,7 @@ importing it first sets the offline AWS environment before anything else runs.""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,9 @@ from bluehill_dev.harness_env import (
     jwks_server,
     token_for,
 )
+
+# Jobs (202 Accepted) finish before their 202 is answered: a test polls a job that has run.
+os.environ.setdefault("BLUEHILL_LOCAL_JOBS", "inline")
 
 __all__ = ["PASSWORD", "ROLES", "Api", "Response", "TenantWorld", "build_tenant", "token_for"]
 

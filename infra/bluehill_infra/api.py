@@ -34,7 +34,11 @@ from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
 from chalicelib.core import schema
 from chalicelib.core.gateway_responses import GATEWAY_RESPONSES, PROBLEM_CONTENT_TYPE, problem_body
-from chalicelib.core.settings import API_FUNCTION_TIMEOUT_SECONDS, API_GATEWAY_TIMEOUT_SECONDS
+from chalicelib.core.settings import (
+    API_FUNCTION_TIMEOUT_SECONDS,
+    API_GATEWAY_TIMEOUT_SECONDS,
+    JOB_FUNCTION_TIMEOUT_SECONDS,
+)
 from constructs import Construct
 
 from .data import Data
@@ -49,6 +53,7 @@ SAM_FUNCTION = "AWS::Serverless::Function"
 REST_API_LOGICAL_ID = "RestAPI"  # chalice package's name for the AWS::Serverless::Api
 LAYER_STAMP_FILE = ".requirements.sha256"  # written by layers/build_layer.py, not shipped
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+JOB_RETRIES = 2  # Lambda's default for asynchronous invokes, stated (chalicelib.jobs.service.MAX_ATTEMPTS = 3)
 
 # One JSON object per request; no IP, user agent or body (no personal data in logs).
 ACCESS_LOG_FORMAT = json.dumps(
@@ -125,6 +130,10 @@ class ApiSettings:
     # Chalice authorizers (their names): they only read the table, to check that the token's
     # user is still active with the token's role, so they run under a read-only role.
     authorizer_functions: Sequence[str] = ("api_authorizer",)
+    # The job function (chalicelib.jobs.runner): the API invokes it asynchronously for work
+    # that can outlive a request (202 Accepted); it runs under the job role, for up to
+    # JOB_FUNCTION_TIMEOUT_SECONDS, and Lambda retries a failed invocation JOB_RETRIES times.
+    job_function: str = "job_runner"
     # API Gateway needs an account-wide CloudWatch role to write access logs. Set False when
     # the account already has one (it is one setting per account and region).
     manage_account_logging_role: bool = True
@@ -240,7 +249,9 @@ class Api(Construct):
         self.role = self._function_role("FunctionRole", "Request handlers (tenant-scoped work)")
         self.system_role = self._function_role("SystemJobRole", "System jobs (cross-tenant, narrow)")
         self.authorizer_role = self._function_role("AuthorizerRole", "API authorizer (read-only)")
+        self.job_role = self._function_role("JobRole", "Jobs (202 Accepted work, tenant-scoped)")
         self._grant_request_access(self.role)
+        self._grant_common(self.job_role, index_arns=self._data.index_arns(include_system=False))
         self._grant_system_access(self.system_role)
         self._grant_authorizer_access(self.authorizer_role)
 
@@ -280,6 +291,7 @@ class Api(Construct):
                 )
             )
 
+        self._wire_jobs()
         self.rest_api = self._configure_rest_api()
 
     # -- Chalice ---------------------------------------------------------------------------
@@ -375,7 +387,20 @@ class Api(Construct):
         """Logical ID of a Chalice function -> its role, for the functions not on ``role``."""
         roles = {_logical_id(name): self.system_role for name in self.settings.system_functions}
         roles.update({_logical_id(name): self.authorizer_role for name in self.settings.authorizer_functions})
+        roles[_logical_id(self.settings.job_function)] = self.job_role
         return roles
+
+    def _wire_jobs(self) -> None:
+        """The API starts jobs by an asynchronous invoke of the job function (named in its
+        environment), which may run far longer than a request; nothing else may invoke it."""
+        job = self.chalice.get_resource(_logical_id(self.settings.job_function))
+        job.add_property_override("Timeout", JOB_FUNCTION_TIMEOUT_SECONDS)
+        self.chalice.get_resource(_logical_id("api_handler")).add_property_override(
+            "Environment.Variables.JOB_FUNCTION_NAME", job.ref)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[job.get_att("Arn").to_string()]))
+        lambda_.CfnEventInvokeConfig(self, "JobInvokeConfig", function_name=job.ref, qualifier="$LATEST",
+                                     maximum_retry_attempts=JOB_RETRIES)
 
     def _grant_common(self, role: iam.Role, *, index_arns: list[str]) -> None:
         data, storage = self._data, self._storage

@@ -13,7 +13,11 @@ from aws_cdk.assertions import Annotations, Match
 from cfnlint.api import lint_file
 from chalicelib.core import schema
 from chalicelib.core.gateway_responses import GATEWAY_RESPONSES, PROBLEM_CONTENT_TYPE
-from chalicelib.core.settings import API_GATEWAY_TIMEOUT_SECONDS, AUTHORIZER_CACHE_SECONDS
+from chalicelib.core.settings import (
+    API_GATEWAY_TIMEOUT_SECONDS,
+    AUTHORIZER_CACHE_SECONDS,
+    JOB_FUNCTION_TIMEOUT_SECONDS,
+)
 from infra_synth import Synth
 
 # --------------------------------------------------------------------------------- helpers
@@ -243,6 +247,33 @@ def test_api_gateway_caches_the_authorizers_answer_for_the_stated_window(synth: 
     definition = synth.template_json["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     authorizer = definition["securityDefinitions"]["api_authorizer"]["x-amazon-apigateway-authorizer"]
     assert authorizer["authorizerResultTtlInSeconds"] == AUTHORIZER_CACHE_SECONDS == 60
+
+
+def test_long_work_runs_on_the_job_function_which_only_the_api_may_invoke(synth: Synth) -> None:
+    resources = synth.template_json["Resources"]
+    job = resources["JobRunner"]["Properties"]
+    assert job["Handler"] == "chalicelib.jobs.runner.job_runner"
+    assert job["Timeout"] == JOB_FUNCTION_TIMEOUT_SECONDS > API_GATEWAY_TIMEOUT_SECONDS
+    assert resources["APIHandler"]["Properties"]["Environment"]["Variables"]["JOB_FUNCTION_NAME"] == {
+        "Ref": "JobRunner"}
+    invokers = {role for role in set(_function_roles(synth).values()) for statement in _role_statements(synth, role)
+                if "lambda:InvokeFunction" in _as_list(statement["Action"])}
+    assert invokers == {_api_role(synth)}
+    (invoke,) = [statement for statement in _role_statements(synth, _api_role(synth))
+                 if "lambda:InvokeFunction" in _as_list(statement["Action"])]
+    assert invoke["Resource"] == {"Fn::GetAtt": ["JobRunner", "Arn"]}
+    (config,) = synth.resources("AWS::Lambda::EventInvokeConfig").values()
+    assert config["Properties"]["FunctionName"] == {"Ref": "JobRunner"}
+    assert config["Properties"]["MaximumRetryAttempts"] == 2
+
+
+def test_the_job_function_has_its_own_role_without_user_administration(synth: Synth) -> None:
+    job_role = _function_roles(synth)["JobRunner"]
+    assert job_role not in {_api_role(synth), _function_roles(synth)["ApiAuthorizer"]}
+    actions = {action for statement in _role_statements(synth, job_role) for action in _as_list(statement["Action"])}
+    assert not any(action.startswith(("cognito-idp:", "lambda:")) for action in actions), actions
+    resources = json.dumps([s["Resource"] for s in _role_statements(synth, job_role)])
+    assert f"/index/{schema.SYSTEM_DUE_INDEX.name}" not in resources
 
 
 def test_token_settings_point_at_the_user_pool(synth: Synth) -> None:

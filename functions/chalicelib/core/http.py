@@ -57,6 +57,16 @@ def api_authorizer(auth_request: AuthRequest) -> AuthResponse:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """A view's answer when the work goes on after the response: `202 Accepted`, the body
+    (the job as it stands) and a `Location` to poll. Stored like any answer, so a retry with
+    the same Idempotency-Key gets the same job."""
+
+    body: BaseModel
+    location: str
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     path: str
     method: str
@@ -70,6 +80,7 @@ class RouteSpec:
     status: int
     public: bool
     media_type: str = JSON
+    accepted: type[BaseModel] | None = None  # the 202 body, when the route may answer with a job
 
     @property
     def idempotent(self) -> bool:
@@ -188,9 +199,11 @@ def route(
     status: int = 200,
     public: bool = False,
     media_type: str = JSON,
+    accepted: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view. The view receives the principal (unless public), the path parameters,
-    and `body=` / `query=` as validated Pydantic models; it returns a model (or None for 204)."""
+    and `body=` / `query=` as validated Pydantic models; it returns a model (or None for 204),
+    or `Accepted` (a route declaring `accepted=`, the model of its 202 body)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -206,6 +219,7 @@ def route(
             status=status,
             public=public,
             media_type=media_type,
+            accepted=accepted,
         )
         ROUTES[(path, method)] = spec
 
@@ -231,7 +245,10 @@ def route(
                 args = () if principal is None else (principal,)
 
                 def execute() -> dict[str, Any]:
-                    return {"status": status, "body": _shape(view(*args, **kwargs), response)}
+                    result = view(*args, **kwargs)
+                    if isinstance(result, Accepted):
+                        return {"status": 202, "body": _shape(result.body, None), "location": result.location}
+                    return {"status": status, "body": _shape(result, response)}
 
                 if spec.media_type != JSON:
                     return view(*args, **kwargs)
@@ -245,7 +262,10 @@ def route(
                     outcome = execute()
             if outcome["body"] is None:
                 return Response(body="", status_code=204)
-            return json_response(outcome["body"], outcome["status"])
+            answer = json_response(outcome["body"], outcome["status"])
+            if outcome.get("location"):
+                answer.headers["Location"] = outcome["location"]
+            return answer
 
         bp.route(
             path,

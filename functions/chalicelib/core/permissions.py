@@ -60,6 +60,8 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
     "views:write": {"owner": A, "admin": A, "member": A, "contractor": A},
     "views:share": {"owner": A, "admin": A, "member": A},
+    # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
+    "jobs:read": {"owner": A, "admin": A, "member": OWN},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a

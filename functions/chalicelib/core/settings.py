@@ -66,3 +66,15 @@ def get_settings() -> Settings:
 def table_name() -> str:
     """The table name, read without requiring the rest of the settings (PynamoDB Meta)."""
     return os.environ.get("TABLE_NAME", "bluehill")
+
+
+def job_function_name() -> str:
+    """The job function's name: set by the stack on the functions that start jobs; empty
+    locally, where jobs run in-process (`local_jobs_mode`)."""
+    return os.environ.get("JOB_FUNCTION_NAME", "")
+
+
+def local_jobs_mode() -> str:
+    """`thread` (the default: the request is answered first, as in AWS) or `inline` (the job
+    finishes before the 202 is answered: deterministic tests)."""
+    return os.environ.get("BLUEHILL_LOCAL_JOBS", "thread")

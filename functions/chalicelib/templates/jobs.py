@@ -13,6 +13,7 @@ import chalicelib.wiring  # noqa: F401 (this Lambda never imports app.py)
 from chalicelib.core.auth import Principal
 from chalicelib.core.observability import logger
 from chalicelib.core.scope import tenant_scope
+from chalicelib.jobs import service as jobs
 
 from . import apply
 
@@ -66,3 +67,26 @@ def templates_count_task_completion(event: CloudWatchEvent) -> None:
 @bp.on_cw_event({"source": ["bluehill.work"], "detail-type": ["Project.StatusChanged"]})
 def templates_count_project_completion(event: CloudWatchEvent) -> None:
     count_project_completion(event.detail)
+
+
+# ---------- jobs: applies and re-anchors too big for one request (apply.JOB_THRESHOLD_TASKS) ----------
+
+def run_apply(principal: Principal, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The apply, keyed by the request's Idempotency-Key (else the job's id), so a retried
+    invocation finishes the project its first attempt began. The result names each task by
+    key, id and dates; the tasks themselves are read from the project."""
+    request = dict(arguments["request"])
+    if request["anchor"].get("date"):
+        request["anchor"] = {**request["anchor"], "date": date.fromisoformat(request["anchor"]["date"])}
+    result = apply.apply_template(principal, arguments["template_id"], request, arguments["request_key"])
+    tasks = [{name: task[name] for name in ("key", "id", "start_date", "due_date")} for task in result["tasks"]]
+    return {**result, "tasks": tasks}
+
+
+def run_reanchor(principal: Principal, arguments: dict[str, Any]) -> dict[str, Any]:
+    return apply.reanchor(principal, arguments["project_id"], date.fromisoformat(arguments["anchor_date"]),
+                          bool(arguments["include_edited"]))
+
+
+jobs.register(apply.APPLY_JOB, run_apply, "templates:apply")
+jobs.register(apply.REANCHOR_JOB, run_reanchor, "templates:apply")
