@@ -39,6 +39,7 @@ from chalicelib.core.settings import (
     API_GATEWAY_TIMEOUT_SECONDS,
     JOB_FUNCTION_TIMEOUT_SECONDS,
 )
+from chalicelib.core.tenant_credentials import FILE_ACTIONS, SESSION_SECONDS, TENANT_FILES_PREFIX
 from constructs import Construct
 
 from .data import Data
@@ -250,8 +251,12 @@ class Api(Construct):
         self.system_role = self._function_role("SystemJobRole", "System jobs (cross-tenant, narrow)")
         self.authorizer_role = self._function_role("AuthorizerRole", "API authorizer (read-only)")
         self.job_role = self._function_role("JobRole", "Jobs (202 Accepted work, tenant-scoped)")
+        # The roles that serve tenants reach the table only through the tenant access role,
+        # assumed per tenant with a LeadingKeys session policy (core.tenant_credentials).
+        self.tenant_role = self._tenant_access_role(self.role, self.job_role)
         self._grant_request_access(self.role)
-        self._grant_common(self.job_role, index_arns=self._data.index_arns(include_system=False))
+        self._grant_common(self.job_role)
+        self._grant_assume_tenant_role(self.job_role)
         self._grant_system_access(self.system_role)
         self._grant_authorizer_access(self.authorizer_role)
 
@@ -284,6 +289,8 @@ class Api(Construct):
             # of a system job or authorizer is set here; every other function keeps `role`.
             role = roles_by_function.get(logical_id, self.role)
             function.add_property_override("Role", role.role_arn)
+            if role in (self.role, self.job_role):
+                function.add_property_override("Environment.Variables.TENANT_ROLE_ARN", self.tenant_role.role_arn)
             role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -402,10 +409,38 @@ class Api(Construct):
         lambda_.CfnEventInvokeConfig(self, "JobInvokeConfig", function_name=job.ref, qualifier="$LATEST",
                                      maximum_retry_attempts=JOB_RETRIES)
 
-    def _grant_common(self, role: iam.Role, *, index_arns: list[str]) -> None:
-        data, storage = self._data, self._storage
-        role.add_to_principal_policy(iam.PolicyStatement(actions=_ITEM_ACTIONS, resources=[data.table.table_arn]))
+    def _tenant_access_role(self, *tenant_serving: iam.Role) -> iam.Role:
+        """Items of the table and its tenant indexes (and files under tenants/), for the roles
+        that serve tenants to assume — always with a session policy narrowing it to one
+        tenant's keys; nothing else may assume it."""
+        role = iam.Role(
+            self,
+            "TenantAccessRole",
+            assumed_by=iam.CompositePrincipal(*(iam.ArnPrincipal(serving.role_arn) for serving in tenant_serving)),
+            description="BlueHill: one tenant's items, assumed per tenant with a LeadingKeys session policy",
+            max_session_duration=cdk.Duration.seconds(SESSION_SECONDS),
+        )
+        self._grant_table(role, index_arns=self._data.index_arns(include_system=False))
+        files = self._storage.files_bucket.arn_for_objects(TENANT_FILES_PREFIX.format(tenant_id="*") + "*")
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(FILE_ACTIONS), resources=[files]))
+        bucket_id = cdk.Stack.of(self).get_logical_id(self._storage.files_bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(role, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/tenants/*/*]",
+                    "Each session narrows this to tenants/<its tenant>/ (core.tenant_credentials.session_policy).")
+        return role
+
+    def _grant_assume_tenant_role(self, role: iam.Role) -> None:
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["sts:AssumeRole"],
+                                                         resources=[self.tenant_role.role_arn]))
+
+    def _grant_table(self, role: iam.Role, *, index_arns: list[str]) -> None:
+        table = self._data.table
+        role.add_to_principal_policy(iam.PolicyStatement(actions=_ITEM_ACTIONS, resources=[table.table_arn]))
         role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns))
+
+    def _grant_common(self, role: iam.Role) -> None:
+        """What every function role has besides the table: idempotency records, the bus, and
+        S3 (not yet per tenant: no request path reads or writes files yet)."""
+        data, storage = self._data, self._storage
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=_IDEMPOTENCY_ACTIONS, resources=[data.idempotency_table.table_arn])
         )
@@ -432,8 +467,9 @@ class Api(Construct):
             acknowledge(role, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{objects}]", reason)
 
     def _grant_request_access(self, role: iam.Role) -> None:
-        """Tenant-scoped indexes only, plus user administration in the pool."""
-        self._grant_common(role, index_arns=self._data.index_arns(include_system=False))
+        """The table only through the tenant access role, plus user administration in the pool."""
+        self._grant_common(role)
+        self._grant_assume_tenant_role(role)
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=_USER_ADMIN_ACTIONS, resources=[self._identity.user_pool.user_pool_arn])
         )
@@ -448,8 +484,9 @@ class Api(Construct):
         )
 
     def _grant_system_access(self, role: iam.Role) -> None:
-        """Every index, including the cross-tenant SYSDUE; no user administration."""
-        self._grant_common(role, index_arns=self._data.index_arns(include_system=True))
+        """The table directly, every index including the cross-tenant SYSDUE; no user administration."""
+        self._grant_common(role)
+        self._grant_table(role, index_arns=self._data.index_arns(include_system=True))
 
     # -- API Gateway -------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from chalicelib.core.settings import (
     AUTHORIZER_CACHE_SECONDS,
     JOB_FUNCTION_TIMEOUT_SECONDS,
 )
+from chalicelib.core.tenant_credentials import ITEM_ACTIONS, SESSION_SECONDS
 from infra_synth import Synth
 
 # --------------------------------------------------------------------------------- helpers
@@ -327,14 +328,71 @@ def test_function_roles_only_reach_this_stacks_resources(synth: Synth) -> None:
                 assert targets <= set(synth.template_json["Resources"]), (role, statement)
 
 
-def test_request_handlers_cannot_scan_or_use_the_cross_tenant_index(synth: Synth) -> None:
-    statements = _role_statements(synth, _api_role(synth))
-    actions = {action for s in statements for action in _as_list(s["Action"])}
-    assert "dynamodb:Scan" not in actions
-    resources = json.dumps([s["Resource"] for s in statements])
-    assert f"/index/{schema.SYSTEM_DUE_INDEX.name}" not in resources
+def _tenant_role(synth: Synth) -> str:
+    return synth.logical_id(synth.stack.api.tenant_role)
+
+
+def _table_statements(synth: Synth, role: str) -> list[dict[str, Any]]:
+    """The role's statements that name the tenant table or one of its indexes."""
+    table_id = synth.logical_id(synth.stack.data.table)
+    return [statement for statement in _role_statements(synth, role)
+            if table_id in _references(statement["Resource"])]
+
+
+def test_the_roles_that_serve_tenants_cannot_touch_the_table_directly(synth: Synth) -> None:
+    """Their only way to an item is a tenant session of the tenant access role."""
+    for role in (_api_role(synth), _function_roles(synth)["JobRunner"]):
+        assert _table_statements(synth, role) == [], role
+        (assume,) = [s for s in _role_statements(synth, role) if "sts:AssumeRole" in _as_list(s["Action"])]
+        assert assume["Resource"] == {"Fn::GetAtt": [_tenant_role(synth), "Arn"]}
+
+
+def test_only_the_roles_that_serve_tenants_may_assume_the_tenant_access_role(synth: Synth) -> None:
+    trust = synth.template_json["Resources"][_tenant_role(synth)]["Properties"]["AssumeRolePolicyDocument"]
+    (statement,) = trust["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRole")
+    principals = {reference["Fn::GetAtt"][0] for reference in statement["Principal"]["AWS"]}
+    assert principals == {_api_role(synth), _function_roles(synth)["JobRunner"]}
+    assumers = {role for role in set(_function_roles(synth).values()) for s in _role_statements(synth, role)
+                if "sts:AssumeRole" in _as_list(s["Action"])}
+    assert assumers == principals
+
+
+def test_the_tenant_access_role_reaches_items_on_the_table_and_tenant_indexes_only(synth: Synth) -> None:
+    statements = _table_statements(synth, _tenant_role(synth))
+    actions = {action for statement in statements for action in _as_list(statement["Action"])}
+    assert actions == set(ITEM_ACTIONS)
+    resources = json.dumps([statement["Resource"] for statement in statements])
+    assert f"/index/{schema.SYSTEM_DUE_INDEX.name}" not in resources and "index/*" not in resources
     for index in schema.TENANT_INDEXES:
         assert f"/index/{index.name}" in resources
+    role = synth.template_json["Resources"][_tenant_role(synth)]["Properties"]
+    assert role["MaxSessionDuration"] == SESSION_SECONDS
+
+
+def test_functions_that_serve_tenants_assume_the_tenant_role_and_system_jobs_do_not(synth: Synth) -> None:
+    serving = {_api_role(synth), _function_roles(synth)["JobRunner"]}
+    for logical_id, function in _functions(synth).items():
+        variable = function["Properties"]["Environment"]["Variables"].get("TENANT_ROLE_ARN")
+        if _function_roles(synth)[logical_id] in serving:
+            assert variable == {"Fn::GetAtt": [_tenant_role(synth), "Arn"]}, logical_id
+        else:
+            assert variable is None, logical_id
+    assert "TENANT_ROLE_ARN" not in _functions(synth)["SlaSweep"]["Properties"]["Environment"]["Variables"]
+
+
+def test_system_jobs_keep_their_own_role_with_the_cross_tenant_index(synth: Synth) -> None:
+    resources = json.dumps([s["Resource"] for s in _table_statements(synth, synth.logical_id(
+        synth.stack.api.system_role))])
+    assert f"/index/{schema.SYSTEM_DUE_INDEX.name}" in resources
+
+
+def test_request_handlers_cannot_scan_or_use_the_cross_tenant_index(synth: Synth) -> None:
+    for role in (_api_role(synth), _tenant_role(synth)):
+        statements = _role_statements(synth, role)
+        actions = {action for s in statements for action in _as_list(s["Action"])}
+        assert "dynamodb:Scan" not in actions
+        assert f"/index/{schema.SYSTEM_DUE_INDEX.name}" not in json.dumps([s["Resource"] for s in statements])
 
 
 def test_request_handlers_publish_events_only_to_the_bluehill_bus(synth: Synth) -> None:

@@ -78,3 +78,9 @@ def local_jobs_mode() -> str:
     """`thread` (the default: the request is answered first, as in AWS) or `inline` (the job
     finishes before the 202 is answered: deterministic tests)."""
     return os.environ.get("BLUEHILL_LOCAL_JOBS", "thread")
+
+
+def tenant_role_arn() -> str:
+    """The role tenant-scoped credentials are assumed from (core.tenant_credentials): set by the
+    stack on the functions that serve tenants; empty: calls use the function's own credentials."""
+    return os.environ.get("TENANT_ROLE_ARN", "")
