@@ -22,7 +22,6 @@ item outside the tenant is then refused by IAM, whatever the code asks: the tena
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import threading
@@ -170,25 +169,26 @@ def forget_all() -> None:
 
 class ScopedConnection(Connection):
     """A PynamoDB connection whose botocore client is chosen at each call by the current
-    scope: the function's own for the system scope, else one client per tenant session. The
-    per-tenant client is built exactly as PynamoDB builds its own (same region, endpoint,
-    timeouts, retries, headers) from a copy of this connection holding the session's keys."""
+    scope: the function's own for the system scope, else one client per tenant session, made
+    from the same botocore session (its loaded service model) and the same client config
+    (region, endpoint, timeouts, retries) as PynamoDB's own, with the session's keys."""
 
     @property
     def client(self) -> Any:
         credentials = for_current_scope()
+        own = super().client
         if credentials is None:
-            return super().client
+            return own
         clients: dict[str, tuple[TenantCredentials, Any]] = self.__dict__.setdefault("_tenant_clients", {})
         entry = clients.get(credentials.tenant_id)
         if entry is None or entry[0] is not credentials:
-            clone = copy.copy(self)
-            clone.__dict__.update(
-                _client=None, _local=threading.local(), _tenant_clients={},
-                _aws_access_key_id=credentials.access_key_id, _aws_secret_access_key=credentials.secret_access_key,
-                _aws_session_token=credentials.session_token,
+            client = self.session.create_client(
+                "dynamodb", self.region, endpoint_url=self.host, config=own.meta.config,
+                aws_access_key_id=credentials.access_key_id, aws_secret_access_key=credentials.secret_access_key,
+                aws_session_token=credentials.session_token,
             )
-            entry = (credentials, Connection.client.fget(clone))  # type: ignore[attr-defined]
+            client.meta.events.register_first("before-send.*.*", self._before_send)
+            entry = (credentials, client)
             clients[credentials.tenant_id] = entry
         return entry[1]
 
