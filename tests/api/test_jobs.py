@@ -15,7 +15,9 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.scope import tenant_scope
 from chalicelib.jobs import dispatch
 from chalicelib.jobs import service as jobs
+from chalicelib.jobs.models import Job
 from chalicelib.templates.apply import JOB_THRESHOLD_TASKS
+from chalicelib.templates.models import ApplyClaim
 
 from tests.api.foundation_helpers import assert_problem, unique
 from tests.api.templating import (
@@ -25,7 +27,9 @@ from tests.api.templating import (
     create_template,
     gantt_by_key,
     job_of,
+    lambda_retries_later,
     numbered_tasks,
+    retry_job,
     second_commit_fails,
 )
 
@@ -93,6 +97,20 @@ def test_a_job_attempt_that_dies_is_retried_and_finishes_the_project_it_began(ac
     assert (job["status"], job["attempts"]) == ("succeeded", 2)
     assert projects_of(api, customer) == [job["result"]["project"]["id"]]
     assert len(gantt_by_key(api, job["result"])) == 200
+
+
+def test_without_an_idempotency_key_the_retry_still_finishes_the_project_its_first_attempt_began(
+        acme: Any, customer: Any) -> None:
+    api = acme.as_("owner")
+    biggest = create_template(api, numbered_tasks(200), roles=[])
+    with lambda_retries_later(), second_commit_fails("the job's build"):
+        job = job_of(api, apply(api, biggest["id"], customer["id"]))
+    with tenant_scope(acme.tenant_id):
+        key = Job.get(Job.pk(acme.tenant_id, job["id"]), Job.SORT).arguments["request_key"]
+        begun = ApplyClaim.get(ApplyClaim.pk(acme.tenant_id, acme.users["owner"], biggest["id"], key),
+                               ApplyClaim.SORT).project_id
+    retried = retry_job(acme, job)
+    assert (retried["status"], retried["result"]["project"]["id"]) == ("succeeded", begun)
 
 
 def test_a_job_that_keeps_dying_ends_failed_without_a_trace_of_why(acme: Any, big_template: Any, customer: Any,

@@ -72,7 +72,7 @@ def templates_count_project_completion(event: CloudWatchEvent) -> None:
 # ---------- jobs: applies and re-anchors too big for one request (apply.JOB_THRESHOLD_TASKS) ----------
 
 def run_apply(principal: Principal, arguments: dict[str, Any]) -> dict[str, Any]:
-    """The apply, keyed by the request's Idempotency-Key (else the job's id), so a retried
+    """The apply, keyed by the request's Idempotency-Key (else a key of its own), so a retried
     invocation finishes the project its first attempt began. The result names each task by
     key, id and dates; the tasks themselves are read from the project."""
     request = dict(arguments["request"])

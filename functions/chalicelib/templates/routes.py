@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import Accepted, expected_version, header, route
+from chalicelib.core.ids import new_id
 from chalicelib.core.models import Id, ListOf, ListQuery, LongText, Name, Out, Strict, Tag
 from chalicelib.jobs import service as jobs
 from chalicelib.jobs.routes import JobOut, accepted
@@ -304,8 +305,9 @@ def apply_template(principal: Principal, template_id: Id, body: ApplyTemplate) -
                                                               in_request=True))
     except jobs.RunAsJob as signal:
         big = signal
+    # Keyed even without an Idempotency-Key, so a retried attempt finishes the project it began.
     return accepted(jobs.start(principal, apply.APPLY_JOB, {
-        "template_id": template_id, "request": body.model_dump(mode="json"), "request_key": key,
+        "template_id": template_id, "request": body.model_dump(mode="json"), "request_key": key or new_id(),
     }, big.steps, big.reason))
 
 
