@@ -34,6 +34,7 @@ synth: $(STAMP) layer
 bench: $(STAMP)
 	$(BIN)/python -m bluehill_dev.bench
 	$(BIN)/python -m bluehill_dev.bench.scenarios.sla
+	$(BIN)/python -m bluehill_dev.bench.scenarios.contention
 	$(BIN)/python -m bluehill_dev.bench.isolation
 
 openapi: $(STAMP)

@@ -7,11 +7,13 @@ importing it first sets the offline AWS environment before anything else runs.""
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from bluehill_dev import fidelity as aws_fidelity
 from bluehill_dev import resources
 from bluehill_dev.harness_env import (
     PASSWORD,
@@ -44,6 +46,20 @@ def jwks_url() -> Iterator[str]:
 def aws(jwks_url: str) -> Iterator[resources.LocalResources]:
     with in_process_aws(jwks_url) as created:
         yield created
+
+
+@pytest.fixture(autouse=True)
+def fidelity(request: pytest.FixtureRequest) -> Iterator[aws_fidelity.Stats]:
+    """The AWS-fidelity layer, on in every test at its defaults (bluehill_dev.fidelity.Settings),
+    with the switches of the test's `@pytest.mark.fidelity(...)` marker; a test takes the
+    fixture to read what the layer did, and `aws_fidelity.configured(...)` to switch mid-test.
+    The throttle draws are seeded by the test's name, so a run repeats."""
+    marker = request.node.get_closest_marker("fidelity")
+    switches = dict(marker.kwargs) if marker else {}
+    switches.setdefault("seed", zlib.crc32(request.node.nodeid.encode()))
+    aws_fidelity.reset(**switches)
+    yield aws_fidelity.stats()
+    aws_fidelity.reset()
 
 
 @pytest.fixture(scope="session")

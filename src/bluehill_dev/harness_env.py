@@ -27,7 +27,7 @@ import boto3
 from moto import mock_aws
 from moto.utilities.utils import load_resource
 
-from bluehill_dev import local_gateway, resources  # bluehill_dev puts functions/ on sys.path
+from bluehill_dev import fidelity, local_gateway, resources  # bluehill_dev puts functions/ on sys.path
 
 OFFLINE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -146,8 +146,11 @@ def undo_log_transactions() -> None:
 @contextmanager
 def in_process_aws(jwks_url: str) -> Iterator[resources.LocalResources]:
     """moto in-process with the platform's resources created and the app's settings pointing
-    at them; Chalice's local gateway mapped to API Gateway's answers."""
+    at them; Chalice's local gateway mapped to API Gateway's answers; the AWS-fidelity layer
+    (bluehill_dev.fidelity) on, at its defaults."""
     undo_log_transactions()
+    fidelity.install()
+    fidelity.reset()
     with mock_aws():
         created = resources.create_all()
         os.environ.update(created.environment(None, jwks_url))
@@ -177,6 +180,8 @@ class Api:
 
     def request(self, method: str, path: str, json_body: Any = None, headers: dict[str, str] | None = None,
                 raw: bytes | None = None) -> Response:
+        if fidelity.settings().settle_between_requests:
+            fidelity.settle()
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"

@@ -109,3 +109,39 @@ def test_every_status_the_gateway_and_the_app_both_answer_has_one_code_and_title
         kind = STATUS_KINDS.get(response.status)
         if kind is not None:
             assert (response.code, response.title) == (kind.code, kind.title), response
+
+
+def client_error(code: str, message: str = "", reasons: list[str] | None = None) -> Exception:
+    from botocore.exceptions import ClientError
+
+    response: dict = {"Error": {"Code": code, "Message": message}}
+    if reasons is not None:
+        response["CancellationReasons"] = [{"Code": reason} for reason in reasons]
+    return ClientError(response, "TransactWriteItems")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (client_error("ProvisionedThroughputExceededException"), Throttled),
+    (client_error("ThrottlingException"), Throttled),
+    (client_error("TransactionCanceledException", "", ["None", "ThrottlingError"]), Throttled),
+    (client_error("ValidationException", "Item size has exceeded the maximum allowed size"), PayloadTooLarge),
+    (client_error("ValidationException", "Item size to update has exceeded the maximum allowed size"),
+     PayloadTooLarge),
+    (client_error("TransactionConflictException"), Conflict),
+    (client_error("ValidationException", "Invalid UpdateExpression: Syntax error"), type(None)),  # a bug: a 500
+    (client_error("ConditionalCheckFailedException"), type(None)),
+    (ValueError("not AWS"), type(None)),
+])
+def test_dynamodb_refusals_translate_to_the_domain_error_they_stand_for(error: Exception, expected: type) -> None:
+    from chalicelib.core.errors import from_dynamodb
+
+    assert isinstance(from_dynamodb(error), expected)
+
+
+def test_a_refusal_wrapped_by_pynamodb_is_translated_through_its_cause() -> None:
+    from chalicelib.core.errors import from_dynamodb
+    from pynamodb.exceptions import UpdateError
+
+    wrapped = UpdateError("Failed to update item", client_error("ProvisionedThroughputExceededException"))
+    assert isinstance(from_dynamodb(wrapped), Throttled)
+    assert from_dynamodb(wrapped).headers == {"Retry-After": "1"}

@@ -25,6 +25,11 @@ class DomainError(ChaliceUnhandledError):
         self.detail = detail
         self.errors = errors or []
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers this error calls for (none but Throttled's Retry-After)."""
+        return {}
+
 
 class MalformedRequest(DomainError):
     pass
@@ -55,7 +60,11 @@ class ValidationFailed(DomainError):
 
 
 class Throttled(DomainError):
-    pass
+    retry_after_seconds = 1
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 @dataclass(frozen=True)
@@ -117,3 +126,51 @@ def problem_for_status(status: int, detail: str) -> Problem:
 
 def validation_error(field_name: str, message: str) -> ValidationFailed:
     return ValidationFailed(f"{field_name}: {message}", [FieldError(field_name, message)])
+
+
+# --- DynamoDB's own refusals, translated once (core.http's boundary asks) ---------------------
+
+_THROTTLING_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "ThrottlingError",
+})
+# DynamoDB gives these no code of their own (a ValidationException): its message names the limit.
+_SIZE_LIMIT_MESSAGES = (
+    "Item size has exceeded the maximum allowed size",
+    "Item size to update has exceeded the maximum allowed size",
+    "Transaction request cannot be larger than 4 MB",
+    "Member must have length less than or equal to 100",
+)
+
+
+def _aws_codes(error: BaseException) -> tuple[set[str], str]:
+    """The error codes (a transaction's cancellation reasons included) and the message of a
+    botocore ClientError or a PynamoDB error wrapping one."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        info = response["Error"]
+        reasons = {reason.get("Code", "") for reason in response.get("CancellationReasons", []) or []}
+        return {str(info.get("Code", "")), *reasons}, str(info.get("Message", ""))
+    code = getattr(error, "cause_response_code", None)
+    if code:
+        reasons = {reason.code for reason in getattr(error, "cancellation_reasons", None) or [] if reason}
+        return {code, *reasons}, str(getattr(error, "cause_response_message", "") or "")
+    return set(), ""
+
+
+def from_dynamodb(error: BaseException) -> DomainError | None:
+    """The domain error a DynamoDB refusal stands for, if it stands for one: throttling is a 429
+    with Retry-After (the request changed nothing and may be sent again), an item or a
+    transaction over DynamoDB's limits is a 413, a write that met another's transaction a 409.
+    Anything else (a malformed request is a bug) stays unknown."""
+    seen: BaseException | None = error
+    while seen is not None:
+        codes, message = _aws_codes(seen)
+        if codes & _THROTTLING_CODES:
+            return Throttled("the service is busy; retry after the time given in Retry-After")
+        if "ValidationException" in codes and any(limit in message for limit in _SIZE_LIMIT_MESSAGES):
+            return PayloadTooLarge("this change would store a record larger than the database allows "
+                                   "(400 KB a record, 4 MB and 100 records a change)")
+        if codes & {"TransactionConflictException", "TransactionConflict"}:
+            return Conflict("another change to the same records was in progress; retry")
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -28,6 +28,7 @@ from chalicelib.core.errors import (
     NotFound,
     PayloadTooLarge,
     ValidationFailed,
+    from_dynamodb,
     problem_for,
     problem_for_status,
     validation_error,
@@ -225,6 +226,18 @@ def route(
 
         @wraps(view)
         def handler(**path_params: str) -> Response:
+            try:
+                return serve(**path_params)
+            except DomainError:
+                raise
+            except Exception as error:  # Chalice would answer anything but a DomainError with its own 500
+                translated = from_dynamodb(error)
+                if translated is None:
+                    raise
+                logger().warning("DynamoDB refused the request", extra={"refusal": type(translated).__name__})
+                raise translated from error
+
+        def serve(**path_params: str) -> Response:
             # The request the middleware was handed for this invocation; the blueprint's is one
             # attribute of the app object, which concurrent invocations in one process overwrite.
             request = _current_request.get() or bp.current_request
@@ -308,6 +321,12 @@ def problem_details_middleware(request: Request, get_response: Callable[[Request
     return response
 
 
+def _domain_problem(error: DomainError, request_id: str) -> Response:
+    problem = problem_for(error)
+    headers = {**error.headers, "X-Request-Id": request_id}
+    return problem_response(problem.kind.status, problem.body(request_id), headers)
+
+
 def _answer(request: Request, get_response: Callable[[Request], Response], request_id: str) -> Response:
     token = _current_request.set(request)
     id_token = _current_request_id.set(request_id)
@@ -315,8 +334,7 @@ def _answer(request: Request, get_response: Callable[[Request], Response], reque
     try:
         response = get_response(request)
     except DomainError as error:
-        problem = problem_for(error)
-        return problem_response(problem.kind.status, problem.body(request_id), {"X-Request-Id": request_id})
+        return _domain_problem(error, request_id)
     except Exception:
         logger().exception("unhandled error")
         problem = problem_for_status(500, "An internal error occurred.")

@@ -4,6 +4,9 @@ transaction helper that turns DynamoDB condition failures into domain errors."""
 from __future__ import annotations
 
 import os
+import random
+import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +22,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import schema
-from chalicelib.core.errors import Conflict, DomainError
+from chalicelib.core.errors import Conflict, DomainError, PayloadTooLarge, Throttled
 from chalicelib.core.settings import table_name
 from chalicelib.core.tenant_credentials import ScopedConnection, scoped
 
@@ -111,6 +114,13 @@ class _Step:
 # added in; DynamoDB's cancellation reasons follow the items as sent.
 _SENT_ORDER = {"condition_check": 0, "delete": 1, "save": 2, "update": 3}
 
+# A transaction cancelled only because another one held an item, or because DynamoDB throttled
+# it, changed nothing: it is sent again after a jittered, growing pause, this many times at most.
+COMMIT_ATTEMPTS = 8
+COMMIT_BACKOFF_SECONDS = 0.025
+COMMIT_BACKOFF_CAP_SECONDS = 1.0
+_TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError"})
+
 
 @dataclass
 class Transaction:
@@ -173,16 +183,25 @@ class Transaction:
         return len(self._steps)
 
     def commit(self) -> None:
+        """One TransactWriteItems. Each send carries a ClientRequestToken, so the SDK's own
+        retry of a send whose answer was lost is answered from the first without applying it
+        twice; a send cancelled only by a conflict or throttling is sent again (a new token:
+        nothing was applied) up to COMMIT_ATTEMPTS times, then ends as Conflict or Throttled."""
         if not self._steps:
             return
         if len(self._steps) > 100:
-            raise ValueError("a transaction holds at most 100 items")
-        try:
-            with TransactWrite(connection=_connection()) as transaction:
-                for method, args, kwargs, _ in self._steps:
-                    getattr(transaction, method)(*args, **kwargs)
-        except TransactWriteError as error:
-            raise self._domain_error(error) from error
+            raise PayloadTooLarge(f"this change writes {len(self._steps)} records; one change may write at most 100")
+        commit_id = uuid.uuid4().hex
+        for attempt in range(COMMIT_ATTEMPTS):
+            try:
+                with TransactWrite(connection=_connection(), client_request_token=f"{commit_id}-{attempt}") as sent:
+                    for method, args, kwargs, _ in self._steps:
+                        getattr(sent, method)(*args, **kwargs)
+                return
+            except TransactWriteError as error:
+                if attempt + 1 == COMMIT_ATTEMPTS or not _transient(error):
+                    raise self._domain_error(error) from error
+            time.sleep(random.uniform(0, min(COMMIT_BACKOFF_CAP_SECONDS, COMMIT_BACKOFF_SECONDS * 2**attempt)))
 
     def _domain_error(self, error: TransactWriteError) -> Exception:
         reasons = error.cancellation_reasons or []
@@ -190,9 +209,17 @@ class Transaction:
         for (_, _, _, step), reason in zip(sent, reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed" and step.on_condition_failure:
                 return step.on_condition_failure()
-        if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
+        codes = {reason.code for reason in reasons if reason is not None}
+        if "TransactionConflict" in codes:
             return Conflict("another change to the same records was in progress; retry")
+        if "ThrottlingError" in codes:
+            return Throttled("the table is busy; retry shortly")
         return error
+
+
+def _transient(error: TransactWriteError) -> bool:
+    codes = {reason.code for reason in error.cancellation_reasons or [] if reason is not None} - {"None"}
+    return bool(codes) and codes <= _TRANSIENT_REASONS
 
 
 _shared_connection: Connection | None = None

@@ -53,8 +53,8 @@ class QueueOut(Out):
     updated_at: str
 
 
-def _out(queue: object) -> QueueOut:
-    return QueueOut.model_validate(service.queue_view(queue))  # type: ignore[arg-type]
+def _out(queue: object, loads: dict[str, dict[str, int]] | None = None) -> QueueOut:
+    return QueueOut.model_validate(service.queue_view(queue, loads))  # type: ignore[arg-type]
 
 
 @route(bp, "/queues", "POST", summary="Create a queue", permission="queues:write", body=CreateQueue,
@@ -67,7 +67,8 @@ def create_queue(principal: Principal, body: CreateQueue) -> QueueOut:
        response=ListOf[QueueOut])
 def list_queues(principal: Principal, query: ListQuery) -> ListOf[QueueOut]:
     page = service.list_queues(principal, query.limit, query.cursor)
-    return ListOf[QueueOut](items=[_out(q) for q in page.items], next_cursor=page.next_cursor)
+    loads = service.tenant_loads(principal.tenant_id) if page.items else {}
+    return ListOf[QueueOut](items=[_out(q, loads) for q in page.items], next_cursor=page.next_cursor)
 
 
 @route(bp, "/queues/{queue_id}", "GET", summary="Read a queue", permission="queues:read", response=QueueOut)

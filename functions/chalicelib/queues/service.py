@@ -1,12 +1,16 @@
-"""Queues and routing: a new ticket in a queue with automatic routing is assigned in the
-transaction that creates it; each member's open-ticket count is a counter on the queue."""
+"""Queues and routing: a new ticket in a queue with automatic routing is assigned when it is
+created; each member's open-ticket count is a sharded counter (QueueLoad, core.counters) moved
+in the ticket's own transaction."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
+from chalicelib.core.counters import shard_sort_key, summed
 from chalicelib.core.errors import Conflict, NotFound, validation_error
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
@@ -15,7 +19,7 @@ from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.team import service as team
 
-from .models import Queue
+from .models import Queue, QueueLoad
 
 QUEUE_FIELDS = ("name", "members", "routing")
 # (queue_id, assignee_id) of an open ticket, or None when it weighs on nobody's count.
@@ -26,8 +30,9 @@ def queue_fields(queue: Queue) -> dict[str, Any]:
     return {name: getattr(queue, name) for name in QUEUE_FIELDS}
 
 
-def queue_view(queue: Queue) -> dict[str, Any]:
-    counts = _counts(queue)
+def queue_view(queue: Queue, loads: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+    """The queue as shown; `loads` (of `tenant_loads`) when showing many, else it is read."""
+    counts = loads.get(queue.id, {}) if loads is not None else _counts(queue)
     return {"id": queue.id, **queue_fields(queue), "open_counts": {m: counts.get(m, 0) for m in queue.members},
             "version": queue.version, "created_at": queue.created_at, "updated_at": queue.updated_at}
 
@@ -47,8 +52,7 @@ def create_queue(principal: Principal, fields: dict[str, Any]) -> Queue:
     require(principal, "queues:write")
     now, queue_id, tenant = now_iso(), new_id(), principal.tenant_id
     queue = Queue(Queue.pk(tenant, queue_id), Queue.SORT, type="Queue", tenant_id=tenant, id=queue_id, version=1,
-                  created_at=now, updated_at=now, rr_pointer=0, open_counts={m: 0 for m in fields["members"]},
-                  **fields)
+                  created_at=now, updated_at=now, rr_pointer=0, **fields)
     queue.index_keys()
     tx = Transaction()
     tx.create(queue, lambda: Conflict("queue already exists"))
@@ -81,7 +85,6 @@ def update_queue(principal: Principal, queue_id: str, changes: dict[str, Any], e
     actions += [Queue.version.add(1), Queue.updated_at.set(now_iso())]
     if "name" in changed:
         actions.append(Queue.GSI1SK.set(f"{changes['name'].casefold()}#{queue_id}"))
-    actions += [_bump(member, 0) for member in changes.get("members", [])]
     tx = Transaction()
     tx.update(current, actions, Queue.version == current.version, lambda: _stale(queue_id))
     if "members" in changed:
@@ -93,52 +96,60 @@ def update_queue(principal: Principal, queue_id: str, changes: dict[str, Any], e
     return _queue(principal.tenant_id, queue_id)
 
 
+def _summed_loads(rows: Any) -> dict[str, dict[str, int]]:
+    """queue id → member → open tickets, from QueueLoad shards."""
+    loads: dict[str, dict[str, int]] = {}
+    for (queue_id, member), total in summed(rows, lambda r: (r.queue_id, r.member), ["count"]).items():
+        loads.setdefault(queue_id, {})[member] = total["count"]
+    return loads
+
+
 def _counts(queue: Queue) -> dict[str, int]:
-    return {member: int(count) for member, count in queue.open_counts.as_dict().items()}
+    rows = QueueLoad.query(QueueLoad.pk(queue.tenant_id), QueueLoad.SK.startswith(f"{queue.id}#"))
+    return _summed_loads(rows).get(queue.id, {})
 
 
-def _counter(member: str) -> Any:
-    return Queue.open_counts[member]  # type: ignore[index]
+def tenant_loads(tenant_id: str) -> dict[str, dict[str, int]]:
+    """Every queue's loads of the tenant, in one Query (to show a page of queues)."""
+    return _summed_loads(QueueLoad.query(QueueLoad.pk(tenant_id)))
 
 
-def _bump(member: str, delta: int) -> Any:
-    return _counter(member).set((_counter(member) | 0) + delta)
-
-
-class RoutingRace(Conflict):
-    """Another ticket took the same routing turn at the same moment; creating again is safe."""
-
-
-def _routing_race(queue_id: str) -> RoutingRace:
-    return RoutingRace(f"queue {queue_id} routed another ticket at the same moment; retry")
+def _take_turn(queue: Queue) -> int:
+    """Round robin's next turn: one atomic ADD on the queue item, outside the ticket's
+    transaction, so concurrent tickets each get their own turn and never conflict."""
+    try:
+        queue.update(actions=[Queue.rr_pointer.add(1)], condition=Queue.PK.exists())
+    except UpdateError as failed:
+        if failed.cause_response_code == "ConditionalCheckFailedException":
+            raise validation_error("queue_id", f"queue {queue.id} does not exist") from failed
+        raise
+    return int(queue.rr_pointer) - 1
 
 
 def route_new_ticket(tx: Transaction, tenant_id: str, queue_id: str, assignee_id: str | None) -> str | None:
     """For the tickets room: check the queue exists (422 on queue_id); unless the ticket comes
-    assigned, let the queue's routing choose; count the ticket on its assignee — one guarded
-    update of the queue in the ticket's transaction, so two tickets created at once never both
-    take the same turn."""
+    assigned, let the queue's routing choose (round robin's turn is taken at once; least open
+    reads the summed loads, so tickets created at the same moment may both go to the least
+    loaded member); count the ticket on its assignee in the ticket's transaction."""
     try:
         queue = _queue(tenant_id, queue_id)
     except NotFound as missing:
         raise validation_error("queue_id", f"queue {queue_id} does not exist") from missing
-    chosen, actions, condition = assignee_id, [], Queue.PK.exists()
+    chosen = assignee_id
     if chosen is None and queue.members and queue.routing == "round_robin":
-        pointer = int(queue.rr_pointer)
-        chosen = queue.members[pointer % len(queue.members)]
-        actions.append(Queue.rr_pointer.add(1))
-        condition = Queue.rr_pointer == pointer
+        chosen = queue.members[_take_turn(queue) % len(queue.members)]
     elif chosen is None and queue.members and queue.routing == "least_open":
         counts = _counts(queue)
         chosen = min(queue.members, key=lambda member: counts.get(member, 0))
-        condition = _counter(chosen) == counts.get(chosen, 0)
     if chosen is not None:
-        actions.append(_bump(chosen, 1))
-    if actions:
-        tx.update(queue, actions, condition, lambda: _routing_race(queue_id))
-    else:
-        tx.check(Queue, queue.PK, Queue.SORT, condition, lambda: validation_error("queue_id", "was deleted"))
+        _bump(tx, tenant_id, queue_id, chosen, 1)
     return chosen
+
+
+def _bump(tx: Transaction, tenant_id: str, queue_id: str, member: str, delta: int) -> None:
+    load = QueueLoad(QueueLoad.pk(tenant_id), shard_sort_key(QueueLoad.sort(queue_id, member)))
+    tx.update(load, [QueueLoad.count.add(delta), QueueLoad.type.set("QueueLoad"), QueueLoad.tenant_id.set(tenant_id),
+                     QueueLoad.queue_id.set(queue_id), QueueLoad.member.set(member)])
 
 
 def require_queue(tenant_id: str, queue_id: str) -> None:
@@ -150,13 +161,10 @@ def require_queue(tenant_id: str, queue_id: str) -> None:
 
 
 def adjust_open_counts(tx: Transaction, tenant_id: str, before: Load, after: Load) -> None:
-    """Move one open ticket from `before`'s member count to `after`'s, in the ticket's transaction
-    (one update per queue: a transaction may touch an item once)."""
+    """Move one open ticket from `before`'s member count to `after`'s, in the ticket's
+    transaction (each on a shard of its own: a transaction may touch an item once)."""
     if before == after:
         return
-    moves: dict[str, list[Any]] = {}
     for load, delta in ((before, -1), (after, 1)):
         if load is not None:
-            moves.setdefault(load[0], []).append(_bump(load[1], delta))
-    for queue_id, actions in moves.items():
-        tx.update(Queue(Queue.pk(tenant_id, queue_id), Queue.SORT), actions)
+            _bump(tx, tenant_id, load[0], load[1], delta)

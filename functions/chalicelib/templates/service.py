@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
+from chalicelib.core.counters import shard_sort_key
 from chalicelib.core.errors import Conflict, NotFound, validation_error
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
@@ -223,7 +224,9 @@ def diff_versions(principal: Principal, template_id: str, first: int | None, sec
 
 
 def count_project_created(tx: Transaction, tenant_id: str, template_id: str, number: int) -> None:
-    stat = TemplateStat(TemplateStat.pk(tenant_id, template_id), TemplateStat.created_sort(number))
+    """In the apply's transaction, on one shard (core.counters): applies of one template at once
+    would otherwise all meet on one item."""
+    stat = TemplateStat(TemplateStat.pk(tenant_id, template_id), shard_sort_key(TemplateStat.created_sort(number)))
     tx.update(stat, [TemplateStat.count.add(1), TemplateStat.type.set("TemplateStat"),
                      TemplateStat.tenant_id.set(tenant_id), TemplateStat.template_version.set(number)])
 
@@ -246,7 +249,8 @@ def analytics(principal: Principal, template_id: str) -> dict[str, Any]:
     late_tasks: dict[str, int] = {}
     for stat in TemplateStat.query(TemplateStat.pk(principal.tenant_id, template_id)):
         if stat.SK.startswith(TemplateStat.CREATED):
-            created[int(stat.template_version)] = int(stat.count)
+            version = int(stat.template_version)
+            created[version] = created.get(version, 0) + int(stat.count)
         elif stat.SK.startswith(TemplateStat.PROJECT_DONE):
             _bucket(stat, completion_days, int(stat.actual_day))
             late_projects += int(stat.late)

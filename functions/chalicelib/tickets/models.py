@@ -9,7 +9,7 @@
 | messages of a ticket, oldest first (team) | table | PK = T#t#TICKET#<id>, SK begins_with MSG# |
 | public messages, oldest first (portal) | GSI1 on TicketMessage | GSI1PK = T#t#TICKET#<id>#PUBLIC |
 | CSAT answer of a resolution (single use) | table | PK = T#t#TICKET#<id>, SK = CSAT#<cycle> |
-| SLA rollup of a week x priority x tier | table | PK = T#t#SLAROLLUP#<iso week>, SK = <priority>#<tier> |
+| SLA rollup of a week x priority x tier (sharded) | table | PK = T#t#SLAROLLUP#<week>, SK = <priority>#<tier>#<n> |
 | due tickets of every tenant (sweep only) | SYSDUE on Ticket | SYSDUEPK = DUE#<shard>, SYSDUESK <= <now>#~ |
 
 Facets: status, priority, category, assignee_id (`none` = unassigned), queue_id, customer_id,

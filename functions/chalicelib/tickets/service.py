@@ -16,6 +16,7 @@ from pynamodb.expressions.condition import Condition
 from chalicelib.audit import service as audit
 from chalicelib.canned import service as canned
 from chalicelib.core.auth import Principal
+from chalicelib.core.counters import shard_sort_key, summed
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
 from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
@@ -67,7 +68,6 @@ PORTAL_FIELDS = ("id", "subject", "description", "customer_id", "requester_conta
                  "created_at", "updated_at")
 TEAM_FIELDS = (*PORTAL_FIELDS, "assignee_id", "queue_id", "tags", "related_project_id", "escalation_level",
                "reopen_count", "sla_state", "csat", "version")
-CREATE_ATTEMPTS = 3
 T = TypeVar("T")
 
 
@@ -222,10 +222,12 @@ def iso_week(at: datetime) -> str:
 
 
 def _rollup(tx: Transaction, ticket: Ticket, at: datetime, counters: list[str]) -> None:
+    """Add to one shard of the week's row (core.counters): every ticket change of the tenant
+    moves this row, and one item would make concurrent changes conflict."""
     if not counters:
         return
     tier, week = ticket.customer_tier or "none", iso_week(at)
-    item = SlaRollup(SlaRollup.pk(ticket.tenant_id, week), f"{ticket.priority}#{tier}")
+    item = SlaRollup(SlaRollup.pk(ticket.tenant_id, week), shard_sort_key(f"{ticket.priority}#{tier}"))
     actions = [getattr(SlaRollup, name).add(counters.count(name)) for name in sorted(set(counters))]
     actions += [SlaRollup.type.set("SlaRollup"), SlaRollup.tenant_id.set(ticket.tenant_id),
                 SlaRollup.week.set(week), SlaRollup.priority.set(ticket.priority), SlaRollup.tier.set(tier)]
@@ -247,12 +249,13 @@ def _outcomes(before: Ticket, after: Ticket) -> list[str]:
 
 
 def rollup(tenant_id: str, week: str) -> list[dict[str, Any]]:
-    """The counters of one ISO week, one row per priority x tier (for the reports room)."""
-    rows = SlaRollup.query(SlaRollup.pk(tenant_id, week))
+    """The counters of one ISO week, one row per priority x tier (for the reports room): the
+    shards of each row, summed."""
     names = ("created", "first_response_met", "first_response_missed", "resolution_met", "resolution_missed",
              "reopened", "csat_responses", "csat_satisfied")
-    return [{"week": r.week, "priority": r.priority, "tier": r.tier, **{n: int(getattr(r, n)) for n in names}}
-            for r in rows]
+    rows = summed(SlaRollup.query(SlaRollup.pk(tenant_id, week)), lambda r: (r.week, r.priority, r.tier), names)
+    return [{"week": week_, "priority": priority, "tier": tier, **counts}
+            for (week_, priority, tier), counts in rows.items()]
 
 
 # ---------- SLA clocks ----------
@@ -395,13 +398,7 @@ def create_ticket(principal: Principal, fields: dict[str, Any], follow_up_of: st
     tier = _tier(principal, fields["customer_id"])
     if fields.get("requester_contact_id"):
         _require_contact(principal, fields["requester_contact_id"], fields["customer_id"])
-    for attempt in range(CREATE_ATTEMPTS):
-        try:
-            return _create(principal, fields, tier, follow_up_of)
-        except queues.RoutingRace:
-            if attempt == CREATE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    return _create(principal, fields, tier, follow_up_of)
 
 
 def _create(principal: Principal, fields: dict[str, Any], tier: str | None, follow_up_of: str | None) -> Ticket:
