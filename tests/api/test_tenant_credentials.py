@@ -3,7 +3,7 @@ on the functions that serve tenants), every DynamoDB call made for a tenant is s
 tenant's session (STS AssumeRole with the LeadingKeys session policy), cached per tenant per
 container, chosen per call by the scope — so concurrent requests of two tenants in one process
 never sign with each other's credentials. moto does not enforce the policy itself (see
-tests/unit/test_tenant_credentials.py and tests/infra for what IAM will enforce)."""
+tests/unit/test_session_policy.py and tests/infra for what IAM will enforce)."""
 
 from __future__ import annotations
 
