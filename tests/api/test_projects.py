@@ -133,6 +133,15 @@ def test_the_portfolio_filters_by_customer_owner_status_and_due_range_and_pages(
     assert ids(read_all(api, f"/projects?customer_id={client['id']}&due_before={day(10)}")) == [early["id"]]
 
 
+def test_a_due_range_that_ends_before_it_starts_is_a_422_naming_due_before(fresh_tenant: Any) -> None:
+    """DynamoDB refuses a BETWEEN whose bounds are inverted (a 500 on DynamoDB Local; moto
+    answered an empty page)."""
+    refused = fresh_tenant.as_("owner").get("/projects?due_after=2000-01-01&due_before=1999-01-01")
+    assert refused.status == 422, refused.body
+    assert [e["field"] for e in refused.body["errors"]] == ["due_before"]
+    assert fresh_tenant.as_("owner").get("/projects?due_after=2000-01-01&due_before=2000-01-01").status == 200
+
+
 def test_the_portfolio_sorts_by_progress_and_by_risk(fresh_tenant: Any) -> None:
     api = fresh_tenant.as_("owner")
     halfway = project(api, start_date=day(-10), due_date=day(10))
@@ -343,7 +352,7 @@ def test_a_project_too_big_for_one_transaction_is_written_hidden_in_batches_then
 
 
 def test_a_project_still_being_provisioned_is_invisible_everywhere(acme: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(service, "_show", lambda principal, project, build: project)  # written, not yet shown
+    monkeypatch.setattr(service, "_show", lambda principal, project, build, events: project)  # written, not yet shown
     with tenant_scope(acme.tenant_id):
         client = customer(acme.as_("owner"))
         made, task_ids = service.create_project_with_tasks(acme.principal("owner"), client["id"], {"name": "Hidden"},

@@ -337,6 +337,12 @@ def test_the_table_filters_by_project_customer_category_priority_tag_and_due_ran
     assert by_priority[0] == urgent["id"] and set(by_priority) == {urgent["id"], doing["id"], finished["id"]}
 
 
+def test_a_due_range_that_ends_before_it_starts_is_a_422_naming_the_field(fresh_tenant: Any) -> None:
+    refused = fresh_tenant.as_("owner").get("/tasks?due_after=2000-01-01&due_before=1999-01-01")
+    assert refused.status == 422, refused.body
+    assert [e["field"] for e in refused.body["errors"]] == ["due_after"]
+
+
 # ---------- who may do what ----------
 
 

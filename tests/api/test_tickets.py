@@ -164,6 +164,14 @@ def test_list_filters_are_validated(acme):
     assert acme.as_("owner").get("/tickets?sort=random").status == 422
 
 
+def test_a_created_range_that_ends_before_it_starts_is_a_422_naming_created_before(acme):
+    """DynamoDB refuses a BETWEEN whose bounds are inverted (a 500 on DynamoDB Local; moto
+    answered an empty page)."""
+    refused = acme.as_("owner").get("/tickets?created_after=2026-01-02T00:00:00Z&created_before=2026-01-01T00:00:00Z")
+    assert refused.status == 422, refused.body
+    assert [e["field"] for e in refused.body["errors"]] == ["created_before"]
+
+
 def test_customer_tickets_route_lists_one_customers_tickets(acme, globex, customer):
     ticket = new_ticket(acme.as_("owner"), customer["id"])
     listed = acme.as_("owner").get(f"/customers/{customer['id']}/tickets")
@@ -296,18 +304,13 @@ def test_a_customer_reply_after_seven_days_or_on_a_closed_ticket_opens_a_linked_
     assert acme.as_("owner").get(f"/tickets/{resolved['id']}").json["status"] == "resolved"
 
 
-def test_a_customer_message_with_an_escalation_term_escalates_and_tags(acme, monkeypatch):
-    from chalicelib.core import events
-
-    published = []
-    monkeypatch.setattr(events, "publish", lambda *e: published.extend(e))
-    monkeypatch.setattr("chalicelib.tickets.service.publish", lambda *e: published.extend(e))
+def test_a_customer_message_with_an_escalation_term_escalates_and_tags(acme, deliver):
     ticket = ticket_in(acme, acme.portal_customer_id, "open")
     acme.as_("portal").post(f"/tickets/{ticket['id']}/messages", {"body": "I am FURIOUS, call my lawyer."})
     after = acme.as_("owner").get(f"/tickets/{ticket['id']}").json
     assert after["escalation_level"] == 1 and "escalated" in after["tags"]
-    escalated = [e for e in published if e.detail_type == "Ticket.Escalated"]
-    assert escalated and escalated[0].detail["terms"] == ["furious", "lawyer"]
+    escalated = [d.event for d in deliver() if d.event.type == "Ticket.Escalated"]
+    assert escalated and escalated[0].data["terms"] == ["furious", "lawyer"]
 
 
 # ---------- the portal ----------

@@ -1,111 +1,37 @@
-"""The local stack as `make dev` runs it: `bluehill dev` in its own process (moto server, the
-demo seed, chalice local), spoken to only over HTTP and through the `bluehill` commands."""
+"""The local stack as `make dev` runs it: `bluehill dev` in its own process (DynamoDB Local for
+the table, moto server for the rest, the demo seed, chalice local), spoken to only over HTTP and
+through the `bluehill` commands."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from bluehill_dev.stack_process import BLUEHILL, Reply, StackFailed, StackProcess
+from bluehill_dev.stack_process import free_port as _free_port
+
 pytestmark = pytest.mark.e2e
 
-BLUEHILL = str(Path(sys.executable).with_name("bluehill"))
-START_TIMEOUT_SECONDS = 40
-STOP_TIMEOUT_SECONDS = 20
 
+class LocalStack(StackProcess):
+    """A stack that fails the test, with its output, when it does not start or stop."""
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: Any
-
-
-class LocalStack:
-    """One `bluehill dev` process with its own state directory and ports."""
-
-    def __init__(self, local_dir: Path) -> None:
-        self.local_dir = local_dir
-        self.env = {**os.environ, "BLUEHILL_LOCAL_DIR": str(local_dir)}
-        self.log = local_dir.parent / f"{local_dir.name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.api_port, self.moto_port = _free_port(), _free_port()  # kept across restarts, as `make dev` does
-        self.url = f"http://127.0.0.1:{self.api_port}"
-        self._tokens: dict[tuple[str, str], str] = {}
-
-    def start(self) -> None:
-        """Start, and wait until /health answers."""
-        command = [BLUEHILL, "dev", "--port", str(self.api_port), "--moto-port", str(self.moto_port)]
-        self._tokens.clear()
-        began = time.monotonic()
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        while time.monotonic() - began < START_TIMEOUT_SECONDS:
-            if self.process.poll() is not None:
-                pytest.fail(f"bluehill dev exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if self.request("GET", "/health").status == 200:
-                    return
-            except OSError:
-                time.sleep(0.1)
-        pytest.fail(f"the local stack did not answer /health within {START_TIMEOUT_SECONDS}s:\n{self.output()}")
+    def start(self, *options: str) -> None:
+        try:
+            super().start(*options)
+        except StackFailed as failed:
+            pytest.fail(str(failed))
 
     def stop(self) -> int:
-        """Ctrl-C, as a developer would; returns the exit status."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            pytest.fail(f"the local stack ignored Ctrl-C:\n{self.output()}")
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def bluehill(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([BLUEHILL, *args], env=self.env, capture_output=True, text=True, timeout=60)
-
-    def token(self, tenant: str, role: str) -> str:
-        """Logs in once per identity and start: after a restart, a fresh login must still match the
-        replayed user records (the Cognito `sub` is the user id)."""
-        if (tenant, role) not in self._tokens:
-            done = self.bluehill("token", "--tenant", tenant, "--role", role)
-            assert done.returncode == 0, done.stderr
-            self._tokens[tenant, role] = done.stdout.strip()
-        return self._tokens[tenant, role]
-
-    def request(self, method: str, path: str, token: str | None = None, body: Any = None) -> Reply:
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = json.dumps(body).encode() if body is not None else None
-        call = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(call, timeout=10) as response:
-                status, reply_headers, raw = response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            status, reply_headers, raw = error.code, dict(error.headers), error.read()
-        return Reply(status, reply_headers, json.loads(raw) if raw else None)
+            return super().stop()
+        except StackFailed as failed:
+            pytest.fail(str(failed))
 
 
 @pytest.fixture(scope="module")
@@ -190,15 +116,57 @@ def test_ctrl_c_stops_cleanly_and_the_data_survives_a_restart(stack: LocalStack)
     assert "demo data already present" in stack.output()
 
 
-def test_a_taken_api_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
+def test_make_dev_reset_forgets_the_table_and_the_logins(stack: LocalStack) -> None:
+    created = stack.request("POST", "/customers", stack.token("demo", "owner"), {"name": "Forgotten"})
+    assert created.status == 201, created.body
+    assert stack.stop() == 0
+    stack.start("--reset")
+    assert "seeded tenants: demo, globex" in stack.output().rsplit("BlueHill is running", 1)[-1]
+    read = stack.request("GET", f"/customers/{created.body['id']}", stack.token("demo", "owner"))
+    assert read.status == 404
+
+
+def test_the_table_is_on_dynamodb_local_with_its_stream(stack: LocalStack) -> None:
+    import boto3
+    from chalicelib.core import schema
+
+    endpoint = stack.state()["dynamodb_endpoint"]
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    table = dynamodb.describe_table(TableName="bluehill")["Table"]
+    assert ":ddblocal:" in table["TableArn"]  # DynamoDB Local's own ARNs: not moto's table
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": schema.STREAM_VIEW_TYPE}
+    assert (stack.local_dir / "dynamodb" / "shared-local-instance.db").exists()
+
+    created = stack.request("POST", "/customers", stack.token("demo", "admin"), {"name": "Streamed"})
+    assert created.status == 201, created.body
+    streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id="local", aws_secret_access_key="local")
+    images = []
+    for shard in streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=table["LatestStreamArn"], ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        images += [r["dynamodb"].get("NewImage", {}) for r in streams.get_records(ShardIterator=iterator,
+                                                                                   Limit=1000)["Records"]]
+    assert any(image.get("name") == {"S": "Streamed"} for image in images)
+
+
+def _refused_start(tmp_path: Path, taken: str) -> tuple[int, subprocess.CompletedProcess[str]]:
+    ports = {"--port": _free_port(), "--moto-port": _free_port(), "--dynamodb-port": _free_port()}
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
-        port = squatter.getsockname()[1]
+        ports[taken] = squatter.getsockname()[1]
         done = subprocess.run(
-            [BLUEHILL, "dev", "--port", str(port), "--moto-port", str(_free_port())],
+            [BLUEHILL, "dev", *(str(part) for option in ports.items() for part in option)],
             env={**os.environ, "BLUEHILL_LOCAL_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=30,
         )
+    return ports[taken], done
+
+
+@pytest.mark.parametrize("taken", ["--port", "--moto-port", "--dynamodb-port"])
+def test_a_taken_port_is_one_line_and_exit_1(tmp_path: Path, taken: str) -> None:
+    port, done = _refused_start(tmp_path, taken)
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and f"port {port}" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 PARTITION_KEY = "PK"
 SORT_KEY = "SK"
 TTL_ATTRIBUTE = "expires_at"
+# The table's change stream (what a relay reads to publish the outbox): old and new images.
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
-# How long API Gateway keeps the authorizer's answer for one token: a deactivated or demoted
-# user keeps access (with the old role) for at most this long, except on the actions
-# `core.permissions.RECHECKED` names, which ask again on every request. The deployed
-# authorizer (`core.http`) and the local gateway's emulation of its cache both read it.
+# How long API Gateway keeps the authorizer's answer for a token (its authorizer result cache):
+# the window in which a deactivated or demoted user keeps the access the token had. The
+# authorizer declares it (`ttl_seconds`, which `chalice package` gives API Gateway), and the
+# local gateway caches for the same time.
 AUTHORIZER_CACHE_SECONDS = 60
 # API Gateway gives up on an integration after 29 s (a hard limit): the API's function stops
 # before that, so a request never keeps writing after its client was answered 504. Work that

@@ -14,6 +14,7 @@ from chalicelib.jobs import service as jobs
 from chalicelib.jobs.routes import JobOut, accepted
 
 from . import apply, service
+from .jobs import APPLY_JOB, REANCHOR_JOB
 
 bp = Blueprint(__name__)
 
@@ -306,7 +307,7 @@ def apply_template(principal: Principal, template_id: Id, body: ApplyTemplate) -
     except jobs.RunAsJob as signal:
         big = signal
     # Keyed even without an Idempotency-Key, so a retried attempt finishes the project it began.
-    return accepted(jobs.start(principal, apply.APPLY_JOB, {
+    return accepted(jobs.start(principal, APPLY_JOB, {
         "template_id": template_id, "request": body.model_dump(mode="json"), "request_key": key or new_id(),
     }, big.steps, big.reason))
 
@@ -321,7 +322,7 @@ def reanchor(principal: Principal, project_id: Id, body: Reanchor) -> MovedOut |
                                                       in_request=True))
     except jobs.RunAsJob as signal:
         big = signal
-    return accepted(jobs.start(principal, apply.REANCHOR_JOB, {
+    return accepted(jobs.start(principal, REANCHOR_JOB, {
         "project_id": project_id, "anchor_date": body.anchor_date.isoformat(),
         "include_edited": body.include_edited}, big.steps, big.reason))
 

@@ -7,7 +7,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, route
-from chalicelib.core.models import Id, Instant, ListOf, ListQuery, Name, Out, Strict, Tag
+from chalicelib.core.models import Id, Instant, ListOf, ListQuery, Name, Out, Strict, Tag, ordered_range
 
 from . import service
 
@@ -99,6 +99,8 @@ class TicketQuery(ListQuery):
     created_after: Instant | None = None
     created_before: Instant | None = None
     sort: Literal["created", "updated", "sla_due", "priority"] = "created"
+
+    _created_range = ordered_range("created_after", "created_before", checked="created_before")
 
 
 class CustomerTicketQuery(ListQuery):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from chalicelib.core.models import Id, ListQuery, LongText, Name, Out, ShortText, Strict, Tag
+from chalicelib.core.models import Id, ListQuery, LongText, Name, Out, ShortText, Strict, Tag, ordered_range
 
 StatusName = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 Category = Literal["todo", "doing", "done"]
@@ -120,6 +120,8 @@ class ProjectListQuery(ListQuery):
     due_before: date | None = None
     sort: Literal["due_date", "progress", "risk"] = "due_date"
     include_archived: bool = False
+
+    _due_range = ordered_range("due_after", "due_before", checked="due_before")
 
 
 class PortfolioQuery(ProjectListQuery):
@@ -291,6 +293,8 @@ class TaskFilters(Strict):
     due_after: date | None = None
     overdue: bool = False
     tag: Tag | None = None
+
+    _due_range = ordered_range("due_after", "due_before", checked="due_after")
 
 
 class TaskQuery(ListQuery, TaskFilters):

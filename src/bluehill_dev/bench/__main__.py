@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bluehill_dev import FUNCTIONS_DIR, REPO_ROOT, resources
-from bluehill_dev.bench import harness, scenarios
+from bluehill_dev.bench import harness, local_stack, scenarios
 from bluehill_dev.harness_env import build_tenant, in_process_aws, jwks_server
 
 
@@ -55,6 +55,8 @@ def _measure_routes(chosen: list[harness.Scenario], repeats: int, app_log: Path)
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    if args.group == [local_stack.GROUP]:  # not in-process scenarios: the stack `make dev` starts, over HTTP
+        return local_stack.main([])
     unloaded = scenarios.load_all()
     for module, error in unloaded.items():
         print(f"scenario module {module} left out: {error}", flush=True)
