@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, model_validator
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import Accepted, expected_version, header, route
 from chalicelib.core.ids import new_id
-from chalicelib.core.models import Id, ListOf, ListQuery, LongText, Name, Out, Strict, Tag
+from chalicelib.core.models import Id, ListOf, ListQuery, LongText, Name, Out, Strict, Tag, Version
 from chalicelib.jobs import service as jobs
 from chalicelib.jobs.routes import JobOut, accepted
 
@@ -79,7 +79,7 @@ class CreateTemplate(TemplateFields):
 
 
 class UpdateTemplate(TemplateFields):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     name: Name = Field(None)
     category: Slug = Field(None)
 
@@ -120,8 +120,8 @@ class VersionOut(Out):
 
 
 class DiffQuery(Strict):
-    from_version: int | None = Field(None, alias="from", ge=1)
-    to_version: int | None = Field(None, alias="to", ge=1)
+    from_version: Version | None = Field(None, alias="from")
+    to_version: Version | None = Field(None, alias="to")
 
 
 class DiffOut(Out):
