@@ -42,6 +42,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bluehill_dev.bench
 	$(BIN)/python -m bluehill_dev.bench.scenarios.sla
 	$(BIN)/python -m bluehill_dev.bench.scenarios.contention
+	$(BIN)/python -m bluehill_dev.bench.isolation
 	$(BIN)/python -m bluehill_dev.bench.local_stack
 	$(BIN)/python -m bluehill_dev.bench.events
 

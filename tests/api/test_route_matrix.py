@@ -34,6 +34,7 @@ from chalicelib.core.scope import tenant_scope
 from chalicelib.core.settings import table_name
 from chalicelib.core.tenant_guard import TenantIsolationViolation
 from chalicelib.customers.models import Customer
+from chalicelib.templates.apply import JOB_THRESHOLD_TASKS
 from foundation_helpers import app_routes, assert_problem, declared_routes, unique
 
 from bluehill_dev.harness_env import ROLES, Api, TenantWorld
@@ -68,6 +69,19 @@ class Seed:
 
 Factory = Callable[[Seed], dict[str, Any]]
 
+
+def big_apply_job(seed: Seed) -> dict[str, Any]:
+    """A job: an apply of more than JOB_THRESHOLD_TASKS tasks answers 202 with the job."""
+    tasks = [{"key": f"t{n}", "title": f"Step {n}", "day": 1} for n in range(JOB_THRESHOLD_TASKS + 1)]
+    template = seed.post("/templates", {"name": unique("Matrix big template "), "category": "onboarding",
+                                        "tasks": tasks})
+    response = seed.world.as_("owner").post(f"/templates/{template['id']}/apply", {
+        "customer_id": seed.shared("customer_id")["id"], "anchor": {"date": "2026-06-12"}})
+    assert response.status == 202, response.body
+    seed.ids.add(response.json["id"])
+    return response.json
+
+
 # ---------- extend here: path parameter → factory ----------
 PATH_FACTORIES: dict[str, Factory] = {
     "customer_id": lambda seed: seed.post("/customers", {
@@ -92,6 +106,7 @@ PATH_FACTORIES: dict[str, Factory] = {
         "subject": unique("Matrix ticket "), "description": "d", "customer_id": seed.shared("customer_id")["id"],
     }),
     "queue_id": lambda seed: seed.post("/queues", {"name": unique("Matrix queue ")}),
+    "job_id": big_apply_job,
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------
