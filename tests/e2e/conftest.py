@@ -9,15 +9,14 @@ skipped, with the reason, against a deployed stack."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from bluehill_dev.harness_env import Api, TenantWorld
-from bluehill_dev.targets import STACK_VARIABLE, TARGET_VARIABLE, AdminFailed, Target, select
-from bluehill_dev.targets.deployed import StackUnusable
 from bluehill_dev.stack_process import StackFailed
+from bluehill_dev.targets import STACK_VARIABLE, TARGET_VARIABLE, AdminFailed, Target, chosen, select
+from bluehill_dev.targets.deployed import StackUnusable
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,6 +25,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"where the e2e tests run (default: ${TARGET_VARIABLE} or local)")
     group.addoption("--stack", default=None, help=f"the deployed stack's name for --target=aws (default: "
                                                   f"${STACK_VARIABLE} or BlueHill)")
+    group.addoption("--matrix", choices=("sample", "full"), default=None,
+                    help="the route matrix's role cases: sampled or all (default: $BLUEHILL_MATRIX, else "
+                         "full against aws and sample against the local stack)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def target_name(config: pytest.Config) -> str:
-    return str(config.getoption("--target") or os.environ.get(TARGET_VARIABLE) or "local")
+    return chosen(config.getoption("--target"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -51,10 +53,9 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
     chosen = select(target_name(pytestconfig), pytestconfig.getoption("--stack"))
     try:
         chosen.start()
+        yield chosen
     except (StackFailed, StackUnusable, AdminFailed) as cannot:
         pytest.fail(f"the {chosen.name} target cannot be used: {cannot}")
-    try:
-        yield chosen
     finally:
         chosen.stop()
 

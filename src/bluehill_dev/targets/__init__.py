@@ -142,9 +142,14 @@ def admin_module() -> list[str]:
     return [sys.executable, "-m", "bluehill_dev.targets.admin"]
 
 
+def chosen(name: str | None = None) -> str:
+    """The target's name: `name` (a --target option), else $BLUEHILL_TARGET, else local."""
+    return name or os.environ.get(TARGET_VARIABLE) or "local"
+
+
 def select(name: str | None = None, stack: str | None = None) -> Target:
     """The target named by `name` (else $BLUEHILL_TARGET, else local)."""
-    name = name or os.environ.get(TARGET_VARIABLE) or "local"
+    name = chosen(name)
     if name == "local":
         from bluehill_dev.targets.local import LocalTarget
 
