@@ -68,10 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     gone = commands.add_parser("delete-logins")
     gone.add_argument("emails", nargs="+")
     args = parser.parse_args(argv)
+    from botocore.exceptions import BotoCoreError
+
     try:
         deployed = _activate(args)
     except StackUnusable as unusable:
         print(f"bluehill: {unusable}", file=sys.stderr)
+        return 1
+    except BotoCoreError as unreachable:  # no region, no credentials, no network
+        print(f"bluehill: cannot reach the stack's AWS account: {unreachable}", file=sys.stderr)
         return 1
     if args.command == "outputs":
         answer = deployed.as_dict() if deployed else {}

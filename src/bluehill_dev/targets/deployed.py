@@ -94,7 +94,8 @@ def describe(stack_name: str, cloudformation: Any = None) -> DeployedStack:
     if cloudformation is None:
         import boto3
 
-        cloudformation = boto3.client("cloudformation")
+        # botocore reads AWS_DEFAULT_REGION (or the profile's region) but not AWS_REGION: honour both.
+        cloudformation = boto3.client("cloudformation", region_name=os.environ.get("AWS_REGION") or None)
     return DeployedStack.from_outputs(stack_name, cloudformation.meta.region_name,
                                       read_outputs(cloudformation, stack_name))
 
