@@ -49,6 +49,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bluehill_dev.bench.scenarios.sla
 	$(BIN)/python -m bluehill_dev.bench.scenarios.contention
 	$(BIN)/python -m bluehill_dev.bench.local_stack
+	$(BIN)/python -m bluehill_dev.bench.events
 
 openapi: $(STAMP)
 	@$(BIN)/bluehill openapi

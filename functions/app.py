@@ -6,12 +6,12 @@ from chalicelib.audit.routes import bp as audit_routes
 from chalicelib.canned.routes import bp as canned_routes
 from chalicelib.core.http import auth_bp, problem_details_middleware
 from chalicelib.customers.routes import bp as customer_routes
+from chalicelib.event_functions import bp as event_functions
 from chalicelib.queues.routes import bp as queue_routes
 from chalicelib.sla.jobs import bp as sla_jobs
 from chalicelib.sla.routes import bp as sla_routes
 from chalicelib.system.routes import bp as system_routes
 from chalicelib.team.routes import bp as team_routes
-from chalicelib.templates.jobs import bp as template_jobs
 from chalicelib.templates.routes import bp as template_routes
 from chalicelib.tickets.routes import bp as ticket_routes
 from chalicelib.views.routes import bp as view_routes
@@ -23,7 +23,7 @@ app = Chalice(app_name="bluehill", configure_logs=False)
 app.register_middleware(problem_details_middleware, "http")
 
 app.register_blueprint(auth_bp)
-for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, template_jobs,
+for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, event_functions,
                   ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes, work_jobs,
                   view_routes):
     app.register_blueprint(blueprint)

@@ -88,3 +88,15 @@ def fresh_tenant(aws: resources.LocalResources, http: Any) -> TenantWorld:
 @pytest.fixture
 def anonymous(http: Any) -> Api:
     return Api(http, None)
+
+
+@pytest.fixture
+def deliver(aws: resources.LocalResources) -> Any:
+    """Deliver the events the test's requests committed to the registered consumers (through
+    the relay on the table's stream, as the local stack does): `deliver()` returns what was
+    delivered, each with its consumers' outcomes. Events from before the test are left out."""
+    from bluehill_dev.harness_env import event_bus
+
+    bus = event_bus()
+    bus.reader.skip_to_end()
+    return bus.drain

@@ -1,16 +1,29 @@
-"""Process-wide setup every Lambda entry point shares: the API (`app.app`), the authorizer and
-each job. Chalice deploys a blueprint's function with its own module as the handler, so a job's
-or the authorizer's Lambda never imports `app.py`: each imports this instead.
+"""Process-wide setup every Lambda entry point shares: the API (`app.app`), the authorizer, each
+job, each consumer and the relay. Chalice deploys a blueprint's function with its own module as
+the handler, so a job's or a consumer's Lambda never imports `app.py`: each imports this instead.
 
 - The tenant guard on every botocore client (boto3's, PynamoDB's).
 - The authorizer's check that a token's user is still active with the token's role (asked of
-  the team room, which `core` must not import)."""
+  the team room, which `core` must not import).
+- Every room's declared event types and consumers, registered with core's registries (the
+  catalog, the relay's and the tests' delivery, the deployed rules)."""
 
 from __future__ import annotations
 
+# Each room's events.py declares the types it publishes, its consumers.py what it does on others'.
+from chalicelib.canned import events as _canned_events  # noqa: F401
 from chalicelib.core import auth
 from chalicelib.core.tenant_guard import install_tenant_guard
+from chalicelib.customers import events as _customer_events  # noqa: F401
+from chalicelib.queues import events as _queue_events  # noqa: F401
+from chalicelib.sla import events as _sla_events  # noqa: F401
+from chalicelib.team import events as _team_events  # noqa: F401
 from chalicelib.team import service as team
+from chalicelib.templates import consumers as _template_consumers  # noqa: F401
+from chalicelib.templates import events as _template_events  # noqa: F401
+from chalicelib.tickets import events as _ticket_events  # noqa: F401
+from chalicelib.views import events as _view_events  # noqa: F401
+from chalicelib.work import events as _work_events  # noqa: F401
 
 install_tenant_guard()
 auth.set_user_check(team.user_is_current)

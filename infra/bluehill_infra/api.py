@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
@@ -124,6 +125,9 @@ class ApiSettings:
     # Chalice authorizers (their names): they only read the table, to check that the token's
     # user is still active with the token's role, so they run under a read-only role.
     authorizer_functions: Sequence[str] = ("api_authorizer",)
+    # The relay (the table's stream → the bus): its own role, fed by the stream's event source mapping.
+    relay_function: str = "events_relay"
+    relay_retry_attempts: int = 50
     # API Gateway needs an account-wide CloudWatch role to write access logs. Set False when
     # the account already has one (it is one setting per account and region).
     manage_account_logging_role: bool = True
@@ -234,9 +238,11 @@ class Api(Construct):
         self.role = self._function_role("FunctionRole", "Request handlers (tenant-scoped work)")
         self.system_role = self._function_role("SystemJobRole", "System jobs (cross-tenant, narrow)")
         self.authorizer_role = self._function_role("AuthorizerRole", "API authorizer (read-only)")
+        self.relay_role = self._function_role("RelayRole", "event relay (table stream to the bus)")
         self._grant_request_access(self.role)
         self._grant_system_access(self.system_role)
         self._grant_authorizer_access(self.authorizer_role)
+        self._grant_relay_access(self.relay_role)
 
         self.environment = self._environment()
         # The construct writes its packages to ./chalice.out: keep them in the cloud assembly.
@@ -275,6 +281,7 @@ class Api(Construct):
             )
 
         self.rest_api = self._configure_rest_api()
+        self.relay_dead_letters, self.relay_mapping = self._relay_mapping()
 
     # -- Chalice ---------------------------------------------------------------------------
 
@@ -369,7 +376,12 @@ class Api(Construct):
         """Logical ID of a Chalice function -> its role, for the functions not on ``role``."""
         roles = {_logical_id(name): self.system_role for name in self.settings.system_functions}
         roles.update({_logical_id(name): self.authorizer_role for name in self.settings.authorizer_functions})
+        roles[_logical_id(self.settings.relay_function)] = self.relay_role
         return roles
+
+    def role_of(self, function_name: str) -> iam.Role:
+        """The role a Chalice function (its Python name) runs as."""
+        return self._roles_by_function().get(_logical_id(function_name), self.role)
 
     def _grant_common(self, role: iam.Role, *, index_arns: list[str]) -> None:
         data, storage = self._data, self._storage
@@ -414,6 +426,51 @@ class Api(Construct):
                 actions=["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
                 resources=[self._data.table.table_arn],
             )
+        )
+
+    def _grant_relay_access(self, role: iam.Role) -> None:
+        """Read the table's stream, mark outbox items delivered, put events on the bus."""
+        table = self._data.table
+        table.grant_stream_read(role)
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[table.table_arn]))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["events:PutEvents"], resources=[self._events.bus.event_bus_arn])
+        )
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", "dynamodb:ListStreams names no resource: it is "
+                    "granted on * by Table.grant_stream_read; the stream's own actions name the stream.")
+
+    def _relay_mapping(self) -> tuple[Any, lambda_.CfnEventSourceMapping | None]:
+        """The relay's event source mapping on the table's stream: only new outbox items, a failed
+        batch bisected and retried from the first record the relay reports failed
+        (ReportBatchItemFailures); what still fails is described in the relay's DLQ (the outbox
+        item stays, undelivered, in the table)."""
+        from .events import dead_letter_queue, depth_alarm
+
+        relay = self.chalice.sam_template.node.try_find_child(_logical_id(self.settings.relay_function))
+        if not isinstance(relay, cdk.CfnResource):
+            return None, None
+        queue = dead_letter_queue(self, "RelayDeadLetters")
+        depth_alarm(self, "RelayDeadLettersAlarm", queue, "the event relay")
+        queue.grant_send_messages(self.relay_role)
+        outbox_only = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"type": {"S": ["OutboxItem"]}}}}
+        mapping = lambda_.CfnEventSourceMapping(
+            self, "RelayStream", function_name=relay.ref, event_source_arn=self._data.table.table_stream_arn,
+            starting_position="TRIM_HORIZON", batch_size=100, bisect_batch_on_function_error=True,
+            maximum_retry_attempts=self.settings.relay_retry_attempts,
+            function_response_types=["ReportBatchItemFailures"],
+            filter_criteria={"filters": [{"pattern": json.dumps(outbox_only)}]},
+            destination_config={"onFailure": {"destination": queue.queue_arn}},
+        )
+        mapping.node.add_dependency(self.relay_role)
+        return queue, mapping
+
+    def configure_consumer(self, function_name: str, dead_letters: Any) -> None:
+        """A consumer's own retries (asynchronous invocation) end in its dead-letter queue."""
+        function = self.chalice.get_resource(_logical_id(function_name))
+        lambda_.CfnEventInvokeConfig(
+            self, f"{_logical_id(function_name)}InvokeConfig",
+            function_name=function.ref, qualifier="$LATEST", maximum_retry_attempts=2,
+            destination_config={"onFailure": {"destination": dead_letters.queue_arn}},
         )
 
     def _grant_system_access(self, role: iam.Role) -> None:

@@ -25,6 +25,7 @@ def _protected_table(
     partition_key: str,
     sort_key: str | None,
     ttl_attribute: str,
+    stream: dynamodb.StreamViewType | None = None,
 ) -> dynamodb.Table:
     """On-demand, encrypted at rest, point-in-time recovery, protected from deletion."""
     return dynamodb.Table(
@@ -33,6 +34,7 @@ def _protected_table(
         partition_key=_string_key(partition_key),
         sort_key=_string_key(sort_key) if sort_key else None,
         time_to_live_attribute=ttl_attribute,
+        stream=stream,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
@@ -55,6 +57,8 @@ class Data(Construct):
             partition_key=schema.PARTITION_KEY,
             sort_key=schema.SORT_KEY,
             ttl_attribute=schema.TTL_ATTRIBUTE,
+            # The relay reads committed outbox items from the stream (chalicelib.core.relay).
+            stream=dynamodb.StreamViewType.NEW_IMAGE,
         )
         for index in schema.ALL_INDEXES:
             self.table.add_global_secondary_index(

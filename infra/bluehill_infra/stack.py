@@ -46,6 +46,12 @@ class BlueHillStack(cdk.Stack):
             settings=api_settings,
         )
 
+        # One rule, retry policy and dead-letter queue per registered consumer (the registry).
+        import chalicelib.wiring  # noqa: F401 (registers every room's consumers)
+        from chalicelib.core.consumers import CONSUMERS
+
+        self.events.add_consumers(CONSUMERS.values(), self.api.function, self.api.role_of, self.api.configure_consumer)
+
         outputs = {
             "TableName": self.data.table.table_name,
             "IdempotencyTableName": self.data.idempotency_table.table_name,

@@ -68,6 +68,88 @@ def _invoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _event_store() -> Any:
+    from bluehill_dev import eventbus
+
+    return eventbus.LocalStore(dev.events_dir())
+
+
+def _events_tail(args: argparse.Namespace) -> int:
+    """Delivered events, one line each, as the local relay delivers them (Ctrl-C stops)."""
+    import time
+
+    log = dev.events_dir() / "deliveries.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.touch()
+    with log.open() as lines:
+        while True:
+            line = lines.readline()
+            if not line:
+                if args.once:
+                    return 0
+                time.sleep(0.2)
+                continue
+            entry = json.loads(line)
+            if (args.type and entry["type"] != args.type) or (args.tenant and entry["tenant_id"] != args.tenant):
+                continue
+            outcomes = ", ".join(f"{name}: {outcome}" for name, outcome in entry["outcomes"].items()) or "no consumer"
+            print(f"{entry['at']}  {entry['type']:<28} {entry['tenant_id']:<14} {entry['id']}  {outcomes}",
+                  flush=True)
+
+
+def _events_dlq(_: argparse.Namespace) -> int:
+    parked = _event_store().parked()
+    for entry in parked:
+        event = entry.event
+        print(f"{entry.id}  {entry.parked_at}  {entry.consumer}  {event['type']} {event['id']} "
+              f"(tenant {event['tenant_id']})  attempts={entry.attempts}  error={entry.error}")
+    print(f"{len(parked)} parked deliveries")
+    return 0
+
+
+def _with_app() -> None:
+    dev.Stack.load().activate()
+    import app  # noqa: F401  (wires the process: tenant guard, every room's consumers)
+
+
+def _events_redrive(args: argparse.Namespace) -> int:
+    from bluehill_dev import eventbus
+
+    if not args.all and not args.id:
+        return _fail("name a parked delivery's ID, or --all", USAGE_ERROR)
+    _with_app()
+    store = _event_store()
+    results = eventbus.redrive(store, None if args.all else args.id)
+    if args.id and not results:
+        return _fail(f"no parked delivery {args.id} (`bluehill events dlq` lists them)")
+    for parked, outcome in results:
+        print(f"{parked.id}  {parked.consumer}  {parked.event['type']} {parked.event['id']}: {outcome}")
+    return 1 if any(outcome == "parked" for _, outcome in results) else 0
+
+
+def _events_replay(args: argparse.Namespace) -> int:
+    from bluehill_dev import eventbus
+
+    _with_app()
+    try:
+        replayed = eventbus.replay(_event_store(), args.since, args.type, args.consumer)
+    except KeyError as unknown:
+        return _fail(str(unknown), USAGE_ERROR)
+    for delivered in replayed:
+        outcomes = ", ".join(f"{name}: {outcome}" for name, outcome in delivered.outcomes.items()) or "no consumer"
+        print(f"{delivered.event.occurred_at}  {delivered.event.type}  {delivered.event.id}  {outcomes}")
+    print(f"{len(replayed)} events replayed")
+    return 0
+
+
+def _events_catalog(_: argparse.Namespace) -> int:
+    import chalicelib.wiring  # noqa: F401  (declares every room's event types)
+    from chalicelib.core.events import catalog
+
+    print(json.dumps(catalog(), indent=2))
+    return 0
+
+
 def _openapi(_: argparse.Namespace) -> int:
     import app  # noqa: F401  (registers every route the document describes)
     from chalicelib.system.openapi import document
@@ -111,6 +193,29 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument("event", help="a sample event, e.g. events/<file>.json")
 
     command("openapi", _openapi, "print the OpenAPI document")
+
+    events = commands.add_parser("events", help="the local stack's events: tail, dead letters, replay, catalog")
+    events_commands = events.add_subparsers(dest="events_command", required=True)
+
+    def events_command(name: str, run: Callable[[argparse.Namespace], int], text: str) -> argparse.ArgumentParser:
+        sub = events_commands.add_parser(name, help=text, description=text)
+        sub.set_defaults(run=run)
+        return sub
+
+    tail = events_command("tail", _events_tail, "print events as they are delivered (time, type, tenant, id, "
+                          "consumers and their outcomes)")
+    tail.add_argument("--type", help="only this event type, e.g. Customer.Updated")
+    tail.add_argument("--tenant", help="only this tenant's events")
+    tail.add_argument("--once", action="store_true", help="print what was delivered so far and stop")
+    events_command("dlq", _events_dlq, "list parked deliveries: consumer, error, attempts")
+    redrive = events_command("redrive", _events_redrive, "deliver parked deliveries again")
+    redrive.add_argument("id", nargs="?", help="a parked delivery's ID (from `bluehill events dlq`)")
+    redrive.add_argument("--all", action="store_true", help="every parked delivery")
+    replay = events_command("replay", _events_replay, "deliver archived events again (consumers are idempotent)")
+    replay.add_argument("--since", required=True, help="ISO instant, e.g. 2026-12-04T09:00:00Z")
+    replay.add_argument("--type", help="only this event type")
+    replay.add_argument("--consumer", help="only to this consumer")
+    events_command("catalog", _events_catalog, "print every event type: source, description, JSON Schema")
     return parser
 
 

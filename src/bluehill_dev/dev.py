@@ -210,6 +210,26 @@ def _start_jobs(app: Any, stack: contextlib.ExitStack) -> list[tuple[str, int]]:
     return jobs
 
 
+def events_dir() -> Path:
+    """The local relay's dead-letter store, archive, delivery log and stream checkpoint."""
+    return local_dir() / "events"
+
+
+def _start_relay(stack: contextlib.ExitStack) -> None:
+    """The relay on the table's stream, delivering to the registered consumers in this process
+    (bluehill_dev.eventbus): what `make dev` has in place of EventBridge's rules."""
+    import boto3
+
+    from bluehill_dev import eventbus
+
+    events = boto3.client("events")
+    bus = eventbus.LocalBus(resources.TABLE, resources.BUS, eventbus.LocalStore(events_dir()),
+                            lambda entries: events.put_events(Entries=entries))
+    stopped = threading.Event()
+    stack.callback(stopped.set)
+    threading.Thread(target=bus.run, args=(stopped,), daemon=True, name="event-relay").start()
+
+
 def _local_server(port: int) -> Any:
     from chalice.config import Config
     from chalice.local import create_local_server
@@ -250,6 +270,7 @@ def _banner(stack: Stack, tokens: dict[str, str], created: list[str], jobs: list
         f'  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" {stack.api_url}/customers',
         "",
         f"Scheduled jobs: {', '.join(f'{n} every {s}s' for n, s in jobs) or 'none registered'}",
+        "Events: relayed from the table's stream to the registered consumers (`bluehill events tail`).",
         "Ctrl-C stops everything; `make dev-reset` starts from a clean slate.",
         "",
     ]
@@ -318,6 +339,7 @@ def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_POR
             stack.save()
             running.callback(_stack_file().unlink, missing_ok=True)
             jobs = _start_jobs(server.app_object, running)
+            _start_relay(running)
             print(_banner(stack, tokens, created, jobs), flush=True)
             server.serve_forever()
         except KeyboardInterrupt:

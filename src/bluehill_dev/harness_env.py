@@ -134,11 +134,17 @@ def undo_log_transactions() -> None:
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         images = _pre_images(self, transact_items)
+        # moto writes a cancelled transaction's items to the stream before it rolls them back;
+        # DynamoDB streams nothing of a transaction that did not commit.
+        streams = [(shard, len(shard.items)) for shard in
+                   {id(t.stream_shard): t.stream_shard for t, *_ in images if t.stream_shard}.values()]
         token = _copying_tables.set(False)
         try:
             return original(self, transact_items)
         except Exception:
             _restore(images)
+            for shard, length in streams:
+                del shard.items[length:]
             raise
         finally:
             _copying_tables.reset(token)
@@ -163,6 +169,27 @@ def in_process_aws(jwks_url: str) -> Iterator[resources.LocalResources]:
         get_settings.cache_clear()
         local_gateway.install()
         yield created
+        _buses.clear()
+
+
+_buses: list[Any] = []
+
+
+def event_bus() -> Any:
+    """The in-process relay and consumer delivery (bluehill_dev.eventbus) on moto's stream,
+    one per session: `event_bus().drain()` delivers every event committed since the last call."""
+    if not _buses:
+        import tempfile
+        from pathlib import Path
+
+        from bluehill_dev import eventbus
+
+        events = boto3.client("events")
+        store = eventbus.LocalStore(Path(tempfile.mkdtemp(prefix="bluehill-events-")))
+        _buses.append(eventbus.LocalBus(resources.TABLE, resources.BUS, store,
+                                        lambda entries: events.put_events(Entries=entries),
+                                        attempts=3, backoff=0.01, persist=False))
+    return _buses[0]
 
 
 @dataclass
@@ -234,5 +261,6 @@ def token_for(aws: resources.LocalResources, email: str) -> str:
 def build_tenant(aws: resources.LocalResources, client: Any, roles: tuple[str, ...] = ROLES) -> TenantWorld:
     made = tenants.provision("t" + secrets.token_hex(5), PASSWORD, roles)
     world = TenantWorld(**made.as_dict(), client=client)
+    event_bus().drain()  # the tenant's own provisioning (its template library) reacts to Tenant.Created
     world.tokens = {role: token_for(aws, world.emails[role]) for role in roles}
     return world

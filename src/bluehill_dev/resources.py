@@ -18,6 +18,7 @@ FILES_BUCKET = "bluehill-files"
 MAIL_BUCKET = "bluehill-inbound-mail"
 REGION = "us-east-1"
 POOL_NAME = "bluehill-users"
+STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ def table_definition(stream: bool = False) -> dict[str, Any]:
             {"AttributeName": schema.SORT_KEY, "KeyType": "RANGE"},
         ],
         "GlobalSecondaryIndexes": indexes,
+        # The relay reads committed outbox items from the stream (chalicelib.core.relay).
+        "StreamSpecification": STREAM,
     }
     if stream:
         definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": schema.STREAM_VIEW_TYPE}
@@ -91,6 +94,8 @@ def create_all(session: boto3.session.Session | None = None, endpoint: str | Non
         dynamodb.update_time_to_live(
             TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.TTL_ATTRIBUTE}
         )
+    elif "LatestStreamArn" not in dynamodb.describe_table(TableName=TABLE)["Table"]:
+        dynamodb.update_table(TableName=TABLE, StreamSpecification=STREAM)  # a table made before the outbox
     if IDEMPOTENCY_TABLE not in existing:
         dynamodb.create_table(
             TableName=IDEMPOTENCY_TABLE,

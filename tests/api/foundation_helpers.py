@@ -90,6 +90,9 @@ class EventLog:
         return cls(queue_url)
 
     def drain(self) -> list[dict[str, Any]]:
+        from bluehill_dev.harness_env import event_bus
+
+        event_bus().drain()  # the relay puts what the outbox holds on the bus
         sqs = boto3.client("sqs")
         while True:
             messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
@@ -104,5 +107,7 @@ class EventLog:
         return [
             event
             for event in self.drain()
-            if event["detail-type"] == detail_type and all(event["detail"].get(k) == v for k, v in detail.items())
+            if event["detail-type"] == detail_type
+            and all({**event["detail"]["data"], "tenant_id": event["detail"]["tenant_id"]}.get(k) == v
+                    for k, v in detail.items())
         ]

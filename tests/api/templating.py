@@ -67,9 +67,18 @@ def gantt_by_key(api: Any, result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {keys[task["id"]]: task for task in board.json["tasks"] if task["id"] in keys}
 
 
-def sample_event(name: str, **detail: Any) -> dict[str, Any]:
+def sample_event(name: str, tenant_id: str | None = None, occurred_at: str | None = None,
+                 event_id: str | None = None, **data: Any) -> dict[str, Any]:
+    """A sample EventBridge event from events/, its envelope with a new id (or `event_id`),
+    this tenant and time, and these data fields."""
+    from chalicelib.core.ids import new_id
+
     event = json.loads((EVENTS / name).read_text())
-    event["detail"].update(detail)
+    envelope = event["detail"]
+    envelope["id"] = event_id or new_id()
+    envelope["tenant_id"] = tenant_id or envelope["tenant_id"]
+    envelope["occurred_at"] = occurred_at or envelope["occurred_at"]
+    envelope["data"].update(data)
     return event
 
 

@@ -417,7 +417,7 @@ def test_every_write_publishes_its_domain_event(acme: Any, events: EventLog) -> 
     assert (len(created), len(updated), len(archived)) == (1, 1, 1)
     assert created[0]["source"] == "bluehill.customers"
     assert created[0]["detail"]["tenant_id"] == acme.tenant_id
-    assert updated[0]["detail"]["changes"] == {"tier": {"before": "smb", "after": "mid_market"}}
+    assert updated[0]["detail"]["data"]["changes"] == {"tier": {"before": "smb", "after": "mid_market"}}
     assert archived[0]["detail"]["occurred_at"].endswith("Z")
 
 

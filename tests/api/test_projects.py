@@ -352,7 +352,7 @@ def test_a_project_too_big_for_one_transaction_is_written_hidden_in_batches_then
 
 
 def test_a_project_still_being_provisioned_is_invisible_everywhere(acme: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(service, "_show", lambda principal, project, build: project)  # written, not yet shown
+    monkeypatch.setattr(service, "_show", lambda principal, project, build, events: project)  # written, not yet shown
     with tenant_scope(acme.tenant_id):
         client = customer(acme.as_("owner"))
         made, task_ids = service.create_project_with_tasks(acme.principal("owner"), client["id"], {"name": "Hidden"},

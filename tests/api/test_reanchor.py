@@ -3,6 +3,7 @@ new anchor, tasks a person re-dated stay (unless include_edited), completed task
 projects following contract_start re-anchor themselves on Customer.Updated, once per change."""
 
 import pytest
+from chalicelib.core.scope import tenant_scope
 
 from tests.api.foundation_helpers import assert_problem
 from tests.api.templating import (
@@ -114,11 +115,13 @@ def test_following_projects_reanchor_when_contract_start_changes_once_per_change
     customer_updated(http, acme, customer, updated["version"], "2026-06-12", "2026-06-19")  # a replay
     customer_updated(http, acme, customer, updated["version"] - 1, "2026-06-01", "2026-06-05")  # an older one
     assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-21"
-    from chalicelib.templates import jobs
+    from chalicelib.core.events import Event
+    from chalicelib.templates import consumers
 
     replayed = sample_event("customer-updated.json", tenant_id=acme.tenant_id, customer_id=customer["id"],
                             version=updated["version"], changes={"contract_start": {"after": "2026-06-19"}})
-    assert jobs.follow_contract_start(replayed["detail"]) == 0
+    with tenant_scope(acme.tenant_id):
+        assert consumers.follow_contract_start(Event.from_bus(replayed)) == 0
 
 
 def test_an_archived_follower_does_not_stop_the_others(acme, http, template):
@@ -134,11 +137,13 @@ def test_an_archived_follower_does_not_stop_the_others(acme, http, template):
 
 
 def test_customer_updates_without_a_contract_start_change_move_nothing(acme):
-    from chalicelib.templates import jobs
+    from chalicelib.core.events import Event
+    from chalicelib.templates import consumers
 
     other = sample_event("customer-updated.json", tenant_id=acme.tenant_id,
                          changes={"tier": {"before": None, "after": "smb"}})
-    assert jobs.follow_contract_start(other["detail"]) == 0
+    with tenant_scope(acme.tenant_id):
+        assert consumers.follow_contract_start(Event.from_bus(other)) == 0
 
 
 def test_reanchoring_keeps_template_dates_unedited_and_records_the_anchor_on_the_project(acme, template):
@@ -185,3 +190,17 @@ def test_reanchoring_many_linked_tasks_takes_as_many_transactions_as_it_needs(ac
     assert moved.status == 200, moved.body
     assert len(moved.json["moved"]) == 80
     assert {task["start_date"] for task in gantt_by_key(api, result).values()} == {"2026-06-22", "2026-06-23"}
+
+
+def test_patching_contract_start_moves_the_following_project_through_the_registry(acme, template, deliver):
+    api = acme.as_("owner")
+    customer = create_customer(api, contract_start="2026-06-12")
+    follower = applied(api, template["id"], customer["id"], {"source": "contract_start"}, follow_anchor=True)
+    patched = api.patch(f"/customers/{customer['id']}",
+                        {"version": customer["version"], "contract_start": "2026-06-19"})
+    assert patched.status == 200, patched.body
+    assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-14"  # nothing until delivered
+    delivered = {d.event.type: d.outcomes for d in deliver()}
+    assert delivered["Customer.Updated"] == {"templates_follow_contract_start": "applied"}
+    assert "Project.Reanchored" in delivered  # the consumer's own change published its event
+    assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-21"

@@ -28,11 +28,20 @@ def event_at(moment: datetime) -> dict:
     return event
 
 
+class Published:
+    """The events the sweep committed (its outbox), as the relay delivers them."""
+
+    def __init__(self, deliver) -> None:
+        self.deliver, self.seen = deliver, []
+
+    def __iter__(self):
+        self.seen += [delivered.event for delivered in self.deliver()]
+        return iter(self.seen)
+
+
 @pytest.fixture
-def published(monkeypatch):
-    events: list = []
-    monkeypatch.setattr(jobs, "publish", lambda *e: events.extend(e))
-    return events
+def published(deliver):
+    return Published(deliver)
 
 
 @pytest.fixture
@@ -60,7 +69,8 @@ def kinds(events, *tickets: dict) -> list[tuple[str, str]]:
     """The (event, target) pairs published for these tickets (the sweep crosses tenants: other
     tests' tickets may fall due in the same run)."""
     ids = {t["id"] for t in tickets}
-    return sorted((e.detail_type, e.detail["target"]) for e in events if e.detail["ticket_id"] in ids)
+    return sorted((e.type, e.data["target"]) for e in events
+                  if e.type.startswith("Ticket.SLA") and e.data["ticket_id"] in ids)
 
 
 def test_the_sample_event_marks_a_breach_and_a_warning_once_under_five_replays(desk, published):

@@ -134,7 +134,7 @@ def test_a_rename_bumps_the_version_and_a_stale_version_changes_nothing(acme: An
     assert_problem(acme.as_("admin").patch(f"/users/{member['id']}", {"version": 1, "name": "Stale"}), 409)
     assert user(acme, member["id"])["name"] == "Renamed"
     published = events.of("User.Updated", user_id=member["id"])
-    assert [event["detail"]["changes"] for event in published] == [{"name": {"before": "New member",
+    assert [event["detail"]["data"]["changes"] for event in published] == [{"name": {"before": "New member",
                                                                              "after": "Renamed"}}]
 
 

@@ -5,6 +5,7 @@ least 5 projects show a median slip of 2 days or more. Counted from completion e
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from chalicelib.core.scope import tenant_scope
 
 from tests.api.foundation_helpers import assert_problem
 from tests.api.templating import (
@@ -90,23 +91,29 @@ def test_four_projects_are_not_yet_enough_for_a_suggestion(learned):
 
 
 def test_replayed_completion_events_count_once(acme, http, learned):
-    from chalicelib.templates import jobs
+    from chalicelib.core.events import Event
+    from chalicelib.templates import consumers
 
     for event in learned["events"][:2]:
         http.lambda_.invoke("templates_count_task_completion", event)
-        assert jobs.count_task_completion(event["detail"]) is False
-    assert jobs.count_project_completion(project_completed(http, acme, learned["results"][0])["detail"]) is False
+        with tenant_scope(acme.tenant_id):  # the handler itself, past the registry's marker: counted once still
+            assert consumers.count_task_completion(Event.from_bus(event)) is False
+    with tenant_scope(acme.tenant_id):
+        assert consumers.count_project_completion(
+            Event.from_bus(project_completed(http, acme, learned["results"][0]))) is False
     body = acme.as_("owner").get(f"/templates/{learned['template']['id']}/analytics").json
     assert insight(body, "readiness")["completed"] == 5 and body["projects_completed"] == 2
 
 
 def test_events_about_other_projects_and_statuses_are_ignored(acme):
-    from chalicelib.templates import jobs
+    from chalicelib.core.events import Event
+    from chalicelib.templates import consumers
 
     stray = sample_event("task-completed.json", tenant_id=acme.tenant_id)
-    assert jobs.count_task_completion(stray["detail"]) is False
     not_done = sample_event("project-status-changed.json", tenant_id=acme.tenant_id, to="at_risk")
-    assert jobs.count_project_completion(not_done["detail"]) is False
+    with tenant_scope(acme.tenant_id):
+        assert consumers.count_task_completion(Event.from_bus(stray)) is False
+        assert consumers.count_project_completion(Event.from_bus(not_done)) is False
 
 
 def test_projects_are_counted_per_template_version(acme):

@@ -304,18 +304,13 @@ def test_a_customer_reply_after_seven_days_or_on_a_closed_ticket_opens_a_linked_
     assert acme.as_("owner").get(f"/tickets/{resolved['id']}").json["status"] == "resolved"
 
 
-def test_a_customer_message_with_an_escalation_term_escalates_and_tags(acme, monkeypatch):
-    from chalicelib.core import events
-
-    published = []
-    monkeypatch.setattr(events, "publish", lambda *e: published.extend(e))
-    monkeypatch.setattr("chalicelib.tickets.service.publish", lambda *e: published.extend(e))
+def test_a_customer_message_with_an_escalation_term_escalates_and_tags(acme, deliver):
     ticket = ticket_in(acme, acme.portal_customer_id, "open")
     acme.as_("portal").post(f"/tickets/{ticket['id']}/messages", {"body": "I am FURIOUS, call my lawyer."})
     after = acme.as_("owner").get(f"/tickets/{ticket['id']}").json
     assert after["escalation_level"] == 1 and "escalated" in after["tags"]
-    escalated = [e for e in published if e.detail_type == "Ticket.Escalated"]
-    assert escalated and escalated[0].detail["terms"] == ["furious", "lawyer"]
+    escalated = [d.event for d in deliver() if d.event.type == "Ticket.Escalated"]
+    assert escalated and escalated[0].data["terms"] == ["furious", "lawyer"]
 
 
 # ---------- the portal ----------

@@ -58,7 +58,7 @@ def probes(synth: Synth) -> dict[str, dict[str, object]]:
 def test_the_stack_deploys_the_api_the_authorizer_and_every_job(probes: dict[str, dict[str, object]]) -> None:
     kinds = {handler: probe["kind"] for handler, probe in probes.items()}
     assert kinds.pop("app.app") == "Chalice"
-    assert kinds.pop("chalicelib.core.http.api_authorizer") == "ChaliceAuthorizer"
+    assert kinds.pop("chalicelib.authorizer.api_authorizer") == "ChaliceAuthorizer"
     assert "chalicelib.sla.jobs.sla_sweep" in kinds and set(kinds.values()) == {"EventSourceHandler"}
 
 
@@ -69,4 +69,4 @@ def test_every_entry_points_process_has_the_tenant_guard_and_the_user_check(
 
 
 def test_the_authorizer_entry_point_refuses_a_bad_token_as_unauthorized(probes: dict[str, dict[str, object]]) -> None:
-    assert probes["chalicelib.core.http.api_authorizer"]["outcome"] == "Unauthorized"
+    assert probes["chalicelib.authorizer.api_authorizer"]["outcome"] == "Unauthorized"

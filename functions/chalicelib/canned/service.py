@@ -8,13 +8,13 @@ from typing import Any
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
-from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso, query_reader
 
 from . import render
+from .events import CannedResponseCreated
 from .models import CannedResponse
 
 CANNED_FIELDS = ("name", "body", "category")
@@ -40,8 +40,8 @@ def create_canned(principal: Principal, fields: dict[str, Any]) -> CannedRespons
     tx = Transaction()
     tx.create(canned, lambda: Conflict("canned response already exists"))
     audit.record(tx, principal, "create", "canned_response", canned_id, audit.diff({}, fields))
+    tx.publish(CannedResponseCreated(canned_response_id=canned_id).event(tenant))
     tx.commit()
-    publish(DomainEvent("tickets", "CannedResponse.Created", tenant, {"canned_response_id": canned_id}))
     return canned
 
 

@@ -33,6 +33,7 @@ from chalicelib.core.errors import (
     problem_for_status,
     validation_error,
 )
+from chalicelib.core.events import acting_as, actor_of
 from chalicelib.core.idempotency import run_once
 from chalicelib.core.observability import logger, record_request
 from chalicelib.core.permissions import require
@@ -43,17 +44,17 @@ MAX_BODY_BYTES = 256 * 1024
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 
-auth_bp = Blueprint(__name__)
+# The authorizer's Lambda runs `chalicelib.authorizer.api_authorizer` (Chalice names a blueprint
+# function's handler after the blueprint's import name): that entry-point module wires the
+# process (the user check lives in the team room, which core must not import) and re-exports
+# this function. Core itself imports no room, not even lazily.
+AUTHORIZER_MODULE = "chalicelib.authorizer"
+auth_bp = Blueprint(AUTHORIZER_MODULE)
 
 
 @auth_bp.authorizer(ttl_seconds=AUTHORIZER_CACHE_SECONDS, name="api_authorizer")
 def api_authorizer(auth_request: AuthRequest) -> AuthResponse:
-    """The authorizer's Lambda entry point: Chalice deploys it as
-    `chalicelib.core.http.api_authorizer`, so this module attribute must be the authorizer
-    itself. That Lambda never imports app.py; the process is wired here, on first use, because
-    `chalicelib.wiring` imports a room and core must not at import time."""
-    import chalicelib.wiring  # noqa: F401
-
+    """The authorizer (deployed as `chalicelib.authorizer.api_authorizer`, see above)."""
     return authorize(auth_request)
 
 
@@ -228,7 +229,8 @@ def route(
             # attribute of the app object, which concurrent invocations in one process overwrite.
             request = _current_request.get() or bp.current_request
             principal = None if public else Principal.from_context(request.context["authorizer"])
-            with tenant_scope(principal.tenant_id) if principal else nullcontext():
+            with (tenant_scope(principal.tenant_id) if principal else nullcontext(),
+                  acting_as(actor_of(principal.user_id, principal.role)) if principal else nullcontext()):
                 if principal is not None:
                     logger().append_keys(tenant_id=principal.tenant_id, user_id=principal.user_id)
                     if permission:

@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "users:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
     "users:write": {"owner": A, "admin": A},
     "audit:read": {"owner": A, "admin": A},
+    "events:catalog": {"owner": A, "admin": A},
     "holidays:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
     "holidays:write": {"owner": A, "admin": A},
     "templates:read": {"owner": A, "admin": A, "member": A, "readonly": A},

@@ -122,6 +122,13 @@ class Transaction:
     (stale version, duplicate email, not permitted) without parsing any message text."""
 
     _steps: list[tuple[str, tuple[Any, ...], dict[str, Any], _Step]] = field(default_factory=list)
+    # Domain events of this change: committed with it as one outbox item per tenant (core/events.py).
+    _events: list[Any] = field(default_factory=list)
+
+    def publish(self, *events: Any) -> None:
+        """Commit these events (core.events.Event) with this transaction's writes: one outbox
+        item carries all of them, so a transaction with events holds one item more."""
+        self._events.extend(events)
 
     def put(
         self,
@@ -172,32 +179,40 @@ class Transaction:
         )
 
     def __len__(self) -> int:
-        return len(self._steps)
+        return len(self._steps) + (len(self._outbox_steps()) if self._events else 0)
+
+    def _outbox_steps(self) -> list[tuple[str, tuple[Any, ...], dict[str, Any], _Step]]:
+        from chalicelib.core.events import OutboxItem  # events builds on this module
+
+        return [("save", (item,), {"condition": OutboxItem.PK.does_not_exist()}, _Step(None))
+                for item in OutboxItem.for_events(self._events)]
 
     def commit(self) -> None:
-        """One TransactWriteItems. Each send carries a ClientRequestToken, so the SDK's own
-        retry of a send whose answer was lost is answered from the first without applying it
-        twice; a send cancelled only by a conflict or throttling is sent again (a new token:
-        nothing was applied) up to COMMIT_ATTEMPTS times, then ends as Conflict or Throttled."""
-        if not self._steps:
+        """One TransactWriteItems, with one outbox item carrying this change's events (if any).
+        Each send carries a ClientRequestToken, so the SDK's own retry of a send whose answer was
+        lost is answered from the first without applying it twice; a send cancelled only by a
+        conflict or throttling is sent again (a new token: nothing was applied) up to
+        COMMIT_ATTEMPTS times, then ends as Conflict or Throttled."""
+        if not self._steps and not self._events:
             return
-        if len(self._steps) > 100:
-            raise PayloadTooLarge(f"this change writes {len(self._steps)} records; one change may write at most 100")
+        steps = self._steps + self._outbox_steps()
+        if len(steps) > 100:
+            raise PayloadTooLarge(f"this change writes {len(steps)} records; one change may write at most 100")
         commit_id = uuid.uuid4().hex
         for attempt in range(COMMIT_ATTEMPTS):
             try:
                 with TransactWrite(connection=_connection(), client_request_token=f"{commit_id}-{attempt}") as sent:
-                    for method, args, kwargs, _ in self._steps:
+                    for method, args, kwargs, _ in steps:
                         getattr(sent, method)(*args, **kwargs)
                 return
             except TransactWriteError as error:
                 if attempt + 1 == COMMIT_ATTEMPTS or not _transient(error):
-                    raise self._domain_error(error) from error
+                    raise self._domain_error(error, steps) from error
             time.sleep(random.uniform(0, min(COMMIT_BACKOFF_CAP_SECONDS, COMMIT_BACKOFF_SECONDS * 2**attempt)))
 
-    def _domain_error(self, error: TransactWriteError) -> Exception:
+    def _domain_error(self, error: TransactWriteError, steps: list[Any]) -> Exception:
         reasons = error.cancellation_reasons or []
-        sent = sorted(self._steps, key=lambda entry: _SENT_ORDER[entry[0]])
+        sent = sorted(steps, key=lambda entry: _SENT_ORDER[entry[0]])
         for (_, _, _, step), reason in zip(sent, reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed" and step.on_condition_failure:
                 return step.on_condition_failure()

@@ -12,13 +12,14 @@ from pynamodb.expressions.condition import Condition
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, NotFound, validation_error
-from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, PageReader, list_name, read_page
 from chalicelib.core.permissions import Reach, require, sees_financials
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.team import service as team
 
+from . import events as _declared_events  # noqa: F401 (declares the types new_event names)
 from .models import (
     ACTIVE,
     ARCHIVED,
@@ -161,8 +162,8 @@ def _require_people(tx: Transaction, principal: Principal, fields: dict[str, Any
         team.require_active_users(tx, principal.tenant_id, fields["team_ids"], "team_ids")
 
 
-def _event(principal: Principal, detail_type: str, detail: dict[str, Any]) -> DomainEvent:
-    return DomainEvent("customers", detail_type, principal.tenant_id, detail)
+def _event(principal: Principal, detail_type: str, detail: dict[str, Any]) -> Event:
+    return new_event(principal.tenant_id, detail_type, detail)
 
 
 # ---------- customers ----------
@@ -196,8 +197,8 @@ def create_customer(principal: Principal, fields: dict[str, Any]) -> Customer:
     _sync_index_entries(tx, None, customer)
     _require_people(tx, principal, fields)
     audit.record(tx, principal, "create", "customer", customer_id, audit.diff({}, customer_fields(customer)))
+    tx.publish(_event(principal, "Customer.Created", {"customer_id": customer_id, "fields": customer_fields(customer)}))
     tx.commit()
-    publish(_event(principal, "Customer.Created", {"customer_id": customer_id, "fields": customer_fields(customer)}))
     return customer
 
 
@@ -230,14 +231,9 @@ def update_customer(
     _sync_index_entries(tx, current, updated)
     _require_people(tx, principal, {k: changes.get(k) for k in ("owner_id", "team_ids")})
     audit.record(tx, principal, "update", "customer", customer_id, changed)
+    tx.publish(_event(principal, "Customer.Updated",
+                      {"customer_id": customer_id, "version": updated.version, "changes": changed}))
     tx.commit()
-    publish(
-        _event(
-            principal,
-            "Customer.Updated",
-            {"customer_id": customer_id, "version": updated.version, "changes": changed},
-        )
-    )
     return updated
 
 
@@ -254,8 +250,8 @@ def archive_customer(principal: Principal, customer_id: str) -> Customer:
     tx.put(archived, Customer.version == current.version, _stale("customer", customer_id))
     _sync_index_entries(tx, current, archived)
     audit.record(tx, principal, "archive", "customer", customer_id, audit.diff({"archived": False}, {"archived": True}))
+    tx.publish(_event(principal, "Customer.Archived", {"customer_id": customer_id, "version": archived.version}))
     tx.commit()
-    publish(_event(principal, "Customer.Archived", {"customer_id": customer_id, "version": archived.version}))
     return archived
 
 
@@ -411,10 +407,8 @@ def create_contact(principal: Principal, customer_id: str, fields: dict[str, Any
     still_active = Customer.archived == False  # noqa: E712 (a PynamoDB condition, not a comparison)
     tx.check(Customer, customer.PK, Customer.SORT, still_active, lambda: Conflict("customer was archived"))
     audit.record(tx, principal, "create", "contact", contact_id, audit.diff({}, _contact_fields(contact)))
+    tx.publish(_event(principal, "Contact.Created", {"contact_id": contact_id, "customer_id": customer_id}))
     tx.commit()
-    publish(
-        _event(principal, "Contact.Created", {"contact_id": contact_id, "customer_id": customer_id})
-    )
     return contact
 
 
@@ -454,8 +448,8 @@ def update_contact(
         _claim(tx, UniqueClaim.email_pk(tenant, updated.email), contact_id, tenant, _email_taken(updated.email))
         tx.delete(UniqueClaim(UniqueClaim.email_pk(tenant, current.email), UniqueClaim.SORT))
     audit.record(tx, principal, "update", "contact", contact_id, changed)
+    tx.publish(_event(principal, "Contact.Updated", {"contact_id": contact_id, "changes": changed}))
     tx.commit()
-    publish(_event(principal, "Contact.Updated", {"contact_id": contact_id, "changes": changed}))
     return updated
 
 
@@ -466,8 +460,8 @@ def delete_contact(principal: Principal, contact_id: str) -> None:
     tx.delete(current, Contact.version == current.version, _stale("contact", contact_id))
     tx.delete(UniqueClaim(UniqueClaim.email_pk(tenant, current.email), UniqueClaim.SORT))
     audit.record(tx, principal, "delete", "contact", contact_id, audit.diff(_contact_fields(current), {}))
+    tx.publish(_event(principal, "Contact.Deleted", {"contact_id": contact_id, "customer_id": current.customer_id}))
     tx.commit()
-    publish(_event(principal, "Contact.Deleted", {"contact_id": contact_id, "customer_id": current.customer_id}))
 
 
 def validate_reference(principal: Principal, customer_id: str, field: str) -> None:

@@ -12,13 +12,13 @@ from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.counters import shard_sort_key, summed
 from chalicelib.core.errors import Conflict, NotFound, validation_error
-from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.team import service as team
 
+from .events import QueueCreated, QueueUpdated
 from .models import Queue, QueueLoad
 
 QUEUE_FIELDS = ("name", "members", "routing")
@@ -58,8 +58,8 @@ def create_queue(principal: Principal, fields: dict[str, Any]) -> Queue:
     tx.create(queue, lambda: Conflict("queue already exists"))
     team.require_active_users(tx, tenant, fields["members"], "members")
     audit.record(tx, principal, "create", "queue", queue_id, audit.diff({}, queue_fields(queue)))
+    tx.publish(QueueCreated(queue_id=queue_id, routing=queue.routing).event(tenant))
     tx.commit()
-    publish(DomainEvent("tickets", "Queue.Created", tenant, {"queue_id": queue_id, "routing": queue.routing}))
     return queue
 
 
@@ -90,9 +90,8 @@ def update_queue(principal: Principal, queue_id: str, changes: dict[str, Any], e
     if "members" in changed:
         team.require_active_users(tx, principal.tenant_id, changes["members"], "members")
     audit.record(tx, principal, "update", "queue", queue_id, changed)
+    tx.publish(QueueUpdated(queue_id=queue_id, changes=sorted(changed)).event(principal.tenant_id))
     tx.commit()
-    publish(DomainEvent("tickets", "Queue.Updated", principal.tenant_id, {"queue_id": queue_id,
-                                                                         "changes": sorted(changed)}))
     return _queue(principal.tenant_id, queue_id)
 
 

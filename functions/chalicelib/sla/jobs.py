@@ -14,7 +14,7 @@ from typing import Any
 from chalice import Blueprint
 
 import chalicelib.wiring  # noqa: F401 (this Lambda never imports app.py)
-from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.events import Event
 from chalicelib.core.observability import logger
 from chalicelib.core.scope import system_scope
 from chalicelib.tickets import service as tickets
@@ -30,10 +30,10 @@ class SweepReport:
     now: str
     tickets_read: int = 0
     tickets_marked: int = 0
-    events: list[DomainEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        kinds = [event.detail_type for event in self.events]
+        kinds = [event.type for event in self.events]
         return {"now": self.now, "tickets_read": self.tickets_read, "tickets_marked": self.tickets_marked,
                 "warnings": kinds.count("Ticket.SLAWarning"), "breaches": kinds.count("Ticket.SLABreached")}
 
@@ -46,8 +46,7 @@ def sweep(now: datetime) -> SweepReport:
                 report.tickets_read += 1
                 events = tickets.apply_due(ticket, now)
                 report.tickets_marked += bool(events)
-                report.events.extend(events)
-    publish(*report.events)
+                report.events.extend(events)  # committed with the marks (the outbox)
     return report
 
 

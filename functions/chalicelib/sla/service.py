@@ -10,11 +10,11 @@ from typing import Any
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict
-from chalicelib.core.events import DomainEvent, publish
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso
 from chalicelib.team import service as team
 
+from .events import SlaPolicyUpdated
 from .models import SlaPolicy
 from .tracker import TARGETS
 
@@ -135,6 +135,6 @@ def put_policy(principal: Principal, fields: dict[str, Any], expected_version: i
     tx = Transaction()
     tx.put(policy, condition, stale)
     audit.record(tx, principal, "update", "sla_policy", tenant, changed)
+    tx.publish(SlaPolicyUpdated(version=policy.version, changes=sorted(changed)).event(tenant))
     tx.commit()
-    publish(DomainEvent("sla", "SlaPolicy.Updated", tenant, {"version": policy.version, "changes": sorted(changed)}))
     return current_policy(tenant)

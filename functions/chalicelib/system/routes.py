@@ -5,6 +5,8 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.core.auth import Principal
+from chalicelib.core.events import catalog
 from chalicelib.core.http import route
 from chalicelib.core.models import Out
 
@@ -43,3 +45,21 @@ def openapi() -> dict[str, Any]:
 @route(bp, "/docs", "GET", summary="Swagger UI for this API", public=True, media_type="text/html")
 def docs() -> Response:
     return Response(body=SWAGGER_PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+class EventType(Out):
+    type: str
+    source: str
+    schema_version: int
+    description: str
+    json_schema: dict[str, Any]
+
+
+class EventCatalog(Out):
+    items: list[EventType]
+
+
+@route(bp, "/events/catalog", "GET", summary="Every domain event type: source, description, JSON Schema",
+       permission="events:catalog", response=EventCatalog)
+def event_catalog(principal: Principal) -> EventCatalog:
+    return EventCatalog.model_validate({"items": catalog()})

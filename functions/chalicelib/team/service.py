@@ -11,12 +11,13 @@ from pynamodb.expressions.condition import Condition
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
-from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.events import actor_of
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso, query_reader, read_items, require_version
 
 from . import identity
+from .events import HolidaysUpdated, TenantCreated, TenantUpdated, UserInvited, UserUpdated
 from .models import Holidays, Tenant, User
 
 TENANT_FIELDS = ("name", "timezone", "week_start", "default_currency")
@@ -63,8 +64,8 @@ def update_tenant(principal: Principal, changes: dict[str, Any], expected_versio
     tx.put(updated, Tenant.version == current.version,
            lambda: Conflict("the tenant was changed by someone else; reload and retry"))
     audit.record(tx, principal, "update", "tenant", principal.tenant_id, changed)
+    tx.publish(TenantUpdated.model_validate({"changes": changed}).event(principal.tenant_id))
     tx.commit()
-    publish(DomainEvent("team", "Tenant.Updated", principal.tenant_id, {"changes": changed}))
     return updated
 
 
@@ -109,8 +110,8 @@ def set_holidays(principal: Principal, holidays: list[dict[str, Any]], expected_
     tx.put(updated, condition, lambda: Conflict("the holidays were changed by someone else; reload and retry"))
     audit.record(tx, principal, "update", "holidays", principal.tenant_id,
                  audit.diff({"holidays": current.holidays}, {"holidays": updated.holidays}))
+    tx.publish(HolidaysUpdated(count=len(updated.holidays)).event(principal.tenant_id))
     tx.commit()
-    publish(DomainEvent("team", "Holidays.Updated", principal.tenant_id, {"count": len(updated.holidays)}))
     return updated
 
 
@@ -192,12 +193,12 @@ def invite_user(principal: Principal, fields: dict[str, Any], password: str | No
     if role == OWNER:
         _owner_count_change(tx, tenant, 1)
     audit.record(tx, principal, "create", "user", user_id, audit.diff({}, user_fields(user)))
+    tx.publish(UserInvited(user_id=user_id, role=role).event(tenant))
     try:
         tx.commit()
     except Exception:
         identity.delete_login(fields["email"])  # never leave a login without its user record
         raise
-    publish(DomainEvent("team", "User.Invited", tenant, {"user_id": user_id, "role": role}))
     return user
 
 
@@ -227,9 +228,9 @@ def update_user(principal: Principal, user_id: str, changes: dict[str, Any], exp
     if was_owner != is_owner:
         _owner_count_change(tx, principal.tenant_id, 1 if is_owner else -1)
     audit.record(tx, principal, "update", "user", user_id, changed)
+    tx.publish(UserUpdated.model_validate({"user_id": user_id, "changes": changed}).event(principal.tenant_id))
     tx.commit()
     identity.update_login(updated.email, principal.tenant_id, updated.role, updated.customer_id, updated.active)
-    publish(DomainEvent("team", "User.Updated", principal.tenant_id, {"user_id": user_id, "changes": changed}))
     return updated
 
 
@@ -256,13 +257,11 @@ def create_tenant(tenant_id: str, name: str, owner_email: str, owner_name: str, 
     tx.create(tenant, lambda: Conflict(f"tenant {tenant_id} already exists"))
     tx.create(owner, lambda: Conflict(f"user {owner_email} already exists"))
     audit.record(tx, founder, "create", "tenant", tenant_id, audit.diff({}, tenant_fields(tenant)))
-    from chalicelib.templates import service as templates  # the templates room builds on this one
-
-    templates.add_library(tx, founder)  # every tenant starts with its own copies of the built-in templates
+    # Other rooms provision their part of a new tenant (the template library…) from this event.
+    tx.publish(TenantCreated(owner_id=user_id).event(tenant_id, actor_of(user_id, OWNER)))
     try:
         tx.commit()
     except Exception:
         identity.delete_login(owner_email)
         raise
-    publish(DomainEvent("team", "Tenant.Created", tenant_id, {"owner_id": user_id}))
     return owner

@@ -21,7 +21,7 @@ from typing import Any
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed, validation_error
-from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
 from chalicelib.core.observability import logger
 from chalicelib.core.permissions import require
@@ -52,8 +52,8 @@ def calendar_for(tenant_id: str, kind: str) -> WorkCalendar:
     return WorkCalendar.of(kind, holidays)  # type: ignore[arg-type]
 
 
-def _event(tenant_id: str, detail_type: str, detail: dict[str, Any]) -> DomainEvent:
-    return DomainEvent("templates", detail_type, tenant_id, detail)
+def _event(tenant_id: str, detail_type: str, detail: dict[str, Any]) -> Event:
+    return new_event(tenant_id, detail_type, detail)
 
 
 # ---------- the link a template-made project keeps ----------
@@ -240,7 +240,6 @@ def _build(principal: Principal, template: Template, definition: Definition, cus
         principal, project_id, customer, template.id, definition, anchor, request.get("follow_anchor", False),
         {spec["key"]: _planned_entry(task, task_ids[spec["key"]], spec["start_date"], spec["due_date"])
          for spec, task in zip(specs, kept, strict=True)})
-    revealed: list[bool] = []
 
     def first(tx: Transaction) -> None:
         if request_key:
@@ -252,19 +251,19 @@ def _build(principal: Principal, template: Template, definition: Definition, cus
             tx.create(claim, lambda: ApplyBegun(f"this request already began project {project_id}"))
         _save_link(tx, link, None)
 
+    applied = _event(principal.tenant_id, "Template.Applied", {
+        "template_id": template.id, "template_version": definition.number, "project_id": project_id,
+        "customer_id": customer.id, "anchor": {"source": anchor.source, "date": anchor.on.isoformat()}})
+
     def shown(tx: Transaction) -> None:
-        revealed.append(True)
         service.count_project_created(tx, principal.tenant_id, template.id, definition.number)
         audit.record(tx, principal, "apply", "template", template.id, {"project_id": {"before": None,
                                                                                       "after": project_id}})
+        tx.publish(applied)
 
     project, built = work.create_project_with_tasks(
         principal, customer.id, project_fields, specs, template.id,
         work.Build(project_id, customer, resume=begun is not None, first=None if begun else first, shown=shown))
-    if revealed:
-        publish(_event(principal.tenant_id, "Template.Applied", {
-            "template_id": template.id, "template_version": definition.number, "project_id": project.id,
-            "customer_id": customer.id, "anchor": {"source": anchor.source, "date": anchor.on.isoformat()}}))
     return {"project": work.project_view(project), **link_view(link),
             "tasks": [{**spec, "id": built[spec["key"]]} for spec in specs]}
 
@@ -313,10 +312,11 @@ def _relinked(link: ProjectLink, **changes: Any) -> ProjectLink:
 
 
 def _replan(principal: Principal, before: ProjectLink, after: ProjectLink, change: work_tasks.Replan,
-            atomic: bool, budget_field: str) -> None:
-    """The task changes, the project's template facts and the new link: the link goes in the
-    last transaction, so a re-plan that fails part way leaves the link as it was."""
+            atomic: bool, budget_field: str, event: Event) -> None:
+    """The task changes, the project's template facts, the new link and its event: they go in
+    the last transaction, so a re-plan that fails part way leaves the link as it was."""
     change.extras.append(lambda tx: _save_link(tx, after, int(before.version)))
+    change.extras.append(lambda tx: tx.publish(event))
     change.project_facts = {"template_version": int(after.template_version), "anchor_source": after.anchor_source,
                             "anchor_date": after.anchor_date}
     work_tasks.replan(principal, after.project_id, change, atomic, budget_field)
@@ -352,9 +352,9 @@ def reanchor(principal: Principal, project_id: str, new_anchor: date, include_ed
                       customer_version=customer_version or int(link.customer_version))
     _replan(principal, link, after, work_tasks.Replan(
         {move["task_id"]: move["to"] for move in moved}, action="reanchor",
-        audit=audit.diff({"anchor_date": link.anchor_date}, {"anchor_date": after.anchor_date})), False, "anchor_date")
-    publish(_event(principal.tenant_id, "Project.Reanchored", {
-        "project_id": project_id, "anchor_date": after.anchor_date, "moved": len(moved)}))
+        audit=audit.diff({"anchor_date": link.anchor_date}, {"anchor_date": after.anchor_date})), False, "anchor_date",
+        _event(principal.tenant_id, "Project.Reanchored", {
+            "project_id": project_id, "anchor_date": after.anchor_date, "moved": len(moved)}))
     return {"project_id": project_id, "anchor": {"source": after.anchor_source, "date": after.anchor_date},
             "moved": moved, "kept": kept}
 
@@ -438,9 +438,10 @@ def upgrade_template(principal: Principal, project_id: str, dry_run: bool) -> di
         {change["task_id"]: _task_changes(change) for change in plan.changed},
         [removal["task_id"] for removal in plan.removed], additions, seed, staying, action="upgrade_template",
         audit=audit.diff({"template_version": int(link.template_version)},
-                         {"template_version": template.template_version})), True, "dry_run")
-    publish(_event(principal.tenant_id, "Project.TemplateUpgraded", {
-        "project_id": project_id, "template_id": link.template_id, "template_version": template.template_version}))
+                         {"template_version": template.template_version})), True, "dry_run",
+        _event(principal.tenant_id, "Project.TemplateUpgraded", {
+            "project_id": project_id, "template_id": link.template_id,
+            "template_version": template.template_version}))
     return view
 
 

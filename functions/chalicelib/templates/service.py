@@ -10,12 +10,13 @@ from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.counters import shard_sort_key
 from chalicelib.core.errors import Conflict, NotFound, validation_error
-from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 
+from . import events as _declared_events  # noqa: F401 (declares the types new_event names)
 from . import rules
 from .library import LIBRARY
 from .models import ACTIVE, ARCHIVED, CountedCompletion, Template, TemplateStat, TemplateVersion, templates_pk
@@ -65,8 +66,8 @@ def _stale(template_id: str) -> Callable[[], Conflict]:
     return lambda: Conflict(f"template {template_id} was changed by someone else; reload and retry")
 
 
-def _event(tenant_id: str, detail_type: str, detail: dict[str, Any]) -> DomainEvent:
-    return DomainEvent("templates", detail_type, tenant_id, detail)
+def _event(tenant_id: str, detail_type: str, detail: dict[str, Any]) -> Event:
+    return new_event(tenant_id, detail_type, detail)
 
 
 # ---------- building items ----------
@@ -90,10 +91,10 @@ def _version_item(template: Template, actor_id: str) -> TemplateVersion:
     )
 
 
-def add_template(tx: Transaction, actor: Principal, fields: dict[str, Any]) -> Template:
+def add_template(tx: Transaction, actor: Principal, fields: dict[str, Any], template_id: str | None = None) -> Template:
     """Add a new template (version 1) and its audit entry to `tx`."""
     values = _normalised(fields)
-    now, template_id, tenant = now_iso(), new_id(), actor.tenant_id
+    now, template_id, tenant = now_iso(), template_id or new_id(), actor.tenant_id
     template = Template(
         Template.pk(tenant, template_id), Template.SORT, type="Template", tenant_id=tenant, id=template_id,
         template_version=1, archived=False, version=1, created_at=now, updated_at=now,
@@ -106,10 +107,19 @@ def add_template(tx: Transaction, actor: Principal, fields: dict[str, Any]) -> T
     return template
 
 
-def add_library(tx: Transaction, founder: Principal) -> None:
-    """For tenant creation: the built-in templates, as the tenant's own editable copies."""
-    for definition in LIBRARY:
-        add_template(tx, founder, definition)
+def seed_library(founder: Principal, seed: str) -> bool:
+    """For a new tenant (on Tenant.Created): the built-in templates, as the tenant's own editable
+    copies, in one transaction. Their ids derive from `seed` (the event's id), so seeding the
+    same tenant twice is refused by the first copy's conditions: False, nothing written."""
+    tx = Transaction()
+    for index, definition in enumerate(LIBRARY):
+        template = add_template(tx, founder, definition, template_id=f"{seed[:-2]}{index:02d}")
+        tx.publish(_event(founder.tenant_id, "Template.Created", {"template_id": template.id, "template_version": 1}))
+    try:
+        tx.commit()
+    except Conflict:
+        return False
+    return True
 
 
 # ---------- templates ----------
@@ -127,8 +137,8 @@ def create_template(principal: Principal, fields: dict[str, Any]) -> Template:
     require(principal, "templates:write")
     tx = Transaction()
     template = add_template(tx, principal, {k: v for k, v in fields.items() if k != "library_key"})
+    tx.publish(_event(principal.tenant_id, "Template.Created", {"template_id": template.id, "template_version": 1}))
     tx.commit()
-    publish(_event(principal.tenant_id, "Template.Created", {"template_id": template.id, "template_version": 1}))
     return template
 
 
@@ -170,9 +180,9 @@ def update_template(
     if new_version:
         tx.create(_version_item(updated, principal.user_id), _stale(template_id))
     audit.record(tx, principal, "update", "template", template_id, changed)
-    tx.commit()
-    publish(_event(principal.tenant_id, "Template.Updated", {
+    tx.publish(_event(principal.tenant_id, "Template.Updated", {
         "template_id": template_id, "template_version": updated.template_version, "changes": sorted(changed)}))
+    tx.commit()
     return updated
 
 
@@ -186,8 +196,8 @@ def archive_template(principal: Principal, template_id: str) -> Template:
     tx = Transaction()
     tx.put(archived, Template.version == current.version, _stale(template_id))
     audit.record(tx, principal, "archive", "template", template_id, audit.diff({"archived": False}, {"archived": True}))
+    tx.publish(_event(principal.tenant_id, "Template.Archived", {"template_id": template_id}))
     tx.commit()
-    publish(_event(principal.tenant_id, "Template.Archived", {"template_id": template_id}))
     return archived
 
 

@@ -18,7 +18,7 @@ from chalicelib.canned import service as canned
 from chalicelib.core.auth import Principal
 from chalicelib.core.counters import shard_sort_key, summed
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
-from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, PageReader, read_page
 from chalicelib.core.permissions import Reach, require
@@ -31,6 +31,7 @@ from chalicelib.sla import service as sla
 from chalicelib.team import service as team
 
 from . import csat
+from . import events as _declared_events  # noqa: F401 (declares the types new_event names)
 from .models import (
     FACETS,
     NO_DEADLINE,
@@ -431,10 +432,11 @@ def _create(principal: Principal, fields: dict[str, Any], tier: str | None, foll
         tx.put(_message(ticket, "public", "customer", principal.user_id, ticket.description, now))
     _rollup(tx, ticket, now, change.counters)
     audit.record(tx, principal, "create", "ticket", ticket_id, audit.diff({}, _audited(ticket)))
+    _publish(tx, ticket, [("Ticket.Created", {"status": status, "priority": priority,
+                                              "customer_id": ticket.customer_id, "assignee_id": assignee,
+                                              "queue_id": ticket.queue_id, "follow_up_of": follow_up_of}),
+                          *change.events])
     tx.commit()
-    _publish(ticket, [("Ticket.Created", {"status": status, "priority": priority, "customer_id": ticket.customer_id,
-                                          "assignee_id": assignee, "queue_id": ticket.queue_id,
-                                          "follow_up_of": follow_up_of}), *change.events])
     return ticket
 
 
@@ -442,9 +444,8 @@ def _audited(ticket: Ticket) -> dict[str, Any]:
     return {name: getattr(ticket, name) for name in (*EDITABLE, "customer_id", "source", "escalation_level")}
 
 
-def _publish(ticket: Ticket, events: list[tuple[str, dict[str, Any]]]) -> None:
-    publish(*(DomainEvent("tickets", kind, ticket.tenant_id, {"ticket_id": ticket.id, **detail})
-              for kind, detail in events))
+def _publish(tx: Transaction, ticket: Ticket, events: list[tuple[str, dict[str, Any]]]) -> None:
+    tx.publish(*(new_event(ticket.tenant_id, kind, {"ticket_id": ticket.id, **detail}) for kind, detail in events))
 
 
 # ---------- read ----------
@@ -604,8 +605,8 @@ def _commit_change(principal: Principal, before: Ticket, after: Ticket, at: date
         extra(tx)
     _rollup(tx, after, at, [*change.counters, *_outcomes(before, after)])
     audit.record(tx, principal, "update", "ticket", after.id, changed)
+    _publish(tx, after, [("Ticket.Updated", {"version": after.version, "changes": changed}), *change.events])
     tx.commit()
-    _publish(after, [("Ticket.Updated", {"version": after.version, "changes": changed}), *change.events])
     return after
 
 
@@ -724,8 +725,8 @@ def _record_csat(ticket: Ticket, token: csat.SurveyToken, score: int, comment: s
     customer = Principal(tenant_id=ticket.tenant_id, user_id=ticket.requester_contact_id or "customer",
                          role="customer", email="")
     audit.record(tx, customer, "csat", "ticket", ticket.id, {"csat": {"before": None, "after": score}})
+    _publish(tx, ticket, [("Ticket.CsatSubmitted", {"score": score, "cycle": token.cycle})])
     tx.commit()
-    _publish(ticket, [("Ticket.CsatSubmitted", {"score": score, "cycle": token.cycle})])
     return {"ticket_id": ticket.id, "score": score, "comment": comment, "submitted_at": iso}
 
 
@@ -740,7 +741,7 @@ def due_in_shard(shard: int, now: datetime) -> Any:
     return Ticket.by_due.query(due_pk(shard), Ticket.SYSDUESK <= bound)  # noqa: SIM300
 
 
-def apply_due(ticket: Ticket, now: datetime) -> list[DomainEvent]:
+def apply_due(ticket: Ticket, now: datetime) -> list[Event]:
     """Mark what is due on one ticket, exactly once: the write is conditional on the version the
     sweep read, so a replay or a concurrent sweep finds nothing left to do."""
     after, marks = _copy(ticket), []
@@ -761,13 +762,14 @@ def apply_due(ticket: Ticket, now: datetime) -> list[DomainEvent]:
     _rollup(tx, after, now, _outcomes(ticket, after))
     audit.record(tx, system, "sla_mark", "ticket", ticket.id,
                  {"escalation_level": {"before": ticket.escalation_level, "after": after.escalation_level}})
+    events = [
+        new_event(ticket.tenant_id, "Ticket.SLABreached" if kind == "breached" else "Ticket.SLAWarning",
+                  {"ticket_id": ticket.id, "target": target, "due_at": due, "escalation_level": after.escalation_level})
+        for target, kind, due in marks
+    ]
+    tx.publish(*events)
     try:
         tx.commit()
     except Conflict:
         return []  # changed since it was read: whoever changed it owns the next deadline
-    return [
-        DomainEvent("tickets", "Ticket.SLABreached" if kind == "breached" else "Ticket.SLAWarning", ticket.tenant_id,
-                    {"ticket_id": ticket.id, "target": target, "due_at": due,
-                     "escalation_level": after.escalation_level})
-        for target, kind, due in marks
-    ]
+    return events

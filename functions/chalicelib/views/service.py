@@ -11,12 +11,13 @@ from typing import Any
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
-from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.events import Event
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 
+from .events import ViewCreated, ViewDeleted, ViewUpdated
 from .models import PERSONAL, SHARED, DefaultView, SavedView, views_pk
 
 VIEW_FIELDS = ("name", "kind", "filters", "sort", "visibility", "is_default")
@@ -32,9 +33,8 @@ def view_view(view: SavedView) -> dict[str, Any]:
             "created_at": view.created_at, "updated_at": view.updated_at}
 
 
-def _event(principal: Principal, detail_type: str, view: SavedView) -> DomainEvent:
-    return DomainEvent("views", detail_type, principal.tenant_id,
-                       {"view_id": view.id, "kind": view.kind, "visibility": view.visibility})
+def _event(principal: Principal, kind: type[ViewCreated | ViewUpdated | ViewDeleted], view: SavedView) -> Event:
+    return kind(view_id=view.id, kind=view.kind, visibility=view.visibility).event(principal.tenant_id)
 
 
 def _stale(view_id: str) -> Callable[[], Conflict]:
@@ -107,8 +107,8 @@ def create_view(principal: Principal, fields: dict[str, Any]) -> SavedView:
     if view.is_default:
         _take_default(tx, principal, view)
     audit.record(tx, principal, "create", "view", view_id, audit.diff({}, view_fields(view)))
+    tx.publish(_event(principal, ViewCreated, view))
     tx.commit()
-    publish(_event(principal, "View.Created", view))
     return view
 
 
@@ -137,8 +137,8 @@ def update_view(principal: Principal, view_id: str, changes: dict[str, Any], exp
     elif current.is_default and not updated.is_default:
         _drop_default(tx, principal, current)
     audit.record(tx, principal, "update", "view", view_id, changed)
+    tx.publish(_event(principal, ViewUpdated, updated))
     tx.commit()
-    publish(_event(principal, "View.Updated", updated))
     return updated
 
 
@@ -149,5 +149,5 @@ def delete_view(principal: Principal, view_id: str) -> None:
     if current.is_default:
         _drop_default(tx, principal, current)
     audit.record(tx, principal, "delete", "view", view_id, audit.diff(view_fields(current), {}))
+    tx.publish(_event(principal, ViewDeleted, current))
     tx.commit()
-    publish(_event(principal, "View.Deleted", current))

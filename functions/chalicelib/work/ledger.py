@@ -23,10 +23,11 @@ from pynamodb.expressions.update import Action
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
-from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
 from chalicelib.core.table import Transaction, now_iso
 
+from . import events as _declared_events  # noqa: F401 (declares the types new_event names)
 from .board_status import BoardFacts, auto_status
 from .models import (
     BLOCKED_STATUS,
@@ -239,7 +240,7 @@ class Plan:
     after: dict[str, Task | None] = field(default_factory=dict)
     primary: list[str] = field(default_factory=list)
     removed_links: list[dict[str, str]] = field(default_factory=list)
-    events: list[DomainEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     audits: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     status_move: StatusMove | None = None
@@ -388,16 +389,16 @@ class Plan:
             before, after = self.known.get(task_id), self.after[task_id]
             ids = {"task_id": task_id, "project_id": self.project.id, "customer_id": self.project.customer_id}
             if before is None and after is not None:
-                self.events.append(DomainEvent("work", "Task.Created", tenant, {
+                self.events.append(new_event(tenant, "Task.Created", {
                     **ids, "status": after.status, "assignee_ids": after.assignee_ids}))
             elif after is None:
-                self.events.append(DomainEvent("work", "Task.Deleted", tenant, ids))
+                self.events.append(new_event(tenant, "Task.Deleted", ids))
             elif before is not None and before.status != after.status:
-                self.events.append(DomainEvent("work", "Task.StatusChanged", tenant, {
+                self.events.append(new_event(tenant, "Task.StatusChanged", {
                     **ids, "from": before.status, "to": after.status}))
             if after is not None and is_done(after) and not is_done(before):
                 late = bool(after.due_date and after.due_date < self.now[:10])
-                self.events.append(DomainEvent("work", "Task.Completed", tenant, {
+                self.events.append(new_event(tenant, "Task.Completed", {
                     **ids, "completed_at": after.completed_at, "late": late}))
         if self.status_move is not None and not self.new_project:
             self.events.append(project_status_event(self.project, self.status_move))
@@ -438,6 +439,7 @@ class Plan:
         tx = Transaction()
         for group in self.groups():
             group(tx)
+        tx.publish(*self.events)
         return tx
 
     def transaction(self) -> Transaction:
@@ -452,7 +454,6 @@ class Plan:
 
     def commit(self) -> None:
         self.transaction().commit()
-        publish(*self.events)
 
     def _write_task(self, tx: Transaction, before: Task | None, after: Task | None) -> None:
         task_id = task_id_of(before, after)
@@ -596,7 +597,7 @@ def history_entry(project: Project, move: StatusMove, at: str) -> StatusHistoryE
     )
 
 
-def project_status_event(project: Project, move: StatusMove) -> DomainEvent:
-    return DomainEvent("work", "Project.StatusChanged", project.tenant_id, {
+def project_status_event(project: Project, move: StatusMove) -> Event:
+    return new_event(project.tenant_id, "Project.StatusChanged", {
         "project_id": project.id, "customer_id": project.customer_id, "from": move.before or None,
         "to": move.after, "changed_by": move.changed_by, "reason": move.reason})

@@ -18,7 +18,7 @@ from pynamodb.expressions.condition import Condition
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
-from chalicelib.core.events import DomainEvent, publish
+from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, PageReader, read_page
 from chalicelib.core.permissions import Reach, require
@@ -104,9 +104,9 @@ def project_view(project: Project) -> dict[str, Any]:
     }
 
 
-def _event(principal: Principal, detail_type: str, project: Project, **detail: Any) -> DomainEvent:
-    return DomainEvent("work", detail_type, principal.tenant_id,
-                       {"project_id": project.id, "customer_id": project.customer_id, **detail})
+def _event(principal: Principal, detail_type: str, project: Project, **detail: Any) -> Event:
+    return new_event(principal.tenant_id, detail_type,
+                     {"project_id": project.id, "customer_id": project.customer_id, **detail})
 
 
 # ---------- rules on project fields ----------
@@ -279,6 +279,8 @@ def create_project_with_tasks(
                                                                       "task_count": len(built)}))
         plan.extras += [extra for extra in (build.first, None if provisioning else build.shown) if extra]
         plan.finalize()
+        plan.events.append(_event(principal, "Project.Created", project, template_id=template_id,
+                                  task_count=len(built)))
         return plan, built
 
     if build.resume:
@@ -292,9 +294,7 @@ def create_project_with_tasks(
     else:
         plan, built = plan_for(provisioning=True)
         commit_groups(plan.groups())
-        project = _show(principal, plan.project, build)
-        publish(*plan.events)
-    publish(_event(principal, "Project.Created", project, template_id=template_id, task_count=len(built)))
+        project = _show(principal, plan.project, build, plan.events)  # every event goes out when it shows
     return project, {key: task.id for key, task in built.items()}
 
 
@@ -308,14 +308,11 @@ def _resume(principal: Principal, plan: Plan, build: Build) -> Project:
         return written
     present = {task.id for task in board}
     commit_groups(plan.task_writes(task_id) for task_id in plan.after if task_id not in present)
-    shown = _show(principal, written, build)
-    # The failed attempt published nothing: every task's event goes out now.
-    publish(*plan.events,
-            _event(principal, "Project.Created", shown, template_id=shown.template_id, task_count=len(plan.after)))
-    return shown
+    # The failed attempt published nothing (its events go with the write that shows the project).
+    return _show(principal, written, build, plan.events)
 
 
-def _show(principal: Principal, project: Project, build: Build) -> Project:
+def _show(principal: Principal, project: Project, build: Build, events: list[Event]) -> Project:
     """The one write that shows a provisioned project, its tasks with it (see models)."""
     shown = Project(project.PK, project.SK, **copy.deepcopy(project.attribute_values))
     shown.provisioning = False
@@ -328,6 +325,7 @@ def _show(principal: Principal, project: Project, build: Build) -> Project:
     audit.record(tx, principal, "reveal", "project", project.id, {"provisioning": {"before": True, "after": False}})
     if build.shown:
         build.shown(tx)
+    tx.publish(*events)
     tx.commit()
     return shown
 
@@ -459,11 +457,10 @@ def update_project(principal: Principal, project_id: str, changes: dict[str, Any
     if move is not None:
         tx.put(ledger.history_entry(after, move, now))
     audit.record(tx, principal, "update", "project", project_id, changed)
-    tx.commit()
-    events = [_event(principal, "Project.Updated", after, version=after.version, changes=changed)]
+    tx.publish(_event(principal, "Project.Updated", after, version=after.version, changes=changed))
     if move is not None:
-        events.append(ledger.project_status_event(after, move))
-    publish(*events)
+        tx.publish(ledger.project_status_event(after, move))
+    tx.commit()
     return after
 
 
@@ -483,8 +480,8 @@ def archive_project(principal: Principal, project_id: str) -> Project:
         _sync_members(tx, project, archived)
         audit.record(tx, principal, "archive", "project", project_id, audit.diff({"archived": False},
                                                                                    {"archived": True}))
+        tx.publish(_event(principal, "Project.Archived", archived, version=archived.version))
         tx.commit()
-        publish(_event(principal, "Project.Archived", archived, version=archived.version))
     _, board_tasks = access.read_board(principal.tenant_id, project_id)
     commit_groups(_unindex_task(task) for task in board_tasks if task.GSI1PK)
     return archived
@@ -618,11 +615,11 @@ def refresh_auto_status(project: Project, day: date) -> bool:
     tx.put(ledger.history_entry(moved, move, now_iso()))
     audit.record(tx, automation, "update", "project", project.id, {"status": {"before": project.status,
                                                                              "after": status}})
+    tx.publish(ledger.project_status_event(moved, move))
     try:
         tx.commit()
     except ledger.Contended:
         return False
-    publish(ledger.project_status_event(moved, move))
     return True
 
 

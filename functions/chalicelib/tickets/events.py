@@ -1,0 +1,119 @@
+"""Events the tickets room publishes (source `bluehill.tickets`), each declared once."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from chalicelib.core.events import Change, EventData
+
+SOURCE = "bluehill.tickets"
+
+
+class _TicketEvent(EventData):
+    ticket_id: str
+
+
+class TicketCreated(_TicketEvent):
+    """A ticket was opened (by the team, a portal user, or as a follow-up of a closed one)."""
+
+    TYPE: ClassVar[str] = "Ticket.Created"
+    SOURCE: ClassVar[str] = SOURCE
+    status: str
+    priority: str
+    customer_id: str | None = None
+    assignee_id: str | None = None
+    queue_id: str | None = None
+    follow_up_of: str | None = None
+
+
+class TicketUpdated(_TicketEvent):
+    """A ticket's fields changed (before/after per field)."""
+
+    TYPE: ClassVar[str] = "Ticket.Updated"
+    SOURCE: ClassVar[str] = SOURCE
+    version: int
+    changes: dict[str, Change]
+
+
+class TicketStatusChanged(_TicketEvent):
+    """A ticket's status moved."""
+
+    TYPE: ClassVar[str] = "Ticket.StatusChanged"
+    SOURCE: ClassVar[str] = SOURCE
+    from_: str = Field(alias="from")
+    to: str
+
+
+class TicketResolved(_TicketEvent):
+    """A ticket was resolved (its CSAT survey opens)."""
+
+    TYPE: ClassVar[str] = "Ticket.Resolved"
+    SOURCE: ClassVar[str] = SOURCE
+    resolved_at: str
+
+
+class TicketClosed(_TicketEvent):
+    """A ticket was closed."""
+
+    TYPE: ClassVar[str] = "Ticket.Closed"
+    SOURCE: ClassVar[str] = SOURCE
+    closed_at: str
+
+
+class TicketReopened(_TicketEvent):
+    """A resolved ticket was reopened (a new resolution clock starts)."""
+
+    TYPE: ClassVar[str] = "Ticket.Reopened"
+    SOURCE: ClassVar[str] = SOURCE
+    reopen_count: int
+
+
+class TicketEscalated(_TicketEvent):
+    """A ticket was escalated (a customer's words matched the policy's escalation terms)."""
+
+    TYPE: ClassVar[str] = "Ticket.Escalated"
+    SOURCE: ClassVar[str] = SOURCE
+    reason: str
+    terms: list[str]
+    escalation_level: int
+
+
+class TicketMessagePosted(_TicketEvent):
+    """A message was posted on a ticket (public or internal, by the team or the customer)."""
+
+    TYPE: ClassVar[str] = "Ticket.MessagePosted"
+    SOURCE: ClassVar[str] = SOURCE
+    message_id: str
+    visibility: str
+    author_type: str
+
+
+class TicketCsatSubmitted(_TicketEvent):
+    """A customer answered a resolved ticket's satisfaction survey."""
+
+    TYPE: ClassVar[str] = "Ticket.CsatSubmitted"
+    SOURCE: ClassVar[str] = SOURCE
+    score: int
+    cycle: int
+
+
+class _SlaMark(_TicketEvent):
+    target: str
+    due_at: str
+    escalation_level: int
+
+
+class TicketSLAWarning(_SlaMark):
+    """An SLA target of a ticket is close to its deadline."""
+
+    TYPE: ClassVar[str] = "Ticket.SLAWarning"
+    SOURCE: ClassVar[str] = SOURCE
+
+
+class TicketSLABreached(_SlaMark):
+    """An SLA target of a ticket passed its deadline."""
+
+    TYPE: ClassVar[str] = "Ticket.SLABreached"
+    SOURCE: ClassVar[str] = SOURCE
