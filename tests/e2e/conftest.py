@@ -55,7 +55,11 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
         chosen.start()
         yield chosen
     except (StackFailed, StackUnusable, AdminFailed) as cannot:
-        pytest.fail(f"the {chosen.name} target cannot be used: {cannot}")
+        if chosen.local:
+            pytest.fail(f"the {chosen.name} target cannot be used: {cannot}")
+        # A deployed stack that cannot be reached fails every test the same way: say it once.
+        pytest.exit(f"the {chosen.name} target (stack {getattr(chosen, 'stack_name', '?')}) cannot be used: {cannot}",
+                    returncode=1)
     finally:
         chosen.stop()
 
