@@ -141,4 +141,7 @@ class DeployedTarget(Target):
         from botocore import UNSIGNED
         from botocore.config import Config
 
-        return boto3.client("cognito-idp", region_name=self.deployed.region, config=Config(signature_version=UNSIGNED))
+        caller = caller_environment()  # an endpoint override of the caller's (a stand-in account) applies here too
+        endpoint = caller.get("AWS_ENDPOINT_URL_COGNITO_IDP") or caller.get("AWS_ENDPOINT_URL") or None
+        return boto3.client("cognito-idp", region_name=self.deployed.region, endpoint_url=endpoint,
+                            config=Config(signature_version=UNSIGNED))
