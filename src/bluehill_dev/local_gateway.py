@@ -29,6 +29,7 @@ import contextvars
 import copy
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -160,6 +161,13 @@ class _IntegrationFailure(local.LocalGatewayException):
     CODE = 502
 
 
+class _AuthorizerFailure(local.LocalGatewayException):
+    """The authorizer itself failed (raised anything but Unauthorized): API Gateway answers its
+    AUTHORIZER_FAILURE gateway response, and the request never reaches the function."""
+
+    CODE = 500
+
+
 T = TypeVar("T")
 
 
@@ -234,12 +242,19 @@ def install(settings: Fidelity | None = None) -> None:
             raise local.NotAuthorizedError(
                 {"x-amzn-RequestId": lambda_context.aws_request_id, "x-amzn-ErrorType": "UnauthorizedException"}
             ) from refused
+        except local.LocalGatewayException:
+            raise
+        except Exception as failed:  # e.g. its user check throttled past the SDK's retries
+            print(f"authorizer failed: {failed!r}", file=sys.stderr)
+            raise _mapped(_AuthorizerFailure({"x-amzn-RequestId": lambda_context.aws_request_id,
+                                              "x-amzn-ErrorType": "AuthorizerFailureException"}),
+                          "AUTHORIZER_FAILURE") from failed
 
     def handle_request(self: Any, method: str, path: str, headers: Any, body: Any) -> Any:
         gateway_headers = {"x-amzn-RequestId": f"local-{time.time_ns():x}"}
         try:
             return _answer_within_limits(lambda: original_handle(self, method, path, headers, body), gateway_headers)
-        except (_IntegrationTimeout, _IntegrationFailure):
+        except (_IntegrationTimeout, _IntegrationFailure, _AuthorizerFailure):
             raise
         except local.LocalGatewayException as error:
             if (isinstance(error, local.ForbiddenError) and error.body and b"Authorization header" in error.body) \

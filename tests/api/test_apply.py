@@ -265,3 +265,15 @@ def test_an_upgrade_that_only_adds_a_task_adds_it(acme):
     extra = next(task for task in board if task["template_key"] == "extra")
     kickoff = next(task for task in board if task["template_key"] == "kickoff")
     assert extra["parent_id"] == kickoff["id"] and extra["start_date"] == "2026-07-01"
+
+
+@pytest.mark.parametrize("anchor", [{"date": "9999-12-25"}, {"date": "0001-01-01"}, {"source": "contract_start"}])
+def test_an_anchor_whose_days_leave_the_calendar_is_refused_naming_it(acme, anchor):
+    """Go-live is Day 14 and prep Day -2: from 9999-12-25 or 0001-01-01 they would fall outside
+    the dates there are — a 422 naming the anchor, and no project."""
+    api = acme.as_("owner")
+    template = create_template(api)
+    customer = create_customer(api, contract_start="9999-12-28")
+    field = "anchor.source" if "source" in anchor else "anchor.date"
+    assert_problem(apply(api, template["id"], customer["id"], anchor), 422, field)
+    assert api.get(f"/customers/{customer['id']}/projects").json["items"] == []

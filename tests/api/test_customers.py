@@ -79,6 +79,17 @@ def test_a_customer_needs_a_name(acme: Any) -> None:
         ({"tags": ["has#hash"]}, "tags"),
         ({"mrr": {"amount": -1, "currency": "USD"}}, "mrr"),
         ({"mrr": {"amount": 10, "currency": "usd"}}, "mrr"),
+        ({"mrr": {"amount": "100", "currency": "USD"}}, "mrr.amount"),
+        ({"mrr": {"amount": True, "currency": "USD"}}, "mrr.amount"),
+        ({"mrr": {"amount": 100.0, "currency": "USD"}}, "mrr.amount"),
+        ({"custom_fields": {"arr": {"type": "money", "value": {"amount": "5", "currency": "USD"}}}}, "custom_fields"),
+        ({"custom_fields": {"arr": {"type": "money", "value": 500}}}, "custom_fields"),
+        ({"name": "Nul\u0000Co"}, "name"),
+        ({"name": "Escape \u001b[31mred"}, "name"),
+        ({"name": "Two\nLines"}, "name"),
+        ({"segment": "C1 \u0085 control"}, "segment"),
+        ({"tags": ["bell\u0007"]}, "tags"),
+        ({"custom_fields": {"note": {"type": "text", "value": "nul\u0000"}}}, "custom_fields"),
         ({"contract_start": "05/01/2026"}, "contract_start"),
         ({"custom_fields": {"seats": {"type": "number", "value": "many"}}}, "custom_fields"),
         ({"custom_fields": {"plan": {"type": "select", "value": "gold", "options": ["silver"]}}}, "custom_fields"),
@@ -251,6 +262,35 @@ def test_custom_fields_merge_and_null_removes_one(acme: Any) -> None:
                                             "kickoff": {"type": "date", "value": "2026-03-01"}}
 
 
+def invite_members(world: Any, count: int) -> list[str]:
+    from chalicelib.core.scope import tenant_scope
+    from chalicelib.team import service as team
+
+    with tenant_scope(world.tenant_id):
+        return [team.invite_user(world.principal("owner"), {"email": f"{unique('m')}@{world.tenant_id}.example",
+                                                            "name": "Member", "role": "member"}).id
+                for _ in range(count)]
+
+
+def test_a_change_too_big_for_one_transaction_is_refused_naming_its_fields(acme: Any) -> None:
+    """Replacing domains, tags and team at once is a claim, an index entry and a user check per
+    element, removed and added: past DynamoDB's 100 items per transaction it is a 422, not a 500."""
+    api, people = acme.as_("owner"), invite_members(acme, 28)
+    customer = create(api, domains=[f"{unique('old')}.example" for _ in range(10)],
+                      tags=[f"old{n}" for n in range(20)], team_ids=people[:14])
+    replace = {"domains": [f"{unique('new')}.example" for _ in range(10)], "tags": [f"new{n}" for n in range(20)],
+               "team_ids": people[14:]}
+    refused = assert_problem(api.patch(f"/customers/{customer['id']}", {"version": 1, **replace}), 422, "domains")
+    assert {error["field"] for error in refused["errors"]} == {"domains", "tags", "team_ids"}
+    assert "at most 100" in refused["detail"]
+    assert api.get(f"/customers/{customer['id']}").json == customer
+    for field_name, value in replace.items():  # one field at a time fits
+        changed = api.patch(f"/customers/{customer['id']}", {field_name: value},
+                            headers={"If-Match": str(api.get(f"/customers/{customer['id']}").json["version"])})
+        assert changed.status == 200, changed.body
+        assert changed.json[field_name] == value
+
+
 def test_an_unknown_customer_is_not_found(acme: Any) -> None:
     api = acme.as_("owner")
     assert_problem(api.get("/customers/01nope"), 404)
@@ -331,6 +371,32 @@ def test_contractor_reads_assigned_customers_and_never_sees_money(acme: Any) -> 
         assert "mrr" not in body and "arr" not in body
     assert_problem(contractor.get(f"/customers/{other['id']}"), 404)
     assert_problem(contractor.patch(f"/customers/{assigned['id']}", {"version": 1, "segment": "x"}), 403)
+
+
+def test_contractor_never_sees_money_kept_in_custom_fields(acme: Any) -> None:
+    owner, contractor = acme.as_("owner"), acme.as_("contractor")
+    custom = {"arr": {"type": "number", "value": 120_000}, "budget": {"type": "money",
+                                                                      "value": {"amount": 5_000_00, "currency": "EUR"}},
+              "discount": {"type": "text", "value": "20% off", "financial": True},
+              "region": {"type": "text", "value": "north"}}
+    customer = create(owner, team_ids=[acme.users["contractor"]], custom_fields=custom)
+    assert owner.get(f"/customers/{customer['id']}").json["custom_fields"] == custom
+    fetched = contractor.get(f"/customers/{customer['id']}").json
+    listed = next(item for item in contractor.get(f"/customers?q={customer['name']}").json["items"])
+    for body in (fetched, listed):
+        assert body["custom_fields"] == {"region": {"type": "text", "value": "north"}}
+
+
+def test_text_inputs_refuse_control_characters_elsewhere_too(acme: Any) -> None:
+    api = acme.as_("owner")
+    customer = create(api)
+    assert_problem(api.post(f"/customers/{customer['id']}/contacts", {"name": "Ann\u0000", "email": "a@b.example"}),
+                   422, "name")
+    assert_problem(api.post(f"/customers/{customer['id']}/contacts", {"name": "Ann", "email": "a\u0000b@b.example"}),
+                   422, "email")
+    assert_problem(api.post("/users", {"email": "x@y.example", "name": "Del\u007f", "role": "member"}), 422, "name")
+    assert_problem(api.post(f"/customers/{customer['id']}/projects", {"name": "P\u0000"}), 422, "name")
+    assert api.post(f"/customers/{customer['id']}/projects", {"name": "Plain, ünïcode — fine"}).status == 201
 
 
 def test_portal_user_sees_only_their_company_with_portal_safe_fields(acme: Any) -> None:

@@ -103,3 +103,17 @@ def test_an_update_that_would_grow_a_record_past_the_limit_is_a_413(acme: Any) -
 def test_control_an_untranslated_size_refusal_was_a_500(acme: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     untranslated(monkeypatch)
     assert acme.as_("owner").post("/customers", large_customer()).status == 500
+
+
+@pytest.mark.fidelity(throttle_rate=1.0, throttle_operations=frozenset({"GetItem"}))
+def test_an_authorizer_whose_user_check_is_throttled_answers_as_api_gateway_does(
+        acme: Any, quick_retries: None, fidelity: Any) -> None:
+    """The authorizer's user check (a GetItem) throttled past the SDK's retries: API Gateway
+    answers its AUTHORIZER_FAILURE gateway response (a 500 Problem), where the local gateway
+    used to drop the connection."""
+    from bluehill_dev import local_gateway
+
+    with local_gateway.fidelity(authorizer_cache_seconds=60):
+        response = acme.as_("owner").get("/customers")
+    assert fidelity.throttled > 0
+    assert_problem(response, 500, "internal_error")

@@ -157,10 +157,36 @@ def test_json_with_a_charset_is_still_json(acme: Any) -> None:
     assert answer.status == 201, answer.body
 
 
-def test_a_stale_or_garbled_if_match_is_refused(acme: Any, customer_id: str) -> None:
+@pytest.mark.parametrize("if_match", ["W/banana", "\u00b2", '"\u0661"', "9" * 5000, '"' + "9" * 17 + '"',
+                                      'W/"-1"', "1.0"])
+def test_a_garbled_if_match_is_refused_naming_it(acme: Any, customer_id: str, if_match: str) -> None:
+    """Unicode digits (`²`.isdigit() is True) and 5,000 digits (past int()'s limit) were 500s."""
     api = acme.as_("owner")
-    assert_problem(api.patch(f"/customers/{customer_id}", {"segment": "x"}, headers={"If-Match": "W/banana"}), 422,
-                   "version")
+    assert_problem(api.patch(f"/customers/{customer_id}", {"segment": "x"}, headers={"If-Match": if_match}), 422,
+                   "If-Match")
+    policy = api.get("/sla/policy").json
+    body = {name: policy[name] for name in ("calendar", "targets", "first_response", "resolution", "escalation_terms")}
+    assert_problem(api.put("/sla/policy", body, headers={"If-Match": if_match}), 422, "If-Match")
+
+
+@pytest.mark.parametrize("version", [10**30, 2**53])
+def test_a_version_past_any_record_is_refused_naming_it(acme: Any, customer_id: str, version: int) -> None:
+    """A 30-digit version passed validation and reached DynamoDB, which stores at most 38 digits."""
+    api = acme.as_("owner")
+    assert_problem(api.patch(f"/customers/{customer_id}", {"version": version, "segment": "x"}), 422, "version")
+    assert_problem(api.patch(f"/projects/{ANY_ID}", {"version": version, "name": "x"}), 422, "version")
+    assert_problem(api.get(f"/templates/{ANY_ID}/diff?from={version}&to=1"), 422, "from")
+
+
+def test_every_version_a_client_sends_is_bounded() -> None:
+    for spec in declared_routes():
+        for model in (spec.body, spec.query):
+            properties = model.model_json_schema()["properties"] if model else {}
+            for name, schema in properties.items():
+                if name in {"version", "from", "to"} or name.endswith("_version"):
+                    options = schema.get("anyOf", [schema])
+                    assert all("maximum" in option for option in options if option.get("type") == "integer"), (
+                        spec.method, spec.path, name, schema)
 
 
 @pytest.mark.parametrize("path", ["/nope", "/customers/abc/nope", "/CUSTOMERS", "/customers/abc/contacts/xyz"])

@@ -379,3 +379,13 @@ def test_task_specs_with_a_cycle_or_an_unknown_key_are_refused(acme: Any) -> Non
         unknown = [{"key": "a", "title": "A", "parent_key": "zzz"}]
         with pytest.raises(Exception, match="zzz"):
             service.create_project_with_tasks(acme.principal("owner"), client["id"], {"name": "U"}, unknown)
+
+
+def test_a_name_that_reads_like_a_key_is_only_a_name(acme: Any) -> None:
+    """The tenant guard inspects key attributes only: a project renamed `T#<another tenant>#...`
+    is an ordinary UpdateItem, not an isolation violation (and not a 500)."""
+    api = acme.as_("owner")
+    board = project(api)
+    renamed = ok(api.patch(f"/projects/{board['id']}", {"version": board["version"], "name": "T#globex#PROJECT#1"}))
+    assert renamed["name"] == "T#globex#PROJECT#1"
+    assert api.get(f"/projects/{board['id']}").json["name"] == "T#globex#PROJECT#1"

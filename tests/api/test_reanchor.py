@@ -192,6 +192,16 @@ def test_reanchoring_many_linked_tasks_takes_as_many_transactions_as_it_needs(ac
     assert {task["start_date"] for task in gantt_by_key(api, result).values()} == {"2026-06-22", "2026-06-23"}
 
 
+@pytest.mark.parametrize("anchor_date", ["9999-12-31", "0001-01-02"])
+def test_reanchoring_past_the_end_of_the_calendar_is_refused_naming_anchor_date(acme, template, anchor_date):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    before = gantt_by_key(api, result)
+    assert_problem(api.post(f"/projects/{result['project']['id']}/reanchor", {"anchor_date": anchor_date}),
+                   422, "anchor_date")
+    assert gantt_by_key(api, result) == before
+
+
 def test_patching_contract_start_moves_the_following_project_through_the_registry(acme, template, deliver):
     api = acme.as_("owner")
     customer = create_customer(api, contract_start="2026-06-12")

@@ -364,6 +364,22 @@ def test_a_contractor_works_only_on_their_own_tasks_and_only_their_status_and_da
     assert theirs["id"] in listed and someone_elses["id"] not in listed
 
 
+@pytest.mark.parametrize("side", ["after_id", "before_id"])
+def test_a_contractor_cannot_place_a_task_next_to_one_it_cannot_see(acme: Any, board: Any, side: str) -> None:
+    """A neighbour the contractor does not see answers exactly as one that does not exist: the
+    move would otherwise prove the hidden task is there (and where it sits)."""
+    owner, contractor = acme.as_("owner"), acme.as_("contractor")
+    theirs = task(owner, board["id"], assignee_ids=[acme.users["contractor"]])
+    unseen = task(owner, board["id"])
+    absent = contractor.post(f"/tasks/{theirs['id']}/move", {side: "01hzzzzzzzzzzzzzzzzzzzzzzz"})
+    hidden = contractor.post(f"/tasks/{theirs['id']}/move", {side: unseen["id"]})
+    assert_problem(hidden, absent.status, side)
+    assert absent.status == 422 and hidden.json["detail"] == absent.json["detail"].replace(
+        "01hzzzzzzzzzzzzzzzzzzzzzzz", unseen["id"])
+    assert ok(owner.get(f"/tasks/{theirs['id']}"))["version"] == theirs["version"]
+    ok(owner.post(f"/tasks/{theirs['id']}/move", {side: unseen["id"]}))  # the owner sees both
+
+
 def test_a_member_sees_tasks_of_their_customers_and_tasks_assigned_to_them(acme: Any, board: Any) -> None:
     owner, member = acme.as_("owner"), acme.as_("member")
     mine = task(owner, board["id"])
@@ -402,3 +418,11 @@ def test_the_project_activity_is_newest_first_and_paged(acme: Any) -> None:
                                              ["created"]]
     assert entries[2]["changes"]["assignee_ids"] == {"from": [], "to": [acme.users["member"]]}
     assert ids(read_all(api, f"/tasks/{item['id']}/activity", limit=2)) == ids(entries)
+
+
+def test_a_time_estimate_too_small_for_the_table_is_stored_to_six_decimals(acme: Any, board: Any) -> None:
+    """DynamoDB numbers stop at 1e-130: 2.8e-192 (found by schemathesis) was a 500."""
+    owner = acme.as_("owner")
+    tiny = task(owner, board["id"], time_estimate=2.8e-192)
+    assert ok(owner.get(f"/tasks/{tiny['id']}"))["time_estimate"] == 0.0
+    assert task(owner, board["id"], time_estimate=1.25)["time_estimate"] == 1.25

@@ -151,3 +151,27 @@ def test_another_tenants_template_is_not_found(acme, globex):
                  lambda api: api.get(f"/templates/{template['id']}/diff")):
         assert_problem(call(globex.as_("owner")), 404)
     assert template["id"] not in [t["id"] for t in globex.as_("owner").get("/templates?limit=200").json["items"]]
+
+
+def large_tasks(letter):
+    """24 tasks of 9,000-character descriptions: a template of ~220 KB, within the body limit."""
+    return [{"key": f"step-{n}", "title": f"Step {n}", "day": n + 1, "description": letter * 9_000} for n in range(24)]
+
+
+def test_updating_a_large_template_keeps_its_audit_entry_under_the_item_limit(acme):
+    """Before and after of a ~220 KB task list would make a ~440 KB audit entry, past DynamoDB's
+    400 KB: the entry keeps the small changes whole and summarises the large values."""
+    import json
+
+    api = acme.as_("owner")
+    template = new_template(api, tasks=large_tasks("a"))
+    changed = api.patch(f"/templates/{template['id']}", {"version": 1, "tasks": large_tasks("b"), "name": "Renamed"})
+    assert changed.status == 200, changed.body
+    assert changed.json["tasks"][0]["description"] == "b" * 9_000
+    entries = api.get(f"/audit?entity_id={template['id']}").json["items"]
+    update = next(entry for entry in entries if entry["action"] == "update")
+    assert len(json.dumps(update).encode()) < 400_000
+    assert update["changes"]["name"] == {"before": template["name"], "after": "Renamed"}
+    tasks = update["changes"]["tasks"]
+    assert tasks["after"]["summarised"] is True and tasks["after"]["length"] == 24
+    assert tasks["after"]["bytes"] > 200_000 and len(tasks["after"]["sha256"]) == 64

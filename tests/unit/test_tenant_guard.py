@@ -58,8 +58,8 @@ SHAPES: dict[str, tuple[str, Callable[[str, str], dict[str, Any]]]] = {
     "TransactWriteItems (put)": ("TransactWriteItems", lambda t, o: {"TransactItems": [
         {"Put": {"TableName": TABLE, "Item": item(t)}}, {"Put": {"TableName": TABLE, "Item": item(t, o)}}]}),
     "TransactWriteItems (update)": ("TransactWriteItems", lambda t, o: {"TransactItems": [
-        {"Update": {"TableName": TABLE, "Key": key(t), "UpdateExpression": "SET a = :a",
-                    "ExpressionAttributeValues": {":a": s(f"T#{o}#X")}}}]}),
+        {"Update": {"TableName": TABLE, "Key": key(t), "UpdateExpression": "SET a = :a, GSI1PK = :g",
+                    "ExpressionAttributeValues": {":a": s("x"), ":g": s(f"T#{o}#X")}}}]}),
     "TransactWriteItems (delete)": ("TransactWriteItems", lambda t, o: {"TransactItems": [
         {"Put": {"TableName": TABLE, "Item": item(t)}}, {"Delete": {"TableName": TABLE, "Key": key(o)}}]}),
     "TransactWriteItems (condition check)": ("TransactWriteItems", lambda t, o: {"TransactItems": [
@@ -153,3 +153,27 @@ def test_other_tables_are_not_the_guards_business() -> None:
     check_request("Scan", {"TableName": f"{TABLE}-idempotency"})
     check_request("ExecuteStatement", {"Statement": f'SELECT * FROM "{TABLE}-idempotency"'})
     check_request("GetItem", {"TableName": "elsewhere", "Key": key(OTHER)})
+
+
+def update(expression: str, names: dict[str, str], values: dict[str, str]) -> dict[str, Any]:
+    return {"TableName": TABLE, "Key": key(OWN), "UpdateExpression": expression, "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {token: s(value) for token, value in values.items()}}
+
+
+@pytest.mark.parametrize("expression", [
+    "SET #n = :n", "SET #v = #v + :one, #n = :n", "SET #n = if_not_exists(#n, :n) REMOVE #x", "ADD #tags :n",
+])
+def test_a_value_that_reads_like_another_tenants_key_is_only_a_value(expression: str) -> None:
+    params = update(expression, {"#n": "name", "#v": "version", "#x": "GSI3PK", "#tags": "tags"},
+                    {":n": f"T#{OTHER}#CUSTOMER#1", ":one": "1"})
+    with tenant_scope(OWN):
+        check_request("UpdateItem", params)
+
+
+@pytest.mark.parametrize("expression", [
+    "SET #n = :n, #g = :g", "SET #g = if_not_exists(#g, :g)", "REMOVE #n SET #g = :g", "set #g=:g",
+])
+def test_setting_an_index_partition_key_outside_the_tenant_is_a_violation(expression: str) -> None:
+    params = update(expression, {"#n": "name", "#g": "GSI4PK"}, {":n": "T#acme#fine", ":g": f"T#{OTHER}#X"})
+    with tenant_scope(OWN), pytest.raises(TenantIsolationViolation):
+        check_request("UpdateItem", params)

@@ -3,6 +3,8 @@ read it by entity or by actor."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from chalicelib.core.auth import Principal
@@ -23,6 +25,42 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:
         for name in sorted(set(before) | set(after))
         if before.get(name) != after.get(name)
     }
+
+
+# DynamoDB refuses items over 400 KB. An entry's changes keep their values whole up to this
+# budget (leaving room for the entry's other attributes); past it, the largest values are
+# replaced by a summary — their size, length and digest — until the entry fits.
+CHANGES_BUDGET_BYTES = 200_000
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+
+
+def summary(value: Any) -> dict[str, Any]:
+    """What an audit entry keeps of a value too large to store whole."""
+    encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=str).encode()
+    described: dict[str, Any] = {"summarised": True, "bytes": len(encoded),
+                                 "sha256": hashlib.sha256(encoded).hexdigest()}
+    if isinstance(value, list | dict | str):
+        described["length"] = len(value)
+    return described
+
+
+def bounded(changes: Changes, budget: int = CHANGES_BUDGET_BYTES) -> Changes:
+    """`changes` as stored: whole when it fits the budget, else with its largest values summarised."""
+    total = _size(changes)
+    if total <= budget:
+        return changes
+    kept = {name: dict(change) for name, change in changes.items()}
+    largest_first = sorted(((_size(value), name, side) for name, change in changes.items()
+                            for side, value in change.items()), reverse=True)
+    for size, name, side in largest_first:
+        if total <= budget:
+            break
+        kept[name][side] = summary(changes[name][side])
+        total += _size(kept[name][side]) - size
+    return kept
 
 
 def record(
@@ -47,7 +85,7 @@ def record(
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,
-            changes=changes,
+            changes=bounded(changes),
             request_id=request_id(),
             occurred_at=now_iso(),
             GSI1PK=AuditEntry.actor_pk(tenant, actor.user_id),

@@ -7,14 +7,14 @@ from pydantic import Field, StringConstraints
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import route
-from chalicelib.core.models import ListOf, ListQuery, Name, Out, Strict
+from chalicelib.core.models import ListOf, ListQuery, Name, Out, Strict, TextBlock
 
 from . import service
 
 bp = Blueprint(__name__)
 
 Category = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[a-z][a-z0-9_]*$")]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+Body = Annotated[TextBlock, StringConstraints(min_length=1, max_length=10_000)]
 
 
 class CreateCanned(Strict):

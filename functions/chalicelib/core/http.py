@@ -35,6 +35,7 @@ from chalicelib.core.errors import (
 )
 from chalicelib.core.events import acting_as, actor_of
 from chalicelib.core.idempotency import run_once
+from chalicelib.core.models import MAX_VERSION
 from chalicelib.core.observability import logger, record_request
 from chalicelib.core.permissions import require
 from chalicelib.core.scope import tenant_scope
@@ -93,14 +94,28 @@ def header(name: str) -> str | None:
     return request.headers.get(name) if request is not None else None
 
 
+_IF_MATCH_VERSION = re.compile(r"[0-9]{1,16}", re.ASCII)  # ASCII digits only: `²`.isdigit() too
+
+
+def if_match_version() -> int | None:
+    """The version an `If-Match` header carries (`"3"`, `W/"3"`, `3`); None without one. One that
+    is not a version — not ASCII digits, or past MAX_VERSION — is a 422 naming If-Match."""
+    raw = header("if-match")
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    if not _IF_MATCH_VERSION.fullmatch(text) or int(text) > MAX_VERSION:
+        raise validation_error("If-Match", f"must carry a version number from 0 to {MAX_VERSION}")
+    return int(text)
+
+
 def expected_version(body: BaseModel) -> int:
     """The version a PATCH was based on: the body's `version`, else the If-Match header."""
     version = getattr(body, "version", None)
     if version is None:
-        raw = (header("if-match") or "").strip().strip('"').removeprefix("W/").strip('"')
-        if not raw.isdigit():
+        version = if_match_version()
+        if version is None:
             raise validation_error("version", "is required (in the body or as If-Match)")
-        version = int(raw)
     return version
 
 
@@ -177,6 +192,14 @@ def _shape(result: Any, response_model: type[BaseModel] | None) -> Any:
     return result
 
 
+def idempotency_scope(principal: Principal, spec: RouteSpec, path_params: dict[str, str], key: str) -> str:
+    """What an Idempotency-Key is bound to: the caller (tenant and user) and the route with its
+    path parameters — Chalice's `request.path` is the route template, so the same key on
+    another customer's `/customers/{customer_id}/contacts` must not replay the first one."""
+    concrete = spec.path.format(**path_params)
+    return json.dumps([principal.tenant_id, principal.user_id, spec.method, concrete, key], separators=(",", ":"))
+
+
 def route(
     bp: Blueprint,
     path: str,
@@ -251,7 +274,7 @@ def route(
 
                 key = request.headers.get("idempotency-key")
                 if spec.idempotent and key and principal is not None:
-                    scope_key = f"{principal.tenant_id}:{principal.user_id}:{request.path}:{key}"
+                    scope_key = idempotency_scope(principal, spec, path_params, key)
                     outcome = run_once(spec.operation, scope_key, kwargs["body"].model_dump(mode="json"), execute,
                                        lambda_context=request.lambda_context)
                 else:

@@ -114,6 +114,9 @@ COMMIT_BACKOFF_CAP_SECONDS = 1.0
 _TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError"})
 
 
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+
+
 @dataclass
 class Transaction:
     """Collects the writes of one change; commit() runs them as one TransactWriteItems.
@@ -196,8 +199,9 @@ class Transaction:
         if not self._steps and not self._events:
             return
         steps = self._steps + self._outbox_steps()
-        if len(steps) > 100:
-            raise PayloadTooLarge(f"this change writes {len(steps)} records; one change may write at most 100")
+        if len(steps) > MAX_TRANSACTION_ITEMS:
+            raise PayloadTooLarge(f"this change writes {len(steps)} records; "
+                                  f"one change may write at most {MAX_TRANSACTION_ITEMS}")
         commit_id = uuid.uuid4().hex
         for attempt in range(COMMIT_ATTEMPTS):
             try:

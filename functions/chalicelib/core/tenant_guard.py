@@ -79,16 +79,52 @@ def _partition_values_of_query(params: dict[str, Any]) -> Iterable[str | None]:
         yield None
 
 
+_UPDATE_CLAUSE = re.compile(r"\b(SET|REMOVE|ADD|DELETE)\b", re.IGNORECASE)
+_VALUE_TOKEN = re.compile(r":\w+")
+
+
+def _top_level_split(text: str) -> list[str]:
+    """`a = :a, b = if_not_exists(b, :b)` → its actions: commas inside a function call don't split."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _set_actions(expression: str) -> Iterable[tuple[str, str]]:
+    """The `path = value` actions of an UpdateExpression's SET clauses."""
+    pieces = _UPDATE_CLAUSE.split(expression)
+    for keyword, body in zip(pieces[1::2], pieces[2::2], strict=True):
+        if keyword.upper() != "SET":
+            continue
+        for action in _top_level_split(body):
+            target, equals, value = action.partition("=")
+            if equals:
+                yield target.strip(), value
+
+
+def _partition_values_of_update(params: dict[str, Any]) -> Iterable[str | None]:
+    """A SET of a partition key attribute (a GSI's) moves the item into that partition: it must
+    stay in-tenant. Only key attributes are inspected — a name or a description that happens to
+    read `T#...` is a value, not a key."""
+    names = params.get("ExpressionAttributeNames", {})
+    values = params.get("ExpressionAttributeValues", {})
+    for target, value in _set_actions(params.get("UpdateExpression", "")):
+        if names.get(target, target) not in schema.partition_key_names():
+            continue
+        for token in _VALUE_TOKEN.findall(value):
+            yield _string(values.get(token))
+
+
 def _partition_values(operation: str, params: dict[str, Any]) -> Iterable[str | None]:
     if operation in {"GetItem", "DeleteItem", "UpdateItem"}:
         yield from _partition_values_of_key(params.get("Key", {}))
     if operation == "UpdateItem":
-        # A SET of a GSI partition key moves the item into that partition: it must stay in-tenant.
-        values = params.get("ExpressionAttributeValues", {})
-        for value in values.values():
-            text = _string(value)
-            if text and text.startswith("T#"):
-                yield text
+        yield from _partition_values_of_update(params)
     elif operation == "PutItem":
         yield from _partition_values_of_item(params.get("Item", {}))
     elif operation == "Query":

@@ -18,8 +18,10 @@ from chalicelib.core.models import (
     Name,
     Out,
     ShortText,
+    SingleLine,
     Strict,
     Tag,
+    Version,
 )
 
 from . import service
@@ -32,11 +34,13 @@ FieldKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
 class CustomField(Strict):
-    """A typed custom field value; `select` values must be one of `options`."""
+    """A typed custom field value; `select` values must be one of `options`. A `money` field (or
+    one flagged `financial`) is money: like `mrr`, contractors and portal users never see it."""
 
-    type: Literal["text", "number", "date", "bool", "select"]
-    value: Annotated[str, Field(max_length=1000)] | float | bool | None
-    options: list[Annotated[str, Field(max_length=100)]] | None = Field(None, max_length=50)
+    type: Literal["text", "number", "date", "bool", "select", "money"]
+    value: Annotated[SingleLine, Field(max_length=1000)] | float | bool | Money | None
+    options: list[Annotated[SingleLine, Field(max_length=100)]] | None = Field(None, max_length=50)
+    financial: bool = Field(False, description="hide from roles that see no financials (always so for money)")
 
     @model_validator(mode="after")
     def _value_matches_type(self) -> CustomField:
@@ -44,6 +48,7 @@ class CustomField(Strict):
         ok = value is None or {
             "text": lambda: isinstance(value, str),
             "number": lambda: isinstance(value, int | float) and not isinstance(value, bool),
+            "money": lambda: isinstance(value, Money),
             "bool": lambda: isinstance(value, bool),
             "date": lambda: isinstance(value, str) and bool(date.fromisoformat(value)),
             "select": lambda: isinstance(value, str) and value in (self.options or []),
@@ -86,7 +91,7 @@ class CreateCustomer(CustomerFields):
 
 
 class UpdateCustomer(CustomerFields):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     name: Name = Field(None)
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"version": 1, "segment": "fintech"}]}}
@@ -130,7 +135,7 @@ class CustomerQuery(ListQuery):
 
 
 class ContactFields(Strict):
-    phone: Annotated[str, Field(max_length=40)] | None = None
+    phone: Annotated[SingleLine, Field(max_length=40)] | None = None
     title: ShortText | None = None
     exec_sponsor: bool = Field(None)
     champion: bool = Field(None)
@@ -147,7 +152,7 @@ class CreateContact(ContactFields):
 
 
 class UpdateContact(ContactFields):
-    version: int = Field(None, ge=1)
+    version: Version = None
     name: Name = Field(None)
     email: Email = Field(None)
 

@@ -11,12 +11,12 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Conflict, NotFound, validation_error
+from chalicelib.core.errors import Conflict, FieldError, NotFound, ValidationFailed, validation_error
 from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, PageReader, list_name, read_page
 from chalicelib.core.permissions import Reach, require, sees_financials
-from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
+from chalicelib.core.table import MAX_TRANSACTION_ITEMS, Transaction, now_iso, query_reader, require_version
 from chalicelib.team import service as team
 
 from . import events as _declared_events  # noqa: F401 (declares the types new_event names)
@@ -82,8 +82,16 @@ def customer_view(principal: Principal, customer: Customer) -> dict[str, Any]:
     if principal.role == "portal":
         return {k: v for k, v in view.items() if k in PORTAL_FIELDS}
     if not sees_financials(principal):
-        return {k: v for k, v in view.items() if k not in FINANCIAL_FIELDS}
+        view = {k: v for k, v in view.items() if k not in FINANCIAL_FIELDS}
+        view["custom_fields"] = {key: field for key, field in (view["custom_fields"] or {}).items()
+                                 if not is_financial_custom_field(key, field)}
     return view
+
+
+def is_financial_custom_field(key: str, field: dict[str, Any]) -> bool:
+    """Money kept in a custom field is money: typed `money`, flagged `financial`, or named like
+    the financial fields themselves (`arr`)."""
+    return field.get("type") == "money" or bool(field.get("financial")) or key in FINANCIAL_FIELDS
 
 
 def _contact_fields(contact: Contact) -> dict[str, Any]:
@@ -162,6 +170,22 @@ def _require_people(tx: Transaction, principal: Principal, fields: dict[str, Any
         team.require_active_users(tx, principal.tenant_id, fields["team_ids"], "team_ids")
 
 
+# The list fields whose every element is an item of its own in the change's transaction
+# (a domain claim, a tag or access index entry, an active-user check).
+_FANNED_OUT_FIELDS = ("domains", "tags", "owner_id", "team_ids")
+
+
+def _within_one_transaction(tx: Transaction, changes: dict[str, Any]) -> None:
+    """A change is one transaction or nothing: one that would write more items than DynamoDB
+    takes at once is refused, naming the fields to change in separate requests."""
+    if len(tx) <= MAX_TRANSACTION_ITEMS:
+        return
+    fields = [name for name in _FANNED_OUT_FIELDS if name in changes]
+    message = (f"this change writes {len(tx)} items and one change may write at most {MAX_TRANSACTION_ITEMS}; "
+               f"change {', '.join(fields)} in separate requests")
+    raise ValidationFailed(message, [FieldError(name, message) for name in fields])
+
+
 def _event(principal: Principal, detail_type: str, detail: dict[str, Any]) -> Event:
     return new_event(principal.tenant_id, detail_type, detail)
 
@@ -233,6 +257,7 @@ def update_customer(
     audit.record(tx, principal, "update", "customer", customer_id, changed)
     tx.publish(_event(principal, "Customer.Updated",
                       {"customer_id": customer_id, "version": updated.version, "changes": changed}))
+    _within_one_transaction(tx, changes)
     tx.commit()
     return updated
 

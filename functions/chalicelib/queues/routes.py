@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, route
-from chalicelib.core.models import Id, ListOf, ListQuery, Name, Out, Strict
+from chalicelib.core.models import Id, ListOf, ListQuery, Name, Out, Strict, Version
 
 from . import service
 
@@ -36,7 +36,7 @@ class CreateQueue(QueueFields):
 
 
 class UpdateQueue(QueueFields):
-    version: int = Field(None, ge=1)
+    version: Version = None
     name: Name = Field(None)
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"version": 1, "routing": "least_open"}]}}

@@ -9,8 +9,8 @@ from chalice import Blueprint
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.core.auth import Principal
-from chalicelib.core.http import header, route
-from chalicelib.core.models import Out, ShortText, Strict
+from chalicelib.core.http import if_match_version, route
+from chalicelib.core.models import Out, ShortText, Strict, VersionFromZero
 
 from . import service
 from .clock import WEEKDAYS, parse_clock
@@ -85,7 +85,7 @@ class TargetSettings(Strict):
 
 
 class SlaPolicyBody(Strict):
-    version: int | None = Field(None, ge=0, description="the version you read; or send If-Match")
+    version: VersionFromZero | None = Field(None, description="the version you read; or send If-Match")
     calendar: BusinessCalendar
     targets: dict[TierKey, dict[Priority, TargetCell]]
     first_response: TargetSettings
@@ -125,11 +125,6 @@ class SlaPolicyOut(Out):
     updated_at: str | None
 
 
-def _if_match() -> int | None:
-    raw = (header("if-match") or "").strip().strip('"').removeprefix("W/").strip('"')
-    return int(raw) if raw.isdigit() else None
-
-
 @route(bp, "/sla/policy", "GET", summary="Read the SLA policy", permission="sla:read", response=SlaPolicyOut)
 def get_policy(principal: Principal) -> SlaPolicyOut:
     return SlaPolicyOut.model_validate(service.get_policy(principal))
@@ -140,5 +135,5 @@ def get_policy(principal: Principal) -> SlaPolicyOut:
 def put_policy(principal: Principal, body: SlaPolicyBody) -> SlaPolicyOut:
     fields = body.model_dump(mode="json", exclude={"version"})
     fields["escalation_terms"] = list(dict.fromkeys(fields["escalation_terms"]))
-    expected = body.version if body.version is not None else _if_match()
+    expected = body.version if body.version is not None else if_match_version()
     return SlaPolicyOut.model_validate(service.put_policy(principal, fields, expected))

@@ -37,8 +37,20 @@ ERROR_STATUSES = {
     "404": "Absent, or another tenant's",
     "409": "Stale version, illegal transition or duplicate",
     "413": "Too large",
+    "415": "The body is not JSON",
     "422": "Validation failed",
+    "429": "Throttled; retry after Retry-After",
 }
+_AUTHENTICATED_ONLY = {"401", "403"}
+_WITH_A_BODY_ONLY = {"413", "415"}
+
+
+def _error_statuses(spec: RouteSpec) -> dict[str, str]:
+    """The refusals an operation can answer, all Problem Details: every operation may be malformed,
+    absent, in conflict, invalid or throttled; only one with a body may be too large or not JSON;
+    only one behind the token may be unauthenticated or forbidden."""
+    return {code: text for code, text in ERROR_STATUSES.items()
+            if (code not in _AUTHENTICATED_ONLY or not spec.public) and (code not in _WITH_A_BODY_ONLY or spec.body)}
 
 
 def _allows_null(schema: dict[str, Any]) -> bool:
@@ -103,7 +115,7 @@ def _operation(spec: RouteSpec, names: dict[Any, str], defs: dict[str, Any]) -> 
         success["content"] = {"application/json": {"schema": {"$ref": names[(spec.response, "serialization")]}}}
     status = "204" if spec.response is None and not spec.public else str(spec.status)
     problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-    errors = {} if spec.public else {code: {"description": text, **problem} for code, text in ERROR_STATUSES.items()}
+    errors = {code: {"description": text, **problem} for code, text in _error_statuses(spec).items()}
     operation["responses"] = {status: success, **errors}
     return operation
 

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, route
-from chalicelib.core.models import Currency, Email, Id, ListOf, ListQuery, Name, Out, Strict
+from chalicelib.core.models import Currency, Email, Id, ListOf, ListQuery, Name, Out, Strict, Version, VersionFromZero
 
 from . import service
 
@@ -58,7 +58,7 @@ class InviteUser(Strict):
 
 
 class UpdateUser(Strict):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     name: Name = Field(None)
     role: Role = Field(None)
     customer_id: Id | None = None
@@ -68,7 +68,7 @@ class UpdateUser(Strict):
 
 
 class UpdateTenant(Strict):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     name: Name = Field(None)
     timezone: str = Field(None, max_length=64)
     week_start: Weekday = Field(None)
@@ -90,7 +90,7 @@ class Holiday(Strict):
 
 
 class SetHolidays(Strict):
-    version: int = Field(None, ge=0, description="the version you read (0 when none were set); or send If-Match")
+    version: VersionFromZero = Field(None, description="the version you read (0 when none were set); or send If-Match")
     holidays: list[Holiday] = Field(max_length=500)
 
     model_config = Strict.model_config | {

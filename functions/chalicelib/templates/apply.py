@@ -33,7 +33,7 @@ from chalicelib.work import tasks as work_tasks
 
 from . import rules, service
 from .models import ApplyClaim, ProjectLink, Template
-from .schedule import WorkCalendar, day_of_date, schedule
+from .schedule import OutOfCalendar, WorkCalendar, day_of_date, schedule
 
 CONTRACT_START = "contract_start"
 DATE = "date"
@@ -174,6 +174,8 @@ def apply_template(principal: Principal, template_id: str, request: dict[str, An
     people = _assignees(template.roles, request.get("role_assignments") or {}, customer.owner_id)
     try:
         return _build(principal, template, latest, customer, anchor, people, request, request_key, None)
+    except OutOfCalendar as beyond:  # raised while planning, before anything is written
+        raise validation_error("anchor.date" if anchor.source == DATE else "anchor.source", str(beyond)) from beyond
     except ApplyBegun:  # another attempt with this key claimed it between our read and our write
         claim = ApplyClaim.get(_claim_pk(principal, template_id, str(request_key)), ApplyClaim.SORT,
                                consistent_read=True)
@@ -341,7 +343,10 @@ def reanchor(principal: Principal, project_id: str, new_anchor: date, include_ed
         if task["dates_edited"] and not include_edited:
             kept.append({"task_id": task["id"], "key": key, "reason": "dates edited by a person"})
             continue
-        dates = schedule(new_anchor, entry["day"], entry["duration_days"], calendar)
+        try:
+            dates = schedule(new_anchor, entry["day"], entry["duration_days"], calendar)
+        except OutOfCalendar as beyond:
+            raise validation_error("anchor_date", str(beyond)) from beyond
         target = {"start_date": dates.start.isoformat(), "due_date": dates.due.isoformat()}
         planned[key] = {**entry, **target}
         if (task["start_date"], task["due_date"]) != (target["start_date"], target["due_date"]):
@@ -412,7 +417,10 @@ def upgrade_template(principal: Principal, project_id: str, dry_run: bool) -> di
     template = service.load_template(principal, link.template_id)
     old = service.template_version(principal.tenant_id, link.template_id, int(link.template_version))
     anchor, calendar = date.fromisoformat(link.anchor_date), calendar_for(principal.tenant_id, link.calendar)
-    plan = rules.plan_upgrade(_project_tasks(standing), old.tasks, template.tasks, anchor, calendar)
+    try:
+        plan = rules.plan_upgrade(_project_tasks(standing), old.tasks, template.tasks, anchor, calendar)
+    except OutOfCalendar as beyond:  # the new version's Days, from this project's anchor
+        raise validation_error("anchor_date", str(beyond)) from beyond
     view = _plan_view(plan, link, template, dry_run)
     if dry_run or int(link.template_version) == template.template_version:
         return view

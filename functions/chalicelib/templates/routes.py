@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, header, route
-from chalicelib.core.models import Id, ListOf, ListQuery, LongText, Name, Out, Strict, Tag
+from chalicelib.core.models import Id, ListOf, ListQuery, LongText, Name, Out, Strict, Tag, Version
 
 from . import apply, service
 
@@ -75,7 +75,7 @@ class CreateTemplate(TemplateFields):
 
 
 class UpdateTemplate(TemplateFields):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     name: Name = Field(None)
     category: Slug = Field(None)
 
@@ -116,8 +116,8 @@ class VersionOut(Out):
 
 
 class DiffQuery(Strict):
-    from_version: int | None = Field(None, alias="from", ge=1)
-    to_version: int | None = Field(None, alias="to", ge=1)
+    from_version: Version | None = Field(None, alias="from")
+    to_version: Version | None = Field(None, alias="to")
 
 
 class DiffOut(Out):

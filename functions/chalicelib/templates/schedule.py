@@ -26,6 +26,10 @@ SATURDAY = 5
 ONE_DAY = timedelta(days=1)
 
 
+class OutOfCalendar(ValueError):
+    """A Day that lands before 0001-01-01 or after 9999-12-31 (Python's dates, and ISO's)."""
+
+
 class DayZero(ValueError):
     """Day 0 does not exist: Day 1 is the anchor, Day -1 the day before it."""
 
@@ -128,5 +132,9 @@ class Dates:
 
 
 def schedule(anchor: date, day: int, duration_days: int, calendar: WorkCalendar) -> Dates:
-    start = date_of_day(anchor, day, calendar)
-    return Dates(start, due_date(start, duration_days, calendar))
+    try:
+        start = date_of_day(anchor, day, calendar)
+        return Dates(start, due_date(start, duration_days, calendar))
+    except OverflowError as beyond:
+        raise OutOfCalendar(f"Day {day} of {duration_days} day(s) from {anchor.isoformat()} lands outside "
+                            f"{date.min.isoformat()}..{date.max.isoformat()}") from beyond

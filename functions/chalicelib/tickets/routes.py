@@ -7,7 +7,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, route
-from chalicelib.core.models import Id, Instant, ListOf, ListQuery, Name, Out, Strict, Tag, ordered_range
+from chalicelib.core.models import Id, Instant, ListOf, ListQuery, Name, Out, Strict, Tag, Version, ordered_range
 
 from . import service
 
@@ -51,7 +51,7 @@ class CreateTicket(TicketFields):
 
 
 class UpdateTicket(TicketFields):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     subject: Name = Field(None)
     description: Text = Field(None)
     status: Status = Field(None)

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, route
-from chalicelib.core.models import ListOf, ListQuery, Name, Out, Strict
+from chalicelib.core.models import ListOf, ListQuery, Name, Out, Strict, Version
 from chalicelib.work.shapes import TaskFilters, TaskSort
 
 from . import service
@@ -41,7 +41,7 @@ class CreateView(ViewFields):
 
 
 class UpdateView(ViewFields):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     name: Name = Field(None)
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"version": 1, "name": "Renamed"}]}}

@@ -7,7 +7,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from chalicelib.core.models import Id, ListQuery, LongText, Name, Out, ShortText, Strict, Tag, ordered_range
+from chalicelib.core.models import (
+    Id,
+    ListQuery,
+    LongText,
+    Measure,
+    Name,
+    Out,
+    ShortText,
+    Strict,
+    Tag,
+    Version,
+    ordered_range,
+)
 
 StatusName = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 Category = Literal["todo", "doing", "done"]
@@ -57,7 +69,7 @@ class CreateProject(ProjectFields):
 
 
 class UpdateProject(ProjectFields):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     name: Name = Field(None)
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [
@@ -158,7 +170,7 @@ class TaskFields(Strict):
     priority: Priority = Field(None)
     start_date: date | None = None
     due_date: date | None = None
-    time_estimate: float | None = Field(None, ge=0, le=100_000)
+    time_estimate: Measure | None = Field(None, ge=0, le=100_000)
     time_unit: TimeUnit | None = None
     weight: int = Field(None, ge=0, le=1000)
     parent_id: Id | None = None
@@ -184,7 +196,7 @@ class CreateTask(TaskFields):
 
 
 class UpdateTask(TaskFields):
-    version: int = Field(None, ge=1, description="the version you read; or send If-Match")
+    version: Version = Field(None, description="the version you read; or send If-Match")
     title: Name = Field(None)
     force: bool = Field(False, description="complete even with open subtasks")
 
@@ -196,7 +208,7 @@ class MoveTask(Strict):
     status: StatusName | None = None
     after_id: Id | None = Field(None, description="the task that will be directly above (none: the top)")
     before_id: Id | None = Field(None, description="the task that will be directly below (none: the bottom)")
-    version: int | None = Field(None, ge=1)
+    version: Version | None = None
     force: bool = False
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"status": "in_progress"}]}}
@@ -210,7 +222,7 @@ class MoveTask(Strict):
 
 class BulkChange(Strict):
     task_id: Id
-    version: int | None = Field(None, ge=1)
+    version: Version | None = None
     status: StatusName = Field(None)
     assignee_ids: list[Id] = Field(None, max_length=10)
     start_date: date | None = None

@@ -307,7 +307,9 @@ def move_task(principal: Principal, task_id: str, status: str | None, after_id: 
             require_version(task, expected_version, "task")
         target = status or task.status
         if neighbours:
-            changes["position"] = _between(reading.known, task, target, after_id, before_id)
+            visible = {key: item for key, item in reading.known.items()
+                       if access.reaches_task(principal, reading.reach, item)}
+            changes["position"] = _between(visible, task, target, after_id, before_id)
         after = _updated(task, reading, changes)
         return _commit_single(principal, reading, task, after, force).written(task_id)
 
@@ -315,7 +317,8 @@ def move_task(principal: Principal, task_id: str, status: str | None, after_id: 
 
 
 def _between(known: dict[str, Task], task: Task, status: str, after_id: str | None, before_id: str | None) -> str:
-    """The rank between two neighbours that must sit in the column (or subtask list) the task goes to."""
+    """The rank between two neighbours that must sit in the column (or subtask list) the task goes to.
+    `known` holds only the tasks the caller sees: one it does not see is refused as an absent one is."""
     ranks = []
     for name, neighbour_id in (("after_id", after_id), ("before_id", before_id)):
         neighbour = known.get(neighbour_id) if neighbour_id else None
