@@ -3,6 +3,8 @@ as two tenants the target's admin hook made, with tokens from the target's own C
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from foundation_helpers import assert_problem, unique
 
@@ -11,10 +13,21 @@ from bluehill_dev.harness_env import Api, TenantWorld
 pytestmark = pytest.mark.e2e
 
 
+INDEX_LAG_SECONDS = 5  # lists read through indexes, which lag writes (DynamoDB's, and the local stack's fidelity)
+
+
 def _names(api: Api) -> set[str]:
     listed = api.get("/customers?limit=200")
     assert listed.status == 200, listed.body
     return {customer["name"] for customer in listed.body["items"]}
+
+
+def _listed_once_indexed(api: Api, name: str) -> set[str]:
+    """The customer names `api` lists, once `name` shows up (the index has caught up)."""
+    deadline = time.monotonic() + INDEX_LAG_SECONDS
+    while name not in (names := _names(api)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return names
 
 
 def test_admin_creates_a_customer_and_reads_it_back_over_http(acme: TenantWorld) -> None:
@@ -31,8 +44,8 @@ def test_another_tenants_token_gets_404_for_a_customer(acme: TenantWorld, globex
     created = acme.as_("admin").post("/customers", {"name": name})
     assert created.status == 201, created.body
     assert_problem(globex.as_("owner").get(f"/customers/{created.body['id']}"), 404)
+    assert name in _listed_once_indexed(acme.as_("owner"), name)
     assert name not in _names(globex.as_("owner"))
-    assert name in _names(acme.as_("owner"))
 
 
 def test_a_member_sees_only_the_customers_they_own(acme: TenantWorld) -> None:
@@ -40,7 +53,8 @@ def test_a_member_sees_only_the_customers_they_own(acme: TenantWorld) -> None:
     theirs = owner.post("/customers", {"name": unique("Member's "), "owner_id": member_id})
     others = owner.post("/customers", {"name": unique("Not the member's ")})
     assert theirs.status == others.status == 201, (theirs.body, others.body)
-    seen = _names(acme.as_("member"))
+    assert others.body["name"] in _listed_once_indexed(owner, others.body["name"])
+    seen = _listed_once_indexed(acme.as_("member"), theirs.body["name"])
     assert theirs.body["name"] in seen and others.body["name"] not in seen
 
 

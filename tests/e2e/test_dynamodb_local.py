@@ -40,17 +40,6 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield client
 
 
-@pytest.fixture(autouse=True)
-def outside_the_tenant_guard() -> Iterator[None]:
-    """These calls probe DynamoDB Local itself (an empty index key on purpose), not a tenant's
-    request: the tenant guard, on botocore once anything in the process has imported the app
-    (the route matrix does), lets them through as system calls."""
-    from chalicelib.core.scope import system_scope
-
-    with system_scope():
-        yield
-
-
 def _item(pk: str, sk: str = "S", **more: dict[str, str]) -> dict[str, Any]:
     return {"PK": {"S": pk}, "SK": {"S": sk}, **more}
 
