@@ -1,7 +1,8 @@
 """Ticket rules: the status machine, messages (public replies, internal notes, customer
 replies), assignment through queues, keyword escalation, the SLA clocks each change moves,
-CSAT, and the rollup counters — each change one transaction with its audit entry, then its
-domain events."""
+CSAT — each change one transaction with its audit entry and its domain events. The figures
+derived from those events (the week's SLA rollup, queue loads) are moved by consumers
+(tickets/consumers.py, queues/consumers.py), outside the change's transaction."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from pynamodb.expressions.condition import Condition
 from chalicelib.audit import service as audit
 from chalicelib.canned import service as canned
 from chalicelib.core.auth import Principal
-from chalicelib.core.counters import shard_sort_key, summed
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
 from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
@@ -40,7 +40,6 @@ from .models import (
     PRIORITY_RANK,
     UNASSIGNED,
     CsatResponse,
-    SlaRollup,
     Ticket,
     TicketIndexEntry,
     TicketMessage,
@@ -48,6 +47,7 @@ from .models import (
     due_shard,
     tickets_pk,
 )
+from .rollups import iso_week, rollup  # noqa: F401 (the reports room's and tests' reader)
 
 STATUSES = ("new", "open", "in_progress", "pending", "waiting_on_customer", "resolved", "closed")
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -163,14 +163,13 @@ def _save(tx: Transaction, before: Ticket | None, after: Ticket) -> None:
     for sort, entry in old.items():
         if sort not in new:
             tx.delete(entry)
-    if before is not None:  # a new ticket is counted by the queue's routing step
-        queues.adjust_open_counts(tx, after.tenant_id, _load_of(before), _load_of(after))
 
 
-def _load_of(ticket: Ticket | None) -> queues.Load:
-    if ticket is None or ticket.status in DONE or not ticket.queue_id or not ticket.assignee_id:
+def _load_of(ticket: Ticket) -> list[str] | None:
+    """The (queue, assignee) an open ticket counts on in its queue's loads, or None."""
+    if ticket.status in DONE or not ticket.queue_id or not ticket.assignee_id:
         return None
-    return ticket.queue_id, ticket.assignee_id
+    return [ticket.queue_id, ticket.assignee_id]
 
 
 def _copy(ticket: Ticket) -> Ticket:
@@ -197,46 +196,23 @@ def _message(ticket: Ticket, visibility: str, author_type: str, author_id: str |
 # ---------- rollups ----------
 
 
-def iso_week(at: datetime) -> str:
-    year, week, _ = at.isocalendar()
-    return f"{year}-W{week:02d}"
+def _measured(ticket: Ticket, at: datetime) -> dict[str, Any]:
+    """What the rollup consumer counts an event under: the change's instant, priority, tier."""
+    return {"at": clock.format_instant(at), "priority": ticket.priority, "customer_tier": ticket.customer_tier}
 
 
-def _rollup(tx: Transaction, ticket: Ticket, at: datetime, counters: list[str]) -> None:
-    """Add to one shard of the week's row (core.counters): every ticket change of the tenant
-    moves this row, and one item would make concurrent changes conflict."""
-    if not counters:
-        return
-    tier, week = ticket.customer_tier or "none", iso_week(at)
-    item = SlaRollup(SlaRollup.pk(ticket.tenant_id, week), shard_sort_key(f"{ticket.priority}#{tier}"))
-    actions = [getattr(SlaRollup, name).add(counters.count(name)) for name in sorted(set(counters))]
-    actions += [SlaRollup.type.set("SlaRollup"), SlaRollup.tenant_id.set(ticket.tenant_id),
-                SlaRollup.week.set(week), SlaRollup.priority.set(ticket.priority), SlaRollup.tier.set(tier)]
-    tx.update(item, actions)
-
-
-def _outcomes(before: Ticket, after: Ticket) -> list[str]:
-    """Rollup counters for targets that became met or missed in this change."""
-    counters = []
+def _outcomes(before: Ticket, after: Ticket) -> dict[str, str]:
+    """The SLA targets that became met or missed in this change (the rollup counts them)."""
+    outcomes = {}
     for target, new in after.sla.items():
         old = before.sla[target]
         if old["cycle"] != new["cycle"]:
             continue
         if new["breached"] and not old["breached"]:
-            counters.append(f"{target}_missed")
+            outcomes[target] = "missed"
         elif new["outcome"] == "met" and old["outcome"] != "met":
-            counters.append(f"{target}_met")
-    return counters
-
-
-def rollup(tenant_id: str, week: str) -> list[dict[str, Any]]:
-    """The counters of one ISO week, one row per priority x tier (for the reports room): the
-    shards of each row, summed."""
-    names = ("created", "first_response_met", "first_response_missed", "resolution_met", "resolution_missed",
-             "reopened", "csat_responses", "csat_satisfied")
-    rows = summed(SlaRollup.query(SlaRollup.pk(tenant_id, week)), lambda r: (r.week, r.priority, r.tier), names)
-    return [{"week": week_, "priority": priority, "tier": tier, **counts}
-            for (week_, priority, tier), counts in rows.items()]
+            outcomes[target] = "met"
+    return outcomes
 
 
 # ---------- SLA clocks ----------
@@ -266,11 +242,10 @@ def _stop(ticket: Ticket, target: str, at: datetime) -> None:
 
 @dataclass
 class Change:
-    """What one change did besides the fields (rollups, events after commit), and the SLA policy
-    if it had to read it (a new priority, a reopen, a customer's words, a policy that moved)."""
+    """What one change did besides the fields (its events), and the SLA policy if it had to
+    read it (a new priority, a reopen, a customer's words, a policy that moved)."""
 
     tenant_id: str
-    counters: list[str] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     policy: dict[str, Any] | None = None
 
@@ -323,8 +298,7 @@ def _reopen(ticket: Ticket, at: datetime, change: Change) -> None:
     ticket.resolved_at = None
     if ticket.csat and not ticket.csat.get("submitted_at"):
         ticket.csat = None  # the survey of the closed cycle dies with it; the next resolution sends its own
-    change.counters.append("reopened")
-    change.events.append(("Ticket.Reopened", {"reopen_count": ticket.reopen_count}))
+    change.events.append(("Ticket.Reopened", {"reopen_count": ticket.reopen_count, **_measured(ticket, at)}))
 
 
 _WORD = re.compile(r"[\w']+")
@@ -433,7 +407,7 @@ def _create(principal: Principal, fields: dict[str, Any], tier: str | None, poli
     if assignee:
         team.require_active_users(tx, tenant, [assignee], "assignee_id")
     if fields.get("queue_id"):
-        assignee = queues.route_new_ticket(tx, tenant, fields["queue_id"], assignee)
+        assignee = queues.route_new_ticket(tenant, fields["queue_id"], assignee)
     status = "open" if assignee else "new"
     priority = fields.get("priority") or "normal"
     ticket = Ticket(
@@ -446,18 +420,18 @@ def _create(principal: Principal, fields: dict[str, Any], tier: str | None, poli
         follow_up_of=follow_up_of, reopen_count=0, escalation_level=0,
         sla={t: tracker.start(sla.terms(policy, tier, priority, t), status, now) for t in tracker.TARGETS},
     )
-    change = Change(tenant, counters=["created"], policy=policy)
+    change = Change(tenant, policy=policy)
     if _is_customer(principal):
         _escalate_on_keywords(ticket, f"{ticket.subject}\n{ticket.description}", change)
     _save(tx, None, ticket)
     first = _message(ticket, "public", "customer", principal.user_id, ticket.description, now) if follow_up_of else None
     if first is not None:
         tx.put(first)
-    _rollup(tx, ticket, now, change.counters)
     audit.record(tx, principal, "create", "ticket", ticket_id, audit.diff({}, _audited(ticket)))
     _publish(tx, ticket, [("Ticket.Created", {"status": status, "priority": priority,
                                               "customer_id": ticket.customer_id, "assignee_id": assignee,
-                                              "queue_id": ticket.queue_id, "follow_up_of": follow_up_of}),
+                                              "queue_id": ticket.queue_id, "follow_up_of": follow_up_of,
+                                              "at": iso, "customer_tier": tier}),
                           *change.events])
     tx.commit()
     return ticket, first
@@ -619,9 +593,11 @@ def _commit_change(principal: Principal, before: Ticket, after: Ticket, at: date
         sla.require_policy_version(tx, before.tenant_id, assumed)
     if extra:
         extra(tx)
-    _rollup(tx, after, at, [*change.counters, *_outcomes(before, after)])
     audit.record(tx, principal, "update", "ticket", after.id, changed)
-    _publish(tx, after, [("Ticket.Updated", {"version": after.version, "changes": changed}), *change.events])
+    updated = {"version": after.version, "changes": changed, **_measured(after, at),
+               "sla_outcomes": _outcomes(before, after), "open_load": {"before": _load_of(before),
+                                                                      "after": _load_of(after)}}
+    _publish(tx, after, [("Ticket.Updated", updated), *change.events])
     tx.commit()
     return after
 
@@ -739,11 +715,10 @@ def _record_csat(ticket: Ticket, token: csat.SurveyToken, score: int, comment: s
                            submitted_at=iso), answered)
     still_resolved = Ticket.status.is_in(*DONE) & (Ticket.reopen_count == ticket.reopen_count)
     tx.update(ticket, [Ticket.csat.set(survey), Ticket.version.add(1)], still_resolved, _survey_superseded)
-    _rollup(tx, ticket, now, ["csat_responses", *(["csat_satisfied"] if score >= 4 else [])])
     customer = Principal(tenant_id=ticket.tenant_id, user_id=ticket.requester_contact_id or "customer",
                          role="customer", email="")
     audit.record(tx, customer, "csat", "ticket", ticket.id, {"csat": {"before": None, "after": score}})
-    _publish(tx, ticket, [("Ticket.CsatSubmitted", {"score": score, "cycle": token.cycle})])
+    _publish(tx, ticket, [("Ticket.CsatSubmitted", {"score": score, "cycle": token.cycle, **_measured(ticket, now)})])
     tx.commit()
     return {"ticket_id": ticket.id, "score": score, "comment": comment, "submitted_at": iso}
 
@@ -777,12 +752,12 @@ def apply_due(ticket: Ticket, now: datetime) -> list[Event]:
     for target, kind, due in marks:
         text = f"SLA {target.replace('_', ' ')} {'breached' if kind == 'breached' else 'warning'}: due {due}"
         tx.put(_message(after, "internal", SYSTEM, None, text, now))
-    _rollup(tx, after, now, _outcomes(ticket, after))
     audit.record(tx, system, "sla_mark", "ticket", ticket.id,
                  {"escalation_level": {"before": ticket.escalation_level, "after": after.escalation_level}})
     events = [
         new_event(ticket.tenant_id, "Ticket.SLABreached" if kind == "breached" else "Ticket.SLAWarning",
-                  {"ticket_id": ticket.id, "target": target, "due_at": due, "escalation_level": after.escalation_level})
+                  {"ticket_id": ticket.id, "target": target, "due_at": due, "escalation_level": after.escalation_level,
+                   **_measured(after, now)})
         for target, kind, due in marks
     ]
     tx.publish(*events)
