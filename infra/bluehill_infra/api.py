@@ -35,6 +35,12 @@ from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
 from chalicelib.core import schema
 from chalicelib.core.gateway_responses import GATEWAY_RESPONSES, PROBLEM_CONTENT_TYPE, problem_body
+from chalicelib.core.settings import (
+    API_FUNCTION_TIMEOUT_SECONDS,
+    API_GATEWAY_TIMEOUT_SECONDS,
+    JOB_FUNCTION_TIMEOUT_SECONDS,
+)
+from chalicelib.core.tenant_credentials import FILE_ACTIONS, SESSION_SECONDS, TENANT_FILES_PREFIX
 from constructs import Construct
 
 from .data import Data
@@ -49,6 +55,7 @@ SAM_FUNCTION = "AWS::Serverless::Function"
 REST_API_LOGICAL_ID = "RestAPI"  # chalice package's name for the AWS::Serverless::Api
 LAYER_STAMP_FILE = ".requirements.sha256"  # written by layers/build_layer.py, not shipped
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+JOB_RETRIES = 2  # Lambda's default for asynchronous invokes, stated (chalicelib.jobs.service.MAX_ATTEMPTS = 3)
 
 # One JSON object per request; no IP, user agent or body (no personal data in logs).
 ACCESS_LOG_FORMAT = json.dumps(
@@ -114,9 +121,9 @@ class ApiSettings:
     service_name: str = "bluehill"
     metrics_namespace: str = "BlueHill"
     memory_size: int = 512
-    # API Gateway gives up on an integration after 29 s; a function's own .chalice/config.json
-    # `lambda_functions` entry (e.g. a long job) takes precedence over this.
-    timeout_seconds: int = 30
+    # Below API Gateway's 29 s integration limit (core.settings), so a request never keeps
+    # writing after its client got a 504; longer work runs as a job on the job function.
+    timeout_seconds: int = API_FUNCTION_TIMEOUT_SECONDS
     throttle_rate_limit: float = 50.0
     throttle_burst_limit: int = 100
     # Chalice function names (the Python names, e.g. "sla_sweep") that are system jobs: they
@@ -125,12 +132,21 @@ class ApiSettings:
     # Chalice authorizers (their names): they only read the table, to check that the token's
     # user is still active with the token's role, so they run under a read-only role.
     authorizer_functions: Sequence[str] = ("api_authorizer",)
+    # The job function (chalicelib.jobs.runner): the API invokes it asynchronously for work
+    # that can outlive a request (202 Accepted); it runs under the job role, for up to
+    # JOB_FUNCTION_TIMEOUT_SECONDS, and Lambda retries a failed invocation JOB_RETRIES times.
+    job_function: str = "job_runner"
     # The relay (the table's stream → the bus): its own role, fed by the stream's event source mapping.
     relay_function: str = "events_relay"
     relay_retry_attempts: int = 50
     # API Gateway needs an account-wide CloudWatch role to write access logs. Set False when
     # the account already has one (it is one setting per account and region).
     manage_account_logging_role: bool = True
+
+    def __post_init__(self) -> None:
+        if self.timeout_seconds >= API_GATEWAY_TIMEOUT_SECONDS:
+            raise ValueError(f"the API function's timeout ({self.timeout_seconds} s) must be below API Gateway's "
+                             f"{API_GATEWAY_TIMEOUT_SECONDS} s: longer work runs as a job")
 
 
 def _logical_id(function_name: str) -> str:
@@ -238,8 +254,14 @@ class Api(Construct):
         self.role = self._function_role("FunctionRole", "Request handlers (tenant-scoped work)")
         self.system_role = self._function_role("SystemJobRole", "System jobs (cross-tenant, narrow)")
         self.authorizer_role = self._function_role("AuthorizerRole", "API authorizer (read-only)")
+        self.job_role = self._function_role("JobRole", "Jobs (202 Accepted work, tenant-scoped)")
+        # The roles that serve tenants reach the table only through the tenant access role,
+        # assumed per tenant with a LeadingKeys session policy (core.tenant_credentials).
+        self.tenant_role = self._tenant_access_role(self.role, self.job_role)
         self.relay_role = self._function_role("RelayRole", "event relay (table stream to the bus)")
         self._grant_request_access(self.role)
+        self._grant_common(self.job_role)
+        self._grant_assume_tenant_role(self.job_role)
         self._grant_system_access(self.system_role)
         self._grant_authorizer_access(self.authorizer_role)
         self._grant_relay_access(self.relay_role)
@@ -273,6 +295,8 @@ class Api(Construct):
             # of a system job or authorizer is set here; every other function keeps `role`.
             role = roles_by_function.get(logical_id, self.role)
             function.add_property_override("Role", role.role_arn)
+            if role in (self.role, self.job_role):
+                function.add_property_override("Environment.Variables.TENANT_ROLE_ARN", self.tenant_role.role_arn)
             role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -280,6 +304,7 @@ class Api(Construct):
                 )
             )
 
+        self._wire_jobs()
         self.rest_api = self._configure_rest_api()
         self.relay_dead_letters, self.relay_mapping = self._relay_mapping()
 
@@ -376,6 +401,7 @@ class Api(Construct):
         """Logical ID of a Chalice function -> its role, for the functions not on ``role``."""
         roles = {_logical_id(name): self.system_role for name in self.settings.system_functions}
         roles.update({_logical_id(name): self.authorizer_role for name in self.settings.authorizer_functions})
+        roles[_logical_id(self.settings.job_function)] = self.job_role
         roles[_logical_id(self.settings.relay_function)] = self.relay_role
         return roles
 
@@ -383,10 +409,50 @@ class Api(Construct):
         """The role a Chalice function (its Python name) runs as."""
         return self._roles_by_function().get(_logical_id(function_name), self.role)
 
-    def _grant_common(self, role: iam.Role, *, index_arns: list[str]) -> None:
-        data, storage = self._data, self._storage
-        role.add_to_principal_policy(iam.PolicyStatement(actions=_ITEM_ACTIONS, resources=[data.table.table_arn]))
+    def _wire_jobs(self) -> None:
+        """The API starts jobs by an asynchronous invoke of the job function (named in its
+        environment), which may run far longer than a request; nothing else may invoke it."""
+        job = self.chalice.get_resource(_logical_id(self.settings.job_function))
+        job.add_property_override("Timeout", JOB_FUNCTION_TIMEOUT_SECONDS)
+        self.chalice.get_resource(_logical_id("api_handler")).add_property_override(
+            "Environment.Variables.JOB_FUNCTION_NAME", job.ref)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[job.get_att("Arn").to_string()]))
+        lambda_.CfnEventInvokeConfig(self, "JobInvokeConfig", function_name=job.ref, qualifier="$LATEST",
+                                     maximum_retry_attempts=JOB_RETRIES)
+
+    def _tenant_access_role(self, *tenant_serving: iam.Role) -> iam.Role:
+        """Items of the table and its tenant indexes (and files under tenants/), for the roles
+        that serve tenants to assume — always with a session policy narrowing it to one
+        tenant's keys; nothing else may assume it."""
+        role = iam.Role(
+            self,
+            "TenantAccessRole",
+            assumed_by=iam.CompositePrincipal(*(iam.ArnPrincipal(serving.role_arn) for serving in tenant_serving)),
+            description="BlueHill: one tenant's items, assumed per tenant with a LeadingKeys session policy",
+            max_session_duration=cdk.Duration.seconds(SESSION_SECONDS),
+        )
+        self._grant_table(role, index_arns=self._data.index_arns(include_system=False))
+        files = self._storage.files_bucket.arn_for_objects(TENANT_FILES_PREFIX.format(tenant_id="*") + "*")
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(FILE_ACTIONS), resources=[files]))
+        bucket_id = cdk.Stack.of(self).get_logical_id(self._storage.files_bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(role, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/tenants/*/*]",
+                    "Each session narrows this to tenants/<its tenant>/ (core.tenant_credentials.session_policy).")
+        return role
+
+    def _grant_assume_tenant_role(self, role: iam.Role) -> None:
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["sts:AssumeRole"],
+                                                         resources=[self.tenant_role.role_arn]))
+
+    def _grant_table(self, role: iam.Role, *, index_arns: list[str]) -> None:
+        table = self._data.table
+        role.add_to_principal_policy(iam.PolicyStatement(actions=_ITEM_ACTIONS, resources=[table.table_arn]))
         role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns))
+
+    def _grant_common(self, role: iam.Role) -> None:
+        """What every function role has besides the table: idempotency records, the bus, and
+        S3 (not yet per tenant: no request path reads or writes files yet)."""
+        data, storage = self._data, self._storage
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=_IDEMPOTENCY_ACTIONS, resources=[data.idempotency_table.table_arn])
         )
@@ -413,8 +479,9 @@ class Api(Construct):
             acknowledge(role, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{objects}]", reason)
 
     def _grant_request_access(self, role: iam.Role) -> None:
-        """Tenant-scoped indexes only, plus user administration in the pool."""
-        self._grant_common(role, index_arns=self._data.index_arns(include_system=False))
+        """The table only through the tenant access role, plus user administration in the pool."""
+        self._grant_common(role)
+        self._grant_assume_tenant_role(role)
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=_USER_ADMIN_ACTIONS, resources=[self._identity.user_pool.user_pool_arn])
         )
@@ -474,8 +541,9 @@ class Api(Construct):
         )
 
     def _grant_system_access(self, role: iam.Role) -> None:
-        """Every index, including the cross-tenant SYSDUE; no user administration."""
-        self._grant_common(role, index_arns=self._data.index_arns(include_system=True))
+        """The table directly, every index including the cross-tenant SYSDUE; no user administration."""
+        self._grant_common(role)
+        self._grant_table(role, index_arns=self._data.index_arns(include_system=True))
 
     # -- API Gateway -------------------------------------------------------------------------
 

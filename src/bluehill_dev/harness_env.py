@@ -28,7 +28,8 @@ import boto3
 from moto import mock_aws
 from moto.utilities.utils import load_resource
 
-from bluehill_dev import fidelity, local_gateway, resources  # bluehill_dev puts functions/ on sys.path
+from bluehill_dev import fidelity, local_gateway, resources, tenants  # bluehill_dev puts functions/ on sys.path
+from bluehill_dev.tenants import ROLES, Provisioned
 
 OFFLINE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -43,12 +44,15 @@ OFFLINE_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "BlueHill",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
+# The environment as the caller gave it (their AWS profile or keys, region), kept for the one
+# thing that must reach a real account: the deployed-stack e2e target, which runs its AWS calls
+# in child processes started with it (bluehill_dev.targets.deployed). Nothing in process uses it.
+CALLER_ENVIRONMENT = dict(os.environ)
 # Set on import, before any client exists (none of the imports above creates one).
 os.environ.update(OFFLINE_ENVIRONMENT)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 PASSWORD = "Correct-Horse-9-Battery"
-ROLES = ("owner", "admin", "member", "contractor", "readonly", "portal")
 
 
 @contextmanager
@@ -242,27 +246,16 @@ class Api:
 
 
 @dataclass
-class TenantWorld:
-    tenant_id: str
-    client: Any
+class TenantWorld(Provisioned):
+    """A provisioned tenant as its clients see it: an id token per role, and `as_(role)` to call
+    the API as that user through `client` (chalice.test.Client in process, or
+    `bluehill_dev.targets.HttpClient` over HTTP — the same `Api` either way)."""
+
+    client: Any = None
     tokens: dict[str, str] = field(default_factory=dict)
-    users: dict[str, str] = field(default_factory=dict)
-    emails: dict[str, str] = field(default_factory=dict)
-    portal_customer_id: str = ""
 
     def as_(self, role: str) -> Api:
         return Api(self.client, self.tokens[role])
-
-    def principal(self, role: str) -> Any:
-        from chalicelib.core.auth import Principal
-
-        return Principal(
-            tenant_id=self.tenant_id,
-            user_id=self.users[role],
-            role=role,
-            email=self.emails[role],
-            customer_id=self.portal_customer_id if role == "portal" else None,
-        )
 
 
 def token_for(aws: resources.LocalResources, email: str) -> str:
@@ -270,31 +263,8 @@ def token_for(aws: resources.LocalResources, email: str) -> str:
 
 
 def build_tenant(aws: resources.LocalResources, client: Any, roles: tuple[str, ...] = ROLES) -> TenantWorld:
-    from chalicelib.core.scope import tenant_scope
-    from chalicelib.customers import service as customers
-    from chalicelib.team import service as team
-
-    tenant_id = "t" + secrets.token_hex(5)
-    world = TenantWorld(tenant_id=tenant_id, client=client)
-    with tenant_scope(tenant_id):
-        owner_email = f"owner@{tenant_id}.example"
-        owner = team.create_tenant(tenant_id, f"Tenant {tenant_id}", owner_email, "Olive Owner", PASSWORD)
-        world.users["owner"], world.emails["owner"] = owner.id, owner_email
-        for role in roles:
-            if role == "owner":
-                continue
-            if role == "portal":
-                company = customers.create_customer(world.principal("owner"), {"name": "Portal Co"})
-                world.portal_customer_id = company.id
-            email = f"{role}@{tenant_id}.example"
-            user = team.invite_user(
-                world.principal("owner"),
-                {"email": email, "name": role.title(), "role": role,
-                 "customer_id": world.portal_customer_id if role == "portal" else None},
-                password=PASSWORD,
-            )
-            world.users[role], world.emails[role] = user.id, email
+    made = tenants.provision("t" + secrets.token_hex(5), PASSWORD, roles)
+    world = TenantWorld(**made.as_dict(), client=client)
     event_bus().drain()  # the tenant's own provisioning (its template library) reacts to Tenant.Created
-    for role in roles:
-        world.tokens[role] = token_for(aws, world.emails[role])
+    world.tokens = {role: token_for(aws, world.emails[role]) for role in roles}
     return world

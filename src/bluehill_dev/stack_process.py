@@ -31,6 +31,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def http_request(method: str, url: str, headers: dict[str, str], data: bytes | None,
+                 timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP exchange: status, headers and raw body, error statuses included."""
+    call = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(call, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
 @dataclass
 class Reply:
     status: int
@@ -100,12 +111,7 @@ class StackProcess:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         data = json.dumps(body).encode() if body is not None else None
-        call = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(call, timeout=30) as response:
-                status, reply_headers, raw = response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            status, reply_headers, raw = error.code, dict(error.headers), error.read()
+        status, reply_headers, raw = http_request(method, self.url + path, headers, data)
         return Reply(status, reply_headers, json.loads(raw) if raw else None)
 
     def state(self) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +49,31 @@ def apply(api: Any, template_id: str, customer_id: str, anchor: str | dict[str, 
     return api.post(f"/templates/{template_id}/apply", body, headers=headers or {})
 
 
+def job_of(api: Any, accepted: Any) -> dict[str, Any]:
+    """The job a 202 points at (its Location), as it stands."""
+    assert accepted.status == 202, accepted.body
+    location = {name.lower(): value for name, value in accepted.headers.items()}["location"]
+    assert location == f"/jobs/{accepted.json['id']}"
+    polled = api.get(location)
+    assert polled.status == 200, polled.body
+    return polled.json
+
+
+def result_of(api: Any, response: Any) -> dict[str, Any]:
+    """The answer of a request, or of the job a 202 started (the tests run jobs inline)."""
+    if response.status != 202:
+        return response.json
+    job = job_of(api, response)
+    assert job["status"] == "succeeded", job
+    return job["result"]
+
+
 def applied(api: Any, template_id: str, customer_id: str, anchor: str | dict[str, str] = "2026-06-12",
             **fields: Any) -> dict:
+    """Applied, through a job when the template is big (more than apply.JOB_THRESHOLD_TASKS)."""
     response = apply(api, template_id, customer_id, anchor, **fields)
-    assert response.status == 201, response.body
-    return response.json
+    assert response.status in (201, 202), response.body
+    return result_of(api, response)
 
 
 def task_by_key(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -102,3 +122,29 @@ def second_commit_fails(what: str) -> Iterator[None]:
         yield
     finally:
         table.Transaction.commit = real_commit  # type: ignore[method-assign]
+
+
+@contextmanager
+def lambda_retries_later() -> Iterator[None]:
+    """A job attempt that dies is not retried at once: the test retries it (`retry_job`) when
+    it has looked at what the failed attempt left, as Lambda retries an invocation later."""
+    from chalicelib.jobs import dispatch
+    from chalicelib.jobs import service as jobs
+
+    def one_attempt(tenant_id: str, job_id: str) -> None:
+        with suppress(RuntimeError):
+            jobs.execute(tenant_id, job_id)
+
+    real, dispatch.run_locally = dispatch.run_locally, one_attempt  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        dispatch.run_locally = real  # type: ignore[assignment]
+
+
+def retry_job(tenant: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """Lambda's retry of a job's invocation; the job as it then stands."""
+    from chalicelib.jobs import service as jobs
+
+    jobs.execute(tenant.tenant_id, job["id"])
+    return tenant.as_("owner").get(f"/jobs/{job['id']}").json

@@ -11,7 +11,10 @@ from tests.api.templating import (
     create_customer,
     create_template,
     gantt_by_key,
+    job_of,
+    lambda_retries_later,
     numbered_tasks,
+    retry_job,
     second_commit_fails,
     task_by_key,
 )
@@ -112,19 +115,21 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_project(acme, te
 
 
 def test_a_200_task_template_failing_mid_build_shows_nothing_and_its_retry_completes(acme, customer):
+    """200 tasks apply as a job; its first attempt dies mid-build and Lambda retries it."""
     api = acme.as_("owner")
     big = create_template(api, numbered_tasks(200), roles=[])
     key = {"Idempotency-Key": unique("apply-")}
-    with second_commit_fails("the build"):
-        assert apply(api, big["id"], customer["id"], headers=key).status == 500
+    with lambda_retries_later(), second_commit_fails("the build"):
+        job = job_of(api, apply(api, big["id"], customer["id"], headers=key))
+    assert (job["status"], job["attempts"]) == ("running", 1)
     assert api.get(f"/customers/{customer['id']}/projects").json["items"] == []
     assert api.get(f"/tasks?customer_id={customer['id']}").json["items"] == []
-    retried = apply(api, big["id"], customer["id"], headers=key)
-    assert retried.status == 201, retried.body
+    retried = retry_job(acme, job)
+    assert (retried["status"], retried["attempts"]) == ("succeeded", 2)
     listed = api.get(f"/customers/{customer['id']}/projects").json["items"]
-    assert [p["id"] for p in listed] == [retried.json["project"]["id"]]
-    assert len(gantt_by_key(api, retried.json)) == 200
-    assert api.get(f"/projects/{retried.json['project']['id']}").json["task_count"] == 200
+    assert [p["id"] for p in listed] == [retried["result"]["project"]["id"]]
+    assert len(gantt_by_key(api, retried["result"])) == 200
+    assert api.get(f"/projects/{retried['result']['project']['id']}").json["task_count"] == 200
 
 
 def test_an_archived_template_cannot_be_applied(acme, customer):
@@ -199,7 +204,7 @@ def test_30_tasks_apply_in_one_transaction_and_200_in_three_plus_a_one_item_reve
     assert len(sizes) == 1
     other = create_customer(api)
     sizes.clear()
-    result = applied(api, big["id"], other["id"])
+    result = applied(api, big["id"], other["id"])  # as a job
     builds, reveal = sizes[:-1], sizes[-1]
     assert len(builds) == 3 and sum(builds) < 300
     assert reveal <= 6  # the project item, its audit entry, the template's counter and audit: no task
@@ -210,10 +215,12 @@ def test_a_retry_with_the_same_key_but_another_body_is_409(acme, customer):
     api = acme.as_("owner")
     big = create_template(api, numbered_tasks(200), roles=[])
     key = {"Idempotency-Key": unique("apply-")}
-    with second_commit_fails("the build"):
-        assert apply(api, big["id"], customer["id"], headers=key).status == 500
+    with lambda_retries_later(), second_commit_fails("the build"):
+        first = apply(api, big["id"], customer["id"], headers=key)
+    assert first.status == 202
     assert_problem(apply(api, big["id"], customer["id"], headers=key, project_name="Another"), 409)
-    assert apply(api, big["id"], customer["id"], headers=key).status == 201
+    again = apply(api, big["id"], customer["id"], headers=key)
+    assert (again.status, again.json["id"]) == (202, first.json["id"])
 
 
 def test_the_project_and_its_tasks_remember_the_template(acme, template, customer):
@@ -242,15 +249,16 @@ def test_a_retry_finishes_from_what_the_first_attempt_decided_whatever_changed_s
     api = acme.as_("owner")
     big = create_template(api, numbered_tasks(200), roles=[])
     key = {"Idempotency-Key": unique("apply-")}
-    with second_commit_fails("the build"):
-        assert apply(api, big["id"], customer["id"], headers=key, skip_task_keys=["t000"]).status == 500
+    with lambda_retries_later(), second_commit_fails("the build"):
+        job = job_of(api, apply(api, big["id"], customer["id"], headers=key, skip_task_keys=["t000"]))
     edited = api.patch(f"/templates/{big['id']}", {"version": big["version"], "tasks": numbered_tasks(200)[50:]})
     assert edited.status == 200, edited.body
     assert api.delete(f"/templates/{big['id']}").status == 200
-    retried = apply(api, big["id"], customer["id"], headers=key, skip_task_keys=["t000"])
-    assert retried.status == 201, retried.body
-    assert retried.json["template_version"] == 1 and len(gantt_by_key(api, retried.json)) == 199
-    assert api.get(f"/projects/{retried.json['project']['id']}").json["task_count"] == 199
+    retried = retry_job(acme, job)
+    assert retried["status"] == "succeeded", retried["error"]
+    result = retried["result"]
+    assert result["template_version"] == 1 and len(gantt_by_key(api, result)) == 199
+    assert api.get(f"/projects/{result['project']['id']}").json["task_count"] == 199
 
 
 def test_an_upgrade_that_only_adds_a_task_adds_it(acme):

@@ -1,17 +1,25 @@
 """Who may call: the authorizer verifies the id token itself (RS256 against the pool's JWKS,
 issuer, audience, expiry, token use) and then checks the user record. Each refusal below
 changes exactly one thing in an otherwise genuine token, and the control test proves that the
-unchanged token is accepted — so every 401 is caused by the change it names."""
+unchanged token is accepted — so every 401 is caused by the change it names.
+
+Deployed, API Gateway caches the authorizer's answer per token for AUTHORIZER_CACHE_SECONDS:
+the tests of a deactivated or demoted user run with that cache (`gateway_cache`) and claim
+what AWS does — the old answer stands until the cache expires, except for the actions that
+re-ask the user check on every request (core.permissions.RECHECKED)."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import jwt
 import pytest
+from chalicelib.core import auth, http
+from chalicelib.core.settings import AUTHORIZER_CACHE_SECONDS
 from cryptography.hazmat.primitives.asymmetric import rsa
 from foundation_helpers import assert_problem
 from moto.utilities.utils import load_resource
@@ -125,10 +133,88 @@ def test_health_needs_no_token(anonymous: Any, acme: Any) -> None:
     assert call(acme, "garbage", "/health").status == 200
 
 
-def test_a_deactivated_user_with_a_valid_token_is_refused(fresh_tenant: Any) -> None:
+class GatewayCache:
+    """API Gateway's cache of the authorizer's answers, keyed by the token, on a clock the test
+    moves: an answer younger than AUTHORIZER_CACHE_SECONDS is served without asking again."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.answers: dict[str, tuple[float, Any]] = {}
+        self.asked: Counter[str] = Counter()
+
+    def authorize(self, auth_request: Any) -> Any:
+        cached = self.answers.get(auth_request.token)
+        if cached is not None and self.now - cached[0] < AUTHORIZER_CACHE_SECONDS:
+            return cached[1]
+        self.asked[auth_request.token] += 1
+        answer = auth.authorize(auth_request)
+        self.answers[auth_request.token] = (self.now, answer)
+        return answer
+
+    def wait(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def gateway_cache(monkeypatch: pytest.MonkeyPatch) -> GatewayCache:
+    cache = GatewayCache()
+    monkeypatch.setattr(http, "authorize", cache.authorize)
+    return cache
+
+
+def deactivate(tenant: Any, role: str) -> None:
+    deactivated = tenant.as_("owner").patch(f"/users/{tenant.users[role]}", {"version": 1, "active": False})
+    assert deactivated.status == 200, deactivated.body
+
+
+def test_a_deactivated_user_keeps_access_only_until_the_authorizers_answer_expires(
+        fresh_tenant: Any, gateway_cache: GatewayCache) -> None:
     readonly = fresh_tenant.as_("readonly")
     assert readonly.get("/customers").status == 200
-    owner = fresh_tenant.as_("owner")
-    deactivated = owner.patch(f"/users/{fresh_tenant.users['readonly']}", {"version": 1, "active": False})
-    assert deactivated.status == 200, deactivated.body
+    deactivate(fresh_tenant, "readonly")
+    gateway_cache.wait(AUTHORIZER_CACHE_SECONDS - 1)
+    assert readonly.get("/customers").status == 200  # what AWS does: the cached answer stands
+    gateway_cache.wait(1)
     assert_problem(readonly.get("/customers"), 401)
+
+
+def test_a_deactivated_user_with_a_valid_token_is_refused_when_the_authorizer_asks(fresh_tenant: Any) -> None:
+    readonly = fresh_tenant.as_("readonly")
+    assert readonly.get("/customers").status == 200
+    deactivate(fresh_tenant, "readonly")
+    assert_problem(readonly.get("/customers"), 401)
+
+
+def test_a_demoted_admin_cannot_administer_users_on_the_cached_answer(
+        fresh_tenant: Any, gateway_cache: GatewayCache) -> None:
+    admin = fresh_tenant.as_("admin")
+    assert admin.get("/users").status == 200
+    demoted = fresh_tenant.as_("owner").patch(f"/users/{fresh_tenant.users['admin']}",
+                                              {"version": 1, "role": "member"})
+    assert demoted.status == 200, demoted.body
+    assert admin.get("/users").status == 200  # a read rides on the cached answer, as in AWS
+    assert_problem(admin.post("/users", {"email": "late@acme.example", "name": "Late", "role": "member"}), 401)
+    # the refusal came from the route's own check: the authorizer was asked once, for the first read
+    assert gateway_cache.asked[f"Bearer {fresh_tenant.tokens['admin']}"] == 1
+
+
+def test_a_deactivated_owner_cannot_change_the_tenant_on_the_cached_answer(
+        fresh_tenant: Any, gateway_cache: GatewayCache) -> None:
+    owner = fresh_tenant.as_("owner")
+    tenant = owner.get("/tenant")
+    assert tenant.status == 200, tenant.body
+    fresh_tenant.users["second"] = owner.post("/users", {"email": "second@owner.example", "name": "Second",
+                                                         "role": "owner"}).json["id"]
+    second = owner.patch(f"/users/{fresh_tenant.users['owner']}", {"version": 1, "active": False})
+    assert second.status == 200, second.body
+    assert_problem(owner.patch("/tenant", {"version": tenant.json["version"], "name": "Taken over"}), 401)
+
+
+def test_an_unwired_user_check_refuses_every_token(acme: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert acme.as_("owner").get("/me").status == 200
+    monkeypatch.setattr(auth, "_user_is_current", None)
+    assert_problem(acme.as_("owner").get("/me"), 401)
+
+
+def test_the_authorizer_declares_the_stated_cache_window() -> None:
+    assert http.api_authorizer.config.ttl_seconds == AUTHORIZER_CACHE_SECONDS == 60

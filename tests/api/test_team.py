@@ -1,5 +1,6 @@
 """The team and the tenant through the API: who am I, invitations, role changes and
-deactivation (which the authorizer enforces on the very next request), the rule that a tenant
+deactivation (which the authorizer enforces the next time it is asked: deployed, API Gateway
+serves its cached answer for up to AUTHORIZER_CACHE_SECONDS first — see test_identity), the rule that a tenant
 keeps an owner, and the tenant's settings."""
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def test_a_rename_bumps_the_version_and_a_stale_version_changes_nothing(acme: An
                                                                              "after": "Renamed"}}]
 
 
-def test_a_role_change_refuses_the_old_token_at_once(fresh_tenant: Any, aws: Any) -> None:
+def test_a_role_change_refuses_the_old_token_when_the_authorizer_asks_again(fresh_tenant: Any, aws: Any) -> None:
     old_token = fresh_tenant.as_("member")
     assert old_token.get("/me").status == 200
     changed = patch_user(fresh_tenant, fresh_tenant.users["member"], role="admin")
@@ -148,7 +149,7 @@ def test_a_role_change_refuses_the_old_token_at_once(fresh_tenant: Any, aws: Any
     assert fresh_tenant.as_("member").get("/me").json["user"]["role"] == "admin"
 
 
-def test_a_deactivated_user_is_refused_at_once_and_back_when_reactivated(fresh_tenant: Any) -> None:
+def test_a_deactivated_user_is_refused_when_the_authorizer_asks_and_back_when_reactivated(fresh_tenant: Any) -> None:
     contractor_id = fresh_tenant.users["contractor"]
     assert patch_user(fresh_tenant, contractor_id, active=False).json["active"] is False
     assert_problem(fresh_tenant.as_("contractor").get("/me"), 401)

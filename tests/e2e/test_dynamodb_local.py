@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from bluehill_dev import dynamodb_local, resources
 from bluehill_dev.stack_process import free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only("DynamoDB Local itself, started on its own")]
 
 # Not the platform's table name: these raw calls act for no tenant, and the tenant guard (installed
 # process-wide once any test in this worker has imported the app) refuses that on the tenant table.

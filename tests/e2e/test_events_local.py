@@ -14,7 +14,8 @@ import pytest
 
 from tests.e2e.test_local_stack import BLUEHILL, LocalStack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.local_only("a stack of its own with a failing consumer injected, and `bluehill events`")]
 
 FAILING = "templates_count_task_completion"
 TASKS = [{"key": "welcome", "title": "Welcome email", "day": 1},

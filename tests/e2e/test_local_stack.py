@@ -1,6 +1,9 @@
 """The local stack as `make dev` runs it: `bluehill dev` in its own process (DynamoDB Local for
 the table, moto server for the rest, the demo seed, chalice local), spoken to only over HTTP and
-through the `bluehill` commands."""
+through the `bluehill` commands. What only a local stack has — the demo seed, `bluehill invoke`,
+Ctrl-C and restarts, dev-reset, DynamoDB Local, its ports — is checked here, on a stack of its
+own (these tests restart it); the API itself is checked on the e2e target (test_api_over_http.py,
+test_route_matrix_over_http.py), local or deployed."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import pytest
 from bluehill_dev.stack_process import BLUEHILL, Reply, StackFailed, StackProcess
 from bluehill_dev.stack_process import free_port as _free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only("the demo seed, restarts, dev-reset and DynamoDB Local")]
 
 
 class LocalStack(StackProcess):
@@ -47,39 +50,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 def _names(reply: Reply) -> set[str]:
     assert reply.status == 200, reply.body
     return {customer["name"] for customer in reply.body["items"]}
-
-
-def test_admin_creates_a_customer_and_reads_it_back_over_http(stack: LocalStack) -> None:
-    admin = stack.token("demo", "admin")
-    created = stack.request("POST", "/customers", admin, {"name": "E2E Widgets", "tier": "smb"})
-    assert created.status == 201, created.body
-    read = stack.request("GET", f"/customers/{created.body['id']}", admin)
-    assert read.status == 200, read.body
-    assert (read.body["name"], read.body["tier"]) == ("E2E Widgets", "smb")
-
-
-def test_another_tenants_token_gets_404_for_a_demo_customer(stack: LocalStack) -> None:
-    created = stack.request("POST", "/customers", stack.token("demo", "admin"), {"name": "Demo Only"})
-    assert created.status == 201, created.body
-    globex = stack.token("globex", "owner")
-    hidden = stack.request("GET", f"/customers/{created.body['id']}", globex)
-    assert hidden.status == 404
-    assert hidden.headers["Content-Type"] == "application/problem+json"
-    assert "Demo Only" not in _names(stack.request("GET", "/customers", globex))
-
-
-def test_a_request_without_a_token_gets_a_401_problem(stack: LocalStack) -> None:
-    refused = stack.request("GET", "/customers")
-    assert refused.status == 401
-    assert refused.headers["Content-Type"] == "application/problem+json"
-    assert refused.body["status"] == 401 and refused.body["type"].startswith("https://errors.bluehill.dev/")
-
-
-def test_an_unknown_path_gets_a_404_problem(stack: LocalStack) -> None:
-    missing = stack.request("GET", "/no-such-thing")
-    assert missing.status == 404
-    assert missing.headers["Content-Type"] == "application/problem+json"
-    assert missing.body["status"] == 404
 
 
 def test_the_seeded_member_sees_only_the_customers_they_own(stack: LocalStack) -> None:

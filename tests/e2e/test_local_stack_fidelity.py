@@ -11,7 +11,7 @@ import pytest
 
 from bluehill_dev.stack_process import StackFailed, StackProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only("local stacks started with fidelity switches")]
 
 
 def _started(directory: Path, **switches: str) -> StackProcess:

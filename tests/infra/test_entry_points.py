@@ -59,6 +59,7 @@ def test_the_stack_deploys_the_api_the_authorizer_and_every_job(probes: dict[str
     kinds = {handler: probe["kind"] for handler, probe in probes.items()}
     assert kinds.pop("app.app") == "Chalice"
     assert kinds.pop("chalicelib.authorizer.api_authorizer") == "ChaliceAuthorizer"
+    assert "chalicelib.jobs.runner.job_runner" in kinds  # the job function
     assert "chalicelib.sla.jobs.sla_sweep" in kinds and set(kinds.values()) == {"EventSourceHandler"}
 
 

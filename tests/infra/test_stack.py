@@ -13,6 +13,12 @@ from aws_cdk.assertions import Annotations, Match
 from cfnlint.api import lint_file
 from chalicelib.core import schema
 from chalicelib.core.gateway_responses import GATEWAY_RESPONSES, PROBLEM_CONTENT_TYPE
+from chalicelib.core.settings import (
+    API_GATEWAY_TIMEOUT_SECONDS,
+    AUTHORIZER_CACHE_SECONDS,
+    JOB_FUNCTION_TIMEOUT_SECONDS,
+)
+from chalicelib.core.tenant_credentials import ITEM_ACTIONS, SESSION_SECONDS
 from infra_synth import Synth
 
 # --------------------------------------------------------------------------------- helpers
@@ -226,6 +232,51 @@ def test_the_sla_sweep_runs_every_minute_under_the_system_role(synth: Synth) -> 
     assert sweep["Properties"]["Role"] == {"Fn::GetAtt": [system_role, "Arn"]}
 
 
+def test_the_api_function_stops_before_api_gateway_gives_up(synth: Synth) -> None:
+    timeout = synth.template_json["Resources"]["APIHandler"]["Properties"]["Timeout"]
+    assert timeout < API_GATEWAY_TIMEOUT_SECONDS == 29
+
+
+def test_the_api_function_cannot_be_configured_past_api_gateways_limit() -> None:
+    from bluehill_infra.api import ApiSettings
+
+    with pytest.raises(ValueError, match="below API Gateway"):
+        ApiSettings(timeout_seconds=30)
+
+
+def test_api_gateway_caches_the_authorizers_answer_for_the_stated_window(synth: Synth) -> None:
+    definition = synth.template_json["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = definition["securityDefinitions"]["api_authorizer"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["authorizerResultTtlInSeconds"] == AUTHORIZER_CACHE_SECONDS == 60
+
+
+def test_long_work_runs_on_the_job_function_which_only_the_api_may_invoke(synth: Synth) -> None:
+    resources = synth.template_json["Resources"]
+    job = resources["JobRunner"]["Properties"]
+    assert job["Handler"] == "chalicelib.jobs.runner.job_runner"
+    assert job["Timeout"] == JOB_FUNCTION_TIMEOUT_SECONDS > API_GATEWAY_TIMEOUT_SECONDS
+    assert resources["APIHandler"]["Properties"]["Environment"]["Variables"]["JOB_FUNCTION_NAME"] == {
+        "Ref": "JobRunner"}
+    invokers = {role for role in set(_function_roles(synth).values()) for statement in _role_statements(synth, role)
+                if "lambda:InvokeFunction" in _as_list(statement["Action"])}
+    assert invokers == {_api_role(synth)}
+    (invoke,) = [statement for statement in _role_statements(synth, _api_role(synth))
+                 if "lambda:InvokeFunction" in _as_list(statement["Action"])]
+    assert invoke["Resource"] == {"Fn::GetAtt": ["JobRunner", "Arn"]}
+    (config,) = [config for config in synth.resources("AWS::Lambda::EventInvokeConfig").values()
+                 if config["Properties"]["FunctionName"] == {"Ref": "JobRunner"}]
+    assert config["Properties"]["MaximumRetryAttempts"] == 2
+
+
+def test_the_job_function_has_its_own_role_without_user_administration(synth: Synth) -> None:
+    job_role = _function_roles(synth)["JobRunner"]
+    assert job_role not in {_api_role(synth), _function_roles(synth)["ApiAuthorizer"]}
+    actions = {action for statement in _role_statements(synth, job_role) for action in _as_list(statement["Action"])}
+    assert not any(action.startswith(("cognito-idp:", "lambda:")) for action in actions), actions
+    resources = json.dumps([s["Resource"] for s in _role_statements(synth, job_role)])
+    assert f"/index/{schema.SYSTEM_DUE_INDEX.name}" not in resources
+
+
 def test_token_settings_point_at_the_user_pool(synth: Synth) -> None:
     pool_id = synth.logical_id(synth.stack.identity.user_pool)
     client_id = synth.logical_id(synth.stack.identity.client)
@@ -285,14 +336,71 @@ def test_function_roles_only_reach_this_stacks_resources(synth: Synth) -> None:
                 assert targets <= set(synth.template_json["Resources"]), (role, statement)
 
 
-def test_request_handlers_cannot_scan_or_use_the_cross_tenant_index(synth: Synth) -> None:
-    statements = _role_statements(synth, _api_role(synth))
-    actions = {action for s in statements for action in _as_list(s["Action"])}
-    assert "dynamodb:Scan" not in actions
-    resources = json.dumps([s["Resource"] for s in statements])
-    assert f"/index/{schema.SYSTEM_DUE_INDEX.name}" not in resources
+def _tenant_role(synth: Synth) -> str:
+    return synth.logical_id(synth.stack.api.tenant_role)
+
+
+def _table_statements(synth: Synth, role: str) -> list[dict[str, Any]]:
+    """The role's statements that name the tenant table or one of its indexes."""
+    table_id = synth.logical_id(synth.stack.data.table)
+    return [statement for statement in _role_statements(synth, role)
+            if table_id in _references(statement["Resource"])]
+
+
+def test_the_roles_that_serve_tenants_cannot_touch_the_table_directly(synth: Synth) -> None:
+    """Their only way to an item is a tenant session of the tenant access role."""
+    for role in (_api_role(synth), _function_roles(synth)["JobRunner"]):
+        assert _table_statements(synth, role) == [], role
+        (assume,) = [s for s in _role_statements(synth, role) if "sts:AssumeRole" in _as_list(s["Action"])]
+        assert assume["Resource"] == {"Fn::GetAtt": [_tenant_role(synth), "Arn"]}
+
+
+def test_only_the_roles_that_serve_tenants_may_assume_the_tenant_access_role(synth: Synth) -> None:
+    trust = synth.template_json["Resources"][_tenant_role(synth)]["Properties"]["AssumeRolePolicyDocument"]
+    (statement,) = trust["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRole")
+    principals = {reference["Fn::GetAtt"][0] for reference in statement["Principal"]["AWS"]}
+    assert principals == {_api_role(synth), _function_roles(synth)["JobRunner"]}
+    assumers = {role for role in set(_function_roles(synth).values()) for s in _role_statements(synth, role)
+                if "sts:AssumeRole" in _as_list(s["Action"])}
+    assert assumers == principals
+
+
+def test_the_tenant_access_role_reaches_items_on_the_table_and_tenant_indexes_only(synth: Synth) -> None:
+    statements = _table_statements(synth, _tenant_role(synth))
+    actions = {action for statement in statements for action in _as_list(statement["Action"])}
+    assert actions == set(ITEM_ACTIONS)
+    resources = json.dumps([statement["Resource"] for statement in statements])
+    assert f"/index/{schema.SYSTEM_DUE_INDEX.name}" not in resources and "index/*" not in resources
     for index in schema.TENANT_INDEXES:
         assert f"/index/{index.name}" in resources
+    role = synth.template_json["Resources"][_tenant_role(synth)]["Properties"]
+    assert role["MaxSessionDuration"] == SESSION_SECONDS
+
+
+def test_functions_that_serve_tenants_assume_the_tenant_role_and_system_jobs_do_not(synth: Synth) -> None:
+    serving = {_api_role(synth), _function_roles(synth)["JobRunner"]}
+    for logical_id, function in _functions(synth).items():
+        variable = function["Properties"]["Environment"]["Variables"].get("TENANT_ROLE_ARN")
+        if _function_roles(synth)[logical_id] in serving:
+            assert variable == {"Fn::GetAtt": [_tenant_role(synth), "Arn"]}, logical_id
+        else:
+            assert variable is None, logical_id
+    assert "TENANT_ROLE_ARN" not in _functions(synth)["SlaSweep"]["Properties"]["Environment"]["Variables"]
+
+
+def test_system_jobs_keep_their_own_role_with_the_cross_tenant_index(synth: Synth) -> None:
+    resources = json.dumps([s["Resource"] for s in _table_statements(synth, synth.logical_id(
+        synth.stack.api.system_role))])
+    assert f"/index/{schema.SYSTEM_DUE_INDEX.name}" in resources
+
+
+def test_request_handlers_cannot_scan_or_use_the_cross_tenant_index(synth: Synth) -> None:
+    for role in (_api_role(synth), _tenant_role(synth)):
+        statements = _role_statements(synth, role)
+        actions = {action for s in statements for action in _as_list(s["Action"])}
+        assert "dynamodb:Scan" not in actions
+        assert f"/index/{schema.SYSTEM_DUE_INDEX.name}" not in json.dumps([s["Resource"] for s in statements])
 
 
 def test_request_handlers_publish_events_only_to_the_bluehill_bus(synth: Synth) -> None:

@@ -90,22 +90,35 @@ def verify_token(token: str) -> Principal:
 
 
 # The team room answers whether the user behind a verified token is still active with the
-# token's role; app.py wires it in so core does not depend on a room.
+# token's role; each entry point wires it in (chalicelib.wiring) so core does not depend on a room.
 UserIsCurrent = Callable[[Principal], bool]
 _user_is_current: UserIsCurrent | None = None
 
 
-def set_user_check(check: UserIsCurrent) -> None:
+def set_user_check(check: UserIsCurrent | None) -> None:
     global _user_is_current
     _user_is_current = check
 
 
+def require_current_user(principal: Principal) -> None:
+    """Refuse a token whose user is no longer active with the token's role. Fails closed: a
+    process whose entry point never wired the check refuses everyone (and says why in its log)
+    rather than letting every well-signed token through."""
+    check = _user_is_current
+    if check is None:
+        from chalicelib.core.observability import logger
+
+        logger().error("the user check was never wired (chalicelib.wiring): every token is refused")
+        raise Unauthenticated("Unauthorized")
+    with tenant_scope(principal.tenant_id):
+        if not check(principal):
+            raise Unauthenticated("Unauthorized")
+
+
 def authorize(auth_request: AuthRequest) -> AuthResponse:
     """The built-in authorizer. Raising 'Unauthorized' is how API Gateway is told to answer
-    401; the local gateway maps it the same way."""
+    401; the local gateway maps it the same way. API Gateway caches the answer for
+    AUTHORIZER_CACHE_SECONDS per token (see core.settings)."""
     principal = verify_token(auth_request.token or "")
-    if _user_is_current is not None:
-        with tenant_scope(principal.tenant_id):
-            if not _user_is_current(principal):
-                raise Unauthenticated("Unauthorized")
+    require_current_user(principal)
     return AuthResponse(routes=["*"], principal_id=principal.user_id, context=principal.context())

@@ -20,7 +20,7 @@ from chalice import AuthResponse, Blueprint, Response
 from chalice.app import AuthRequest, Request
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.core.auth import Principal, authorize
+from chalicelib.core.auth import Principal, authorize, require_current_user
 from chalicelib.core.errors import (
     DomainError,
     FieldError,
@@ -38,7 +38,7 @@ from chalicelib.core.idempotency import run_once
 from chalicelib.core.models import MAX_VERSION
 from chalicelib.core.observability import logger, record_request
 from chalicelib.core.pagination import lists_of_request
-from chalicelib.core.permissions import require
+from chalicelib.core.permissions import RECHECKED, require
 from chalicelib.core.scope import tenant_scope
 from chalicelib.core.settings import AUTHORIZER_CACHE_SECONDS
 
@@ -61,6 +61,16 @@ def api_authorizer(auth_request: AuthRequest) -> AuthResponse:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """A view's answer when the work goes on after the response: `202 Accepted`, the body
+    (the job as it stands) and a `Location` to poll. Stored like any answer, so a retry with
+    the same Idempotency-Key gets the same job."""
+
+    body: BaseModel
+    location: str
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     path: str
     method: str
@@ -74,6 +84,7 @@ class RouteSpec:
     status: int
     public: bool
     media_type: str = JSON
+    accepted: type[BaseModel] | None = None  # the 202 body, when the route may answer with a job
 
     @property
     def idempotent(self) -> bool:
@@ -214,9 +225,11 @@ def route(
     status: int = 200,
     public: bool = False,
     media_type: str = JSON,
+    accepted: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view. The view receives the principal (unless public), the path parameters,
-    and `body=` / `query=` as validated Pydantic models; it returns a model (or None for 204)."""
+    and `body=` / `query=` as validated Pydantic models; it returns a model (or None for 204),
+    or `Accepted` (a route declaring `accepted=`, the model of its 202 body)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -232,6 +245,7 @@ def route(
             status=status,
             public=public,
             media_type=media_type,
+            accepted=accepted,
         )
         ROUTES[(path, method)] = spec
 
@@ -259,6 +273,8 @@ def route(
                     logger().append_keys(tenant_id=principal.tenant_id, user_id=principal.user_id)
                     if permission:
                         require(principal, permission)
+                    if permission in RECHECKED:  # not on the authorizer's cached answer
+                        require_current_user(principal)
                 _require_well_formed_ids(path_params)
                 kwargs: dict[str, Any] = dict(path_params)
                 if query is not None:
@@ -272,7 +288,10 @@ def route(
                                            principal.user_id if principal else None)
 
                 def execute() -> dict[str, Any]:
-                    return {"status": status, "body": _shape(view(*args, **kwargs), response)}
+                    result = view(*args, **kwargs)
+                    if isinstance(result, Accepted):
+                        return {"status": 202, "body": _shape(result.body, None), "location": result.location}
+                    return {"status": status, "body": _shape(result, response)}
 
                 with binding:
                     if spec.media_type != JSON:
@@ -287,7 +306,10 @@ def route(
                         outcome = execute()
             if outcome["body"] is None:
                 return Response(body="", status_code=204)
-            return json_response(outcome["body"], outcome["status"])
+            answer = json_response(outcome["body"], outcome["status"])
+            if outcome.get("location"):
+                answer.headers["Location"] = outcome["location"]
+            return answer
 
         bp.route(
             path,

@@ -62,7 +62,15 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
     "views:write": {"owner": A, "admin": A, "member": A, "contractor": A},
     "views:share": {"owner": A, "admin": A, "member": A},
+    # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
+    "jobs:read": {"owner": A, "admin": A, "member": OWN},
 }
+
+# Actions that change who may do what: each request re-asks the user check (one GetItem), so a
+# demoted or deactivated owner/admin cannot use them while API Gateway still serves the
+# authorizer's cached answer (core.settings.AUTHORIZER_CACHE_SECONDS). Everything else rides on
+# the cache: a deactivated or demoted user keeps their old access for at most that long.
+RECHECKED = frozenset({"users:write", "tenant:write"})
 
 # Fields that carry money: never shown to contractors or portal users.
 FINANCIAL_VIEWERS = frozenset({"owner", "admin", "member", "readonly"})

@@ -11,6 +11,12 @@ from functools import cache
 # authorizer declares it (`ttl_seconds`, which `chalice package` gives API Gateway), and the
 # local gateway caches for the same time.
 AUTHORIZER_CACHE_SECONDS = 60
+# API Gateway gives up on an integration after 29 s (a hard limit): the API's function stops
+# before that, so a request never keeps writing after its client was answered 504. Work that
+# can take longer runs as a job (`chalicelib.jobs`), whose function has its own, long timeout.
+API_GATEWAY_TIMEOUT_SECONDS = 29
+API_FUNCTION_TIMEOUT_SECONDS = 28
+JOB_FUNCTION_TIMEOUT_SECONDS = 900
 
 
 @dataclass(frozen=True)
@@ -60,3 +66,21 @@ def get_settings() -> Settings:
 def table_name() -> str:
     """The table name, read without requiring the rest of the settings (PynamoDB Meta)."""
     return os.environ.get("TABLE_NAME", "bluehill")
+
+
+def job_function_name() -> str:
+    """The job function's name: set by the stack on the functions that start jobs; empty
+    locally, where jobs run in-process (`local_jobs_mode`)."""
+    return os.environ.get("JOB_FUNCTION_NAME", "")
+
+
+def local_jobs_mode() -> str:
+    """`thread` (the default: the request is answered first, as in AWS) or `inline` (the job
+    finishes before the 202 is answered: deterministic tests)."""
+    return os.environ.get("BLUEHILL_LOCAL_JOBS", "thread")
+
+
+def tenant_role_arn() -> str:
+    """The role tenant-scoped credentials are assumed from (core.tenant_credentials): set by the
+    stack on the functions that serve tenants; empty: calls use the function's own credentials."""
+    return os.environ.get("TENANT_ROLE_ARN", "")

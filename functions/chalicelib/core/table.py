@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -25,6 +25,7 @@ from chalicelib.core import schema
 from chalicelib.core.errors import Conflict, DomainError, PayloadTooLarge, Throttled
 from chalicelib.core.pagination import READ_AHEAD, with_identity
 from chalicelib.core.settings import table_name
+from chalicelib.core.tenant_credentials import ScopedConnection, scoped
 
 
 def _endpoint() -> str | None:
@@ -90,6 +91,13 @@ class TableItem(_IndexKeys, Model):
     SK = UnicodeAttribute(range_key=True)
     type = UnicodeAttribute()
     tenant_id = UnicodeAttribute()
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        """PynamoDB's connection, signing each call with the current tenant's credentials."""
+        connection = super()._get_connection()
+        scoped(connection.connection)
+        return connection
 
 
 class VersionedItem(TableItem):
@@ -240,7 +248,7 @@ _shared_connection: Connection | None = None
 def _connection() -> Connection:
     global _shared_connection
     if _shared_connection is None:
-        _shared_connection = Connection(region=_region(), host=_endpoint())
+        _shared_connection = ScopedConnection(region=_region(), host=_endpoint())
     return _shared_connection
 
 

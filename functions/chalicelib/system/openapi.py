@@ -117,6 +117,12 @@ def _operation(spec: RouteSpec, names: dict[Any, str], defs: dict[str, Any]) -> 
     problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     errors = {code: {"description": text, **problem} for code, text in _error_statuses(spec).items()}
     operation["responses"] = {status: success, **errors}
+    if spec.accepted is not None:
+        operation["responses"]["202"] = {
+            "description": "Accepted: too big for one request, it runs as a job; poll the Location",
+            "headers": {"Location": {"description": "the job: GET /jobs/{job_id}", "schema": {"type": "string"}}},
+            "content": {"application/json": {"schema": {"$ref": names[(spec.accepted, "serialization")]}}},
+        }
     return operation
 
 
@@ -124,7 +130,7 @@ def document(extra_routes: dict[str, dict[str, Any]] | None = None) -> dict[str,
     specs = sorted(ROUTES.values(), key=lambda s: (s.path, s.method))
     models = {(s.body, "validation") for s in specs if s.body} | {
         (s.response, "serialization") for s in specs if s.response
-    }
+    } | {(s.accepted, "serialization") for s in specs if s.accepted}
     names, schema = models_json_schema(sorted(models, key=lambda m: (m[0].__name__, m[1])),
                                        ref_template="#/components/schemas/{model}")
     defs: dict[str, Any] = dict(schema.get("$defs", {}))

@@ -27,6 +27,7 @@ from chalicelib.core.observability import logger
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso, read_items
 from chalicelib.customers import service as customers
+from chalicelib.jobs import service as jobs
 from chalicelib.team import service as team
 from chalicelib.work import service as work
 from chalicelib.work import tasks as work_tasks
@@ -36,6 +37,11 @@ from .models import ApplyClaim, ProjectLink, Template
 from .schedule import OutOfCalendar, WorkCalendar, day_of_date, schedule
 
 CONTRACT_START = "contract_start"
+# More template tasks than one transaction holds (100 items: each task is one, plus the
+# project, its link, claim, counter and audit) makes a build of several transactions, and a
+# re-anchor of several chunks: a request asks for those as jobs (202), so none can approach
+# API Gateway's 29 s. Templates hold at most 200 tasks.
+JOB_THRESHOLD_TASKS = 90
 DATE = "date"
 TEMPLATE_ONLY_FIELDS = ("day", "duration_days")  # a task has no such fields: they reach it as dates
 
@@ -153,11 +159,13 @@ CLAIM_SECONDS = 2 * 24 * 3600  # outlives the request's idempotency record
 
 
 def apply_template(principal: Principal, template_id: str, request: dict[str, Any],
-                   request_key: str | None = None) -> dict[str, Any]:
+                   request_key: str | None = None, in_request: bool = False) -> dict[str, Any]:
     """Create the customer's project from the template's latest version, every task scheduled
     against the anchor: one transaction, or (too big for one) written hidden and shown by one
     write. With a `request_key` (the Idempotency-Key), the template and the request's claim are
-    read together: a retry after a failed attempt finishes the project that attempt began."""
+    read together: a retry after a failed attempt finishes the project that attempt began.
+    `in_request`: an apply of more than JOB_THRESHOLD_TASKS tasks is validated, then handed
+    to a job (RunAsJob)."""
     require(principal, "templates:apply")
     template, claim = _template_and_claim(principal, template_id, request_key)
     if claim is not None:
@@ -172,6 +180,9 @@ def apply_template(principal: Principal, template_id: str, request: dict[str, An
                         template.tasks)
     anchor = _resolve_anchor(customer, request["anchor"]["source"], request["anchor"].get("date"))
     people = _assignees(template.roles, request.get("role_assignments") or {}, customer.owner_id)
+    kept = len(_kept_tasks(latest.tasks, request.get("skip_task_keys") or []))
+    if in_request and kept > JOB_THRESHOLD_TASKS:
+        raise jobs.RunAsJob(f"{kept} tasks: more than {JOB_THRESHOLD_TASKS} apply as a job", kept)
     try:
         return _build(principal, template, latest, customer, anchor, people, request, request_key, None)
     except OutOfCalendar as beyond:  # raised while planning, before anything is written
@@ -328,13 +339,19 @@ def _replan(principal: Principal, before: ProjectLink, after: ProjectLink, chang
 
 
 def reanchor(principal: Principal, project_id: str, new_anchor: date, include_edited: bool,
-             source: str | None = None, customer_version: int | None = None) -> dict[str, Any]:
+             source: str | None = None, customer_version: int | None = None,
+             in_request: bool = False) -> dict[str, Any]:
     """Move every incomplete template task to its Day from the new anchor; tasks whose dates a
     person edited stay unless `include_edited`; completed tasks never move. A project of more
-    tasks than one transaction holds moves in several; a retry moves what is left."""
+    tasks than one transaction holds moves in several; a retry moves what is left.
+    `in_request`: a project of more than JOB_THRESHOLD_TASKS template tasks re-anchors as a
+    job (RunAsJob)."""
     require(principal, "templates:apply")
     standing = _standing(principal, project_id)
     link = standing.link
+    if in_request and len(link.planned) > JOB_THRESHOLD_TASKS:
+        raise jobs.RunAsJob(f"{len(link.planned)} template tasks: more than {JOB_THRESHOLD_TASKS} re-anchor as a job",
+                            len(link.planned))
     calendar = calendar_for(principal.tenant_id, link.calendar)
     planned, moved, kept = dict(link.planned), [], []
     for key, entry, task in standing.template_tasks():

@@ -7,10 +7,14 @@ from chalice import Blueprint
 from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.core.auth import Principal
-from chalicelib.core.http import expected_version, header, route
+from chalicelib.core.http import Accepted, expected_version, header, route
+from chalicelib.core.ids import new_id
 from chalicelib.core.models import Id, ListOf, ListQuery, LongText, Name, Out, Strict, Tag, Version
+from chalicelib.jobs import service as jobs
+from chalicelib.jobs.routes import JobOut, accepted
 
 from . import apply, service
+from .jobs import APPLY_JOB, REANCHOR_JOB
 
 bp = Blueprint(__name__)
 
@@ -292,17 +296,35 @@ class SaveAsTemplate(Strict):
         {"name": "Enterprise onboarding", "category": "onboarding"}]}}
 
 
-@route(bp, "/templates/{template_id}/apply", "POST", summary="Create a customer's project from a template",
-       permission="templates:apply", body=ApplyTemplate, response=AppliedOut, status=201)
-def apply_template(principal: Principal, template_id: Id, body: ApplyTemplate) -> AppliedOut:
-    return AppliedOut.model_validate(apply.apply_template(principal, template_id, body.model_dump(),
-                                                          header("idempotency-key")))
+@route(bp, "/templates/{template_id}/apply", "POST",
+       summary=f"Create a customer's project from a template (more than {apply.JOB_THRESHOLD_TASKS} tasks: a job, 202)",
+       permission="templates:apply", body=ApplyTemplate, response=AppliedOut, status=201, accepted=JobOut)
+def apply_template(principal: Principal, template_id: Id, body: ApplyTemplate) -> AppliedOut | Accepted:
+    key = header("idempotency-key")
+    try:
+        return AppliedOut.model_validate(apply.apply_template(principal, template_id, body.model_dump(), key,
+                                                              in_request=True))
+    except jobs.RunAsJob as signal:
+        big = signal
+    # Keyed even without an Idempotency-Key, so a retried attempt finishes the project it began.
+    return accepted(jobs.start(principal, APPLY_JOB, {
+        "template_id": template_id, "request": body.model_dump(mode="json"), "request_key": key or new_id(),
+    }, big.steps, big.reason))
 
 
-@route(bp, "/projects/{project_id}/reanchor", "POST", summary="Move a template-made project to a new anchor date",
-       permission="templates:apply", body=Reanchor, response=MovedOut)
-def reanchor(principal: Principal, project_id: Id, body: Reanchor) -> MovedOut:
-    return MovedOut.model_validate(apply.reanchor(principal, project_id, body.anchor_date, body.include_edited))
+@route(bp, "/projects/{project_id}/reanchor", "POST",
+       summary=f"Move a template-made project to a new anchor date (more than {apply.JOB_THRESHOLD_TASKS} tasks: "
+               "a job, 202)",
+       permission="templates:apply", body=Reanchor, response=MovedOut, accepted=JobOut)
+def reanchor(principal: Principal, project_id: Id, body: Reanchor) -> MovedOut | Accepted:
+    try:
+        return MovedOut.model_validate(apply.reanchor(principal, project_id, body.anchor_date, body.include_edited,
+                                                      in_request=True))
+    except jobs.RunAsJob as signal:
+        big = signal
+    return accepted(jobs.start(principal, REANCHOR_JOB, {
+        "project_id": project_id, "anchor_date": body.anchor_date.isoformat(),
+        "include_edited": body.include_edited}, big.steps, big.reason))
 
 
 @route(bp, "/projects/{project_id}/upgrade-template", "POST",
