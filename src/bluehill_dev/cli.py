@@ -133,8 +133,8 @@ def _events_replay(args: argparse.Namespace) -> int:
     _with_app()
     try:
         replayed = eventbus.replay(_event_store(), args.since, args.type, args.consumer)
-    except KeyError as unknown:
-        return _fail(str(unknown), USAGE_ERROR)
+    except eventbus.BadReplay as bad:
+        return _fail(str(bad), USAGE_ERROR)
     for delivered in replayed:
         outcomes = ", ".join(f"{name}: {outcome}" for name, outcome in delivered.outcomes.items()) or "no consumer"
         print(f"{delivered.event.occurred_at}  {delivered.event.type}  {delivered.event.id}  {outcomes}")

@@ -19,12 +19,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from chalicelib.core import relay
 from chalicelib.core.consumers import CONSUMERS, Consumer, DeliveryInProgress, consumers_of, deliver
-from chalicelib.core.events import Event
+from chalicelib.core.events import EVENT_TYPES, Event
 from chalicelib.core.ids import new_id
 from chalicelib.core.table import now_iso
 
@@ -273,20 +274,45 @@ def consumer_named(name: str) -> Consumer:
 
 
 def redrive(store: LocalStore, parked_id: str | None = None) -> list[tuple[Parked, str]]:
-    """Deliver parked deliveries again (one by id, or all); delivered ones leave the store."""
+    """Deliver parked deliveries again (one by id, or all); delivered ones leave the store. Each
+    delivery goes to the delivery log, as the relay's do."""
     results = []
     for parked in store.parked():
         if parked_id is not None and parked.id != parked_id:
             continue
         event = Event.model_validate(parked.event)
         store.unpark(parked.id)
-        results.append((parked, deliver_with_retries(consumer_named(parked.consumer), event, store)))
+        outcome = deliver_with_retries(consumer_named(parked.consumer), event, store)
+        store.log(Delivered(event, {parked.consumer: outcome}))  # `bluehill events tail` shows it
+        results.append((parked, outcome))
     return results
+
+
+class BadReplay(ValueError):
+    """A replay asked for something that cannot be: the message says what, in one line."""
+
+
+def _instant(text: str) -> str:
+    """`text` (an ISO date or instant, `Z` or an offset) as the archive writes `occurred_at`: UTC, `…Z`."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as bad:
+        raise BadReplay(f"--since {text!r} is not an ISO date or instant (e.g. 2026-12-04T09:00:00Z)") from bad
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def replay(store: LocalStore, since: str, event_type: str | None = None,
            consumer: str | None = None) -> list[Delivered]:
-    """Deliver archived events again (from `since`, optionally one type, one consumer)."""
+    """Deliver archived events again (from `since`, optionally one type, one consumer).
+    Raises BadReplay for a `since` that is not an ISO instant, a type not declared or a consumer
+    not registered (each would otherwise replay nothing, or to no one, and report success)."""
+    since = _instant(since)
+    if consumer is not None and consumer not in CONSUMERS:
+        raise BadReplay(f"no consumer named {consumer!r}; registered: {', '.join(sorted(CONSUMERS)) or 'none'}")
+    if event_type is not None and event_type not in EVENT_TYPES:
+        raise BadReplay(f"no event type {event_type!r} is declared (`bluehill events catalog` lists them)")
     replayed = []
     for event in store.archived():
         if event.occurred_at < since or (event_type and event.type != event_type):
@@ -295,5 +321,6 @@ def replay(store: LocalStore, since: str, event_type: str | None = None,
         for registered in consumers_of(event):
             if consumer is None or registered.name == consumer:
                 delivered.outcomes[registered.name] = deliver_with_retries(registered, event, store)
+        store.log(delivered)
         replayed.append(delivered)
     return replayed

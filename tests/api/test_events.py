@@ -4,6 +4,7 @@ copies, retries or faults."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -339,6 +340,8 @@ def test_a_failing_consumer_is_retried_then_parked_and_a_redrive_applies_it_once
     assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-14"
     monkeypatch.undo()
     assert [outcome for _, outcome in eventbus.redrive(store, parked.id)] == ["applied"]
+    tail = [json.loads(line) for line in (store.directory / "deliveries.jsonl").read_text().splitlines()]
+    assert tail[-1]["id"] == parked.event["id"] and tail[-1]["outcomes"] == {registered.name: "applied"}
     assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-21"
     assert eventbus.redrive(store, parked.id) == []  # it left the store
     assert deliver_one(registered.name, Event.model_validate(parked.event)) == "duplicate"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from foundation_helpers import EventLog, all_items, assert_problem, unique
 
-from bluehill_dev.harness_env import ROLES, Api, token_for
+from bluehill_dev.harness_env import PASSWORD, ROLES, Api, token_for
 
 
 @pytest.fixture(scope="module")
@@ -262,3 +262,19 @@ def test_invalid_tenant_settings_are_refused_naming_the_field(acme: Any, body: d
 def test_only_the_owner_changes_the_tenant(acme: Any, role: str) -> None:
     assert_problem(acme.as_(role).patch("/tenant", {"version": 1, "name": "Taken Over"}), 403)
     assert acme.as_("owner").get("/tenant").json["name"] != "Taken Over"
+
+
+def test_a_tenant_made_outside_any_request_gets_its_owner_login_and_template_library(
+        aws: Any, http: Any, deliver: Any) -> None:
+    """The README's first-tenant step: `create_tenant` run from a script, where no request has
+    set a tenant scope (the tenant guard refused the whole transaction)."""
+    from chalicelib.core.scope import current_scope
+    from chalicelib.team.service import create_tenant
+
+    tenant_id, email = unique("first").replace("-", ""), f"{unique('founder')}@first.example"
+    assert current_scope() is None
+    create_tenant(tenant_id, "First Co", email, "Fran Founder", PASSWORD)
+    deliver()
+    founder = Api(http, token_for(aws, email))
+    assert founder.get("/me").json["user"]["role"] == "owner"
+    assert all_items(founder, "/templates?limit=100"), "the Tenant.Created consumer seeds the library"

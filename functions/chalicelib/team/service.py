@@ -16,6 +16,7 @@ from chalicelib.core.events import actor_of
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import require
 from chalicelib.core.reads import ReadPlan
+from chalicelib.core.scope import tenant_scope
 from chalicelib.core.table import Transaction, now_iso, query_reader, read_items, require_version
 
 from . import identity
@@ -268,7 +269,14 @@ def require_active_users(tx: Transaction, tenant_id: str, user_ids: list[str], f
 
 
 def create_tenant(tenant_id: str, name: str, owner_email: str, owner_name: str, password: str | None = None) -> User:
-    """Provision a tenant with its first owner (used by sign-up and by the seed)."""
+    """Provision a tenant with its first owner (used by sign-up and by the seed). It acts for the
+    new tenant itself: run from a script (as the README's first-tenant step does), it needs no
+    scope of its caller's."""
+    with tenant_scope(tenant_id):
+        return _create_tenant(tenant_id, name, owner_email, owner_name, password)
+
+
+def _create_tenant(tenant_id: str, name: str, owner_email: str, owner_name: str, password: str | None) -> User:
     now = now_iso()
     user_id = identity.create_login(owner_email, owner_name, tenant_id, OWNER, None, password)
     founder = Principal(tenant_id=tenant_id, user_id=user_id, role=OWNER, email=owner_email)
