@@ -71,7 +71,8 @@ def test_a_reopened_and_re_resolved_ticket_gets_a_new_link_and_the_old_one_dies(
     assert anonymous.post(f"/csat/{new}", {"score": 3}).status == 201
 
 
-def test_a_reopened_ticket_refuses_its_old_link_and_each_resolution_counts_one_score(fresh_tenant, anonymous):
+def test_a_reopened_ticket_refuses_its_old_link_and_each_resolution_counts_one_score(fresh_tenant, anonymous,
+                                                                                     deliver):
     from chalicelib.core.scope import tenant_scope
     from chalicelib.tickets import service as tickets
 
@@ -91,6 +92,7 @@ def test_a_reopened_ticket_refuses_its_old_link_and_each_resolution_counts_one_s
     assert anonymous.post(new, {"score": 5}).status == 201
     assert anonymous.post(new, {"score": 2}).status == 409
     assert api.get(f"/tickets/{again['id']}").json["csat"]["score"] == 5
+    deliver()
     with tenant_scope(fresh_tenant.tenant_id):
         [row] = tickets.rollup(fresh_tenant.tenant_id, tickets.iso_week(sla.now()))
     assert (row["csat_responses"], row["csat_satisfied"]) == (1, 1)
@@ -104,7 +106,7 @@ def test_answers_are_validated(acme, anonymous, resolved):
     assert anonymous.post(path, {"score": 4}).status == 201
 
 
-def test_answers_feed_the_weekly_csat_counters(fresh_tenant, anonymous):
+def test_answers_feed_the_weekly_csat_counters(fresh_tenant, anonymous, deliver):
     from chalicelib.core.scope import tenant_scope
     from chalicelib.tickets import service as tickets
 
@@ -116,6 +118,7 @@ def test_answers_feed_the_weekly_csat_counters(fresh_tenant, anonymous):
         api.patch(f"/tickets/{ticket['id']}", {"version": ticket["version"], "status": "resolved"})
         path = api.get(f"/tickets/{ticket['id']}/csat-link").json["path"]
         assert anonymous.post(path, {"score": score}).status == 201
+    deliver()
     with tenant_scope(fresh_tenant.tenant_id):
         [row] = tickets.rollup(fresh_tenant.tenant_id, tickets.iso_week(sla.now()))
     assert (row["tier"], row["csat_responses"], row["csat_satisfied"]) == ("smb", 3, 2)

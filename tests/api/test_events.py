@@ -64,12 +64,38 @@ def _project_completed(world: Any, api: Any) -> Event:
         "from": "on_track", "to": "complete", "changed_by": "auto"}).event(world.tenant_id)
 
 
+def _project_applied(world: Any, api: Any) -> Event:
+    from chalicelib.templates.events import TemplateApplied
+
+    result = _template_project(api)
+    return TemplateApplied.model_validate({
+        "template_id": result["template_id"], "template_version": result["template_version"],
+        "project_id": result["project"]["id"], "customer_id": result["project"]["customer_id"],
+        "anchor": {"source": "date", "date": date.today().isoformat()}}).event(world.tenant_id)
+
+
+def _ticket_created(world: Any, api: Any, queued: bool) -> Event:
+    from chalicelib.tickets.events import TicketCreated
+
+    body = {"subject": "s", "description": "d", "customer_id": create_customer(api)["id"]}
+    if queued:
+        queue = api.post("/queues", {"name": "Events", "members": [world.users["owner"]], "routing": "round_robin"})
+        body["queue_id"] = queue.json["id"]
+    ticket = api.post("/tickets", body).json
+    return TicketCreated(ticket_id=ticket["id"], status=ticket["status"], priority=ticket["priority"],
+                         customer_id=ticket["customer_id"], assignee_id=ticket["assignee_id"],
+                         queue_id=ticket["queue_id"], at=ticket["created_at"]).event(world.tenant_id)
+
+
 # Every registered consumer needs a scenario here: a consumer added without one fails below.
 SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_seed_library": _tenant_created,
     "templates_follow_contract_start": _contract_start_moved,
     "templates_count_task_completion": _task_completed,
     "templates_count_project_completion": _project_completed,
+    "templates_count_project_created": _project_applied,
+    "tickets_sla_rollup": lambda world, api: _ticket_created(world, api, queued=False),
+    "queues_count_open": lambda world, api: _ticket_created(world, api, queued=True),
 }
 
 

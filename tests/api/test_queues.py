@@ -1,5 +1,7 @@
 """Queues: who works them, and routing new tickets (manual, round robin, least open) in the
-transaction that creates the ticket."""
+transaction that creates the ticket. The members' open counts are moved by a consumer of the
+ticket events (queues/consumers.py): tests deliver the events before reading them, and
+least-open routing is as current as the last delivery."""
 
 from __future__ import annotations
 
@@ -58,30 +60,46 @@ def test_another_tenant_never_sees_a_queue(acme, globex):
     assert foreign.status == 422 and foreign.json["errors"][0]["field"] == "queue_id"
 
 
-def test_round_robin_assigns_members_in_turn(acme, customer_id):
+def test_round_robin_assigns_members_in_turn(acme, customer_id, deliver):
     queue = make_queue(acme, "round_robin", "member", "admin")
     assignees = [ticket_in(acme, customer_id, queue)["assignee_id"] for _ in range(3)]
     assert assignees == [acme.users["member"], acme.users["admin"], acme.users["member"]]
+    deliver()
     counts = acme.as_("owner").get(f"/queues/{queue['id']}").json["open_counts"]
     assert counts == {acme.users["member"]: 2, acme.users["admin"]: 1}
 
 
-def test_least_open_assigns_the_member_with_fewest_open_tickets(acme, customer_id):
+def test_least_open_assigns_the_member_with_fewest_open_tickets(acme, customer_id, deliver):
     queue = make_queue(acme, "least_open", "member", "admin")
     first = ticket_in(acme, customer_id, queue)
+    deliver()
     second = ticket_in(acme, customer_id, queue)
     assert (first["assignee_id"], second["assignee_id"]) == (acme.users["member"], acme.users["admin"])
     api = acme.as_("owner")
     api.patch(f"/tickets/{first['id']}", {"version": first["version"], "status": "resolved"})
+    deliver()
     assert api.get(f"/queues/{queue['id']}").json["open_counts"][acme.users["member"]] == 0
     third = ticket_in(acme, customer_id, queue)
     assert third["assignee_id"] == acme.users["member"] and third["status"] == "open"
 
 
-def test_reassigning_moves_the_open_count(acme, customer_id):
+def test_least_open_reads_the_loads_as_delivered_so_far(acme, customer_id, deliver):
+    """Eventually consistent: a ticket whose event is not delivered yet weighs on nobody."""
+    queue = make_queue(acme, "least_open", "member", "admin")
+    first = ticket_in(acme, customer_id, queue)
+    second = ticket_in(acme, customer_id, queue)
+    assert first["assignee_id"] == second["assignee_id"] == acme.users["member"]
+    deliver()
+    counts = acme.as_("owner").get(f"/queues/{queue['id']}").json["open_counts"]
+    assert counts == {acme.users["member"]: 2, acme.users["admin"]: 0}
+    assert ticket_in(acme, customer_id, queue)["assignee_id"] == acme.users["admin"]
+
+
+def test_reassigning_moves_the_open_count(acme, customer_id, deliver):
     queue = make_queue(acme, "least_open", "member", "admin")
     ticket = ticket_in(acme, customer_id, queue)
     acme.as_("owner").patch(f"/tickets/{ticket['id']}", {"version": 1, "assignee_id": acme.users["admin"]})
+    deliver()
     counts = acme.as_("owner").get(f"/queues/{queue['id']}").json["open_counts"]
     assert counts == {acme.users["member"]: 0, acme.users["admin"]: 1}
 
@@ -101,3 +119,52 @@ def test_changing_a_queue_is_version_checked(acme):
     assert changed.status == 200 and changed.json["routing"] == "round_robin" and changed.json["version"] == 2
     assert acme.as_("owner").patch(f"/queues/{queue['id']}", {"version": 1, "name": "late"}).status == 409
     assert acme.as_("owner").patch(f"/queues/{queue['id']}", {"version": 2, "routing": "x"}).status == 422
+
+
+def _held_back(deliver, monkeypatch):
+    """The queue-load events of what the test does next, left undelivered to that consumer."""
+    from chalicelib.core.consumers import CONSUMERS
+
+    counting = CONSUMERS["queues_count_open"]
+    monkeypatch.delitem(CONSUMERS, "queues_count_open")
+
+    def release():
+        events = [delivered.event for delivered in deliver() if counting.takes(delivered.event)]
+        monkeypatch.setitem(CONSUMERS, "queues_count_open", counting)
+        return counting, events
+
+    return release
+
+
+def test_loads_are_exact_whatever_order_the_events_arrive_in(acme, customer_id, deliver, monkeypatch):
+    from chalicelib.core.consumers import deliver as deliver_one
+
+    release = _held_back(deliver, monkeypatch)
+    queue = make_queue(acme, "round_robin", "member", "admin")
+    ticket = ticket_in(acme, customer_id, queue)
+    assert ticket["assignee_id"] == acme.users["member"]
+    acme.as_("owner").patch(f"/tickets/{ticket['id']}", {"version": 1, "assignee_id": acme.users["admin"]})
+    counting, events = release()
+    assert [event.type for event in events] == ["Ticket.Created", "Ticket.Updated"]
+    assert [deliver_one(counting, event) for event in reversed(events)] == ["applied", "applied"]
+    assert [deliver_one(counting, event) for event in events] == ["duplicate", "duplicate"]
+    counts = acme.as_("owner").get(f"/queues/{queue['id']}").json["open_counts"]
+    assert counts == {acme.users["member"]: 0, acme.users["admin"]: 1}
+
+
+def test_a_delivery_killed_after_its_count_counts_once_when_run_again(acme, customer_id, deliver, monkeypatch):
+    """The count and the consumer's marker commit together: a process killed after the count
+    leaves the marker done, so the retry that follows the lease finds nothing to do."""
+    from chalicelib.core import consumers
+
+    release = _held_back(deliver, monkeypatch)
+    queue = make_queue(acme, "round_robin", "member")
+    ticket_in(acme, customer_id, queue)
+    counting, [created] = release()
+    with monkeypatch.context() as killed:
+        killed.setattr(consumers, "_done", lambda name, event: (_ for _ in ()).throw(SystemExit("killed")))
+        with pytest.raises(SystemExit):
+            consumers.deliver(counting, created)
+    monkeypatch.setattr(consumers, "LEASE_SECONDS", -1)  # any claim left behind is stale at once
+    assert consumers.deliver(counting, created) == "duplicate"
+    assert acme.as_("owner").get(f"/queues/{queue['id']}").json["open_counts"] == {acme.users["member"]: 1}

@@ -274,7 +274,7 @@ def test_a_late_first_reply_is_missed(desk, clock):
     assert after["sla"]["first_response"]["state"] == "breached" and after["sla_state"] == "breached"
 
 
-def test_outcomes_land_in_the_weekly_rollup(desk, clock):
+def test_outcomes_land_in_the_weekly_rollup(desk, clock, deliver):
     from chalicelib.core.scope import tenant_scope
     from chalicelib.tickets import service as tickets
 
@@ -287,6 +287,7 @@ def test_outcomes_land_in_the_weekly_rollup(desk, clock):
     desk.as_("member").post(f"/tickets/{late['id']}/messages", {"body": "hi"})
     move(desk, late, status="resolved")
     move(desk, late, status="open")
+    deliver()
     with tenant_scope(desk.tenant_id):
         [row] = tickets.rollup(desk.tenant_id, "2026-W48")
     assert row["priority"] == "high" and row["tier"] == "none"

@@ -17,7 +17,12 @@ done (a duplicate: nothing runs) or claimed by a copy being handled right now
 (`DeliveryInProgress`: retried later, by then it is done). A handler that raises releases its
 claim, so the retry runs it again; a process killed mid-handler leaves a claim that expires
 after `LEASE_SECONDS`, and the handler (which tolerates re-runs and any order, by versions or
-timestamps) runs again."""
+timestamps) runs again.
+
+A handler whose effect is a counter (an ADD: commutative, so any order of events gives the same
+figure, but not idempotent) commits it with `commit_once`: the ADDs and this consumer's marker
+turned done in one transaction, so a re-run after a crash between the write and the marker
+finds the marker done and adds nothing."""
 
 from __future__ import annotations
 
@@ -30,9 +35,10 @@ from typing import Any, Literal
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError
 
-from chalicelib.core.events import Actor, Event, EventData, acting_as
+from chalicelib.core.errors import Conflict
+from chalicelib.core.events import Actor, Event, EventData, acting_as, current_actor
 from chalicelib.core.scope import tenant_scope
-from chalicelib.core.table import TableItem, tenant_key
+from chalicelib.core.table import TableItem, Transaction, tenant_key
 
 Handler = Callable[[Event], Any]
 Outcome = Literal["applied", "duplicate"]
@@ -135,6 +141,27 @@ def _release(name: str, event: Event) -> None:
 def _done(name: str, event: Event) -> None:
     marker = ProcessedMarker(ProcessedMarker.pk(event.tenant_id, event.id), ProcessedMarker.sk(name))
     marker.update([ProcessedMarker.status.set(DONE)])
+
+
+class AlreadyHandled(Conflict):
+    """This consumer's marker of the event is done: its effect was committed before."""
+
+
+def commit_once(tx: Transaction, event: Event) -> bool:
+    """Commit a handler's writes with its processed marker turned done, in one transaction
+    (inside `deliver`, which names the consumer): False when a copy of the event committed
+    them first."""
+    name = current_actor().id
+    if name is None:
+        raise RuntimeError("commit_once runs inside deliver()")
+    marker = ProcessedMarker(ProcessedMarker.pk(event.tenant_id, event.id), ProcessedMarker.sk(name))
+    tx.update(marker, [ProcessedMarker.status.set(DONE)], ProcessedMarker.status == CLAIMED,
+              lambda: AlreadyHandled(f"{name} already handled event {event.id}"))
+    try:
+        tx.commit()
+    except AlreadyHandled:
+        return False
+    return True
 
 
 def deliver(registered: Consumer, event: Event) -> Outcome:

@@ -1,9 +1,9 @@
-"""Sharded counters: a figure that many concurrent changes move — a week's SLA rollup, a
-queue's open tickets per member — lives on SHARDS items instead of one. Each change adds to one
-shard chosen at random, inside the change's own transaction (so the figure stays exact and
-moves atomically with the change), and two concurrent changes meet on the same item — a
-TransactionConflict on DynamoDB — one time in SHARDS instead of every time. A reader reads
-every shard (one Query of their partition) and sums them.
+"""Sharded counters: a figure that many concurrent events move — a week's SLA rollup, a queue's
+open tickets per member, a template's projects per version — lives on SHARDS items instead of
+one. Its consumer adds each event's delta to one shard chosen at random, in a transaction with
+its replay guard (core.consumers.commit_once), and two concurrent deliveries meet on the same
+item — a TransactionConflict on DynamoDB, retried — one time in SHARDS instead of every time.
+A reader reads every shard (one Query of their partition) and sums them.
 
 The shard is the last part of the item's sort key: `<sort key>#<shard>`."""
 

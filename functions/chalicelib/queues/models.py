@@ -8,9 +8,10 @@
 
 Round robin's turn is `rr_pointer` on the queue item, taken by one atomic ADD before the
 ticket's transaction (a turn whose ticket then fails is skipped, never given twice). Open
-tickets per member are QueueLoad shards, moved in the ticket's own transaction: they are read
-(summed) to show a queue and to route least-open, so the queue item is in no ticket's
-transaction and tickets created at once never conflict on it.
+tickets per member are QueueLoad shards, moved by the `queues_count_open` consumer from the
+ticket events (never in the ticket's transaction): they are read (summed) to show a queue and
+to route least-open — eventually consistent — so neither the queue item nor a load is in any
+ticket's transaction and tickets created at once never conflict on them.
 """
 
 from __future__ import annotations

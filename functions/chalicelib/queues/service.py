@@ -1,6 +1,8 @@
 """Queues and routing: a new ticket in a queue with automatic routing is assigned when it is
-created; each member's open-ticket count is a sharded counter (QueueLoad, core.counters) moved
-in the ticket's own transaction."""
+created; each member's open-ticket count (QueueLoad, on shards: core.counters) is moved by the
+`queues_count_open` consumer (queues/consumers.py) from the ticket events, outside the ticket's
+transaction — so the loads, and least-open routing that reads them, are eventually consistent
+(the local stack catches up within ~2 s of the change)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
+from chalicelib.core.consumers import commit_once
 from chalicelib.core.counters import shard_sort_key, summed
 from chalicelib.core.errors import Conflict, NotFound, validation_error
+from chalicelib.core.events import Event
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import require
@@ -22,8 +26,8 @@ from .events import QueueCreated, QueueUpdated
 from .models import Queue, QueueLoad
 
 QUEUE_FIELDS = ("name", "members", "routing")
-# (queue_id, assignee_id) of an open ticket, or None when it weighs on nobody's count.
-Load = tuple[str, str] | None
+# [queue_id, assignee_id] of an open ticket, or None when it weighs on nobody's count.
+Load = list[str] | None
 
 
 def queue_fields(queue: Queue) -> dict[str, Any]:
@@ -125,11 +129,11 @@ def _take_turn(queue: Queue) -> int:
     return int(queue.rr_pointer) - 1
 
 
-def route_new_ticket(tx: Transaction, tenant_id: str, queue_id: str, assignee_id: str | None) -> str | None:
+def route_new_ticket(tenant_id: str, queue_id: str, assignee_id: str | None) -> str | None:
     """For the tickets room: check the queue exists (422 on queue_id); unless the ticket comes
     assigned, let the queue's routing choose (round robin's turn is taken at once; least open
-    reads the summed loads, so tickets created at the same moment may both go to the least
-    loaded member); count the ticket on its assignee in the ticket's transaction."""
+    reads the summed loads as the consumer has moved them so far — eventually consistent, so
+    tickets created within a delivery's delay may both go to the least loaded member)."""
     try:
         queue = _queue(tenant_id, queue_id)
     except NotFound as missing:
@@ -140,8 +144,6 @@ def route_new_ticket(tx: Transaction, tenant_id: str, queue_id: str, assignee_id
     elif chosen is None and queue.members and queue.routing == "least_open":
         counts = _counts(queue)
         chosen = min(queue.members, key=lambda member: counts.get(member, 0))
-    if chosen is not None:
-        _bump(tx, tenant_id, queue_id, chosen, 1)
     return chosen
 
 
@@ -173,11 +175,15 @@ def require_queue(tenant_id: str, queue_id: str) -> None:
         raise validation_error("queue_id", f"queue {queue_id} does not exist") from missing
 
 
-def adjust_open_counts(tx: Transaction, tenant_id: str, before: Load, after: Load) -> None:
-    """Move one open ticket from `before`'s member count to `after`'s, in the ticket's
-    transaction (each on a shard of its own: a transaction may touch an item once)."""
+def move_open_count(event: Event, before: Load, after: Load) -> bool:
+    """For the consumer: move one open ticket from `before`'s member count to `after`'s (ADDs:
+    any order of events gives the same loads), with the consumer's marker (core.consumers), so
+    no copy of the event moves it twice. Each on a shard of its own (a transaction may touch
+    an item once); False when nothing moves or the event was counted before."""
     if before == after:
-        return
+        return False
+    tx = Transaction()
     for load, delta in ((before, -1), (after, 1)):
         if load is not None:
-            _bump(tx, tenant_id, load[0], load[1], delta)
+            _bump(tx, event.tenant_id, load[0], load[1], delta)
+    return commit_once(tx, event)

@@ -231,8 +231,9 @@ def _build(principal: Principal, template: Template, definition: Definition, cus
            people: dict[str, str | None], request: dict[str, Any], request_key: str | None,
            begun: ProjectLink | None) -> dict[str, Any]:
     """Build the project, or finish the one an earlier attempt `begun` (its link has the
-    planned dates). The claim and the link go with the project's first write, the template's
-    counter and audit with the write that shows it; Template.Applied goes out once it is shown."""
+    planned dates). The claim and the link go with the project's first write, the audit with
+    the write that shows it; Template.Applied goes out once it is shown (and counts the project
+    in the template's analytics: templates/consumers.py)."""
     calendar = calendar_for(principal.tenant_id, definition.calendar)
     kept = rules.parents_first(_kept_tasks(definition.tasks, request.get("skip_task_keys") or []))
     specs = [_task_spec(task, anchor.on, calendar, people) for task in kept]
@@ -269,7 +270,6 @@ def _build(principal: Principal, template: Template, definition: Definition, cus
         "customer_id": customer.id, "anchor": {"source": anchor.source, "date": anchor.on.isoformat()}})
 
     def shown(tx: Transaction) -> None:
-        service.count_project_created(tx, principal.tenant_id, template.id, definition.number)
         audit.record(tx, principal, "apply", "template", template.id, {"project_id": {"before": None,
                                                                                       "after": project_id}})
         tx.publish(applied)

@@ -1,6 +1,6 @@
 """What the templates room does on other rooms' events (see core/consumers.py): seed a new
 tenant's library, move projects that follow their customer's contract_start, and count
-completions of template-made work for the template's analytics.
+projects made from a template and completions of template-made work for its analytics.
 
 Each runs once per event id (the registry's processed marker) and tolerates any order: a
 re-anchor applies only a customer version newer than the one its link followed; the counters
@@ -16,6 +16,7 @@ from chalicelib.core.events import Event
 from chalicelib.core.observability import logger
 from chalicelib.customers.events import CustomerUpdated
 from chalicelib.team.events import TenantCreated
+from chalicelib.templates.events import TemplateApplied
 from chalicelib.work.events import ProjectStatusChanged, TaskCompleted
 
 from . import apply, service
@@ -48,6 +49,13 @@ def follow_contract_start(event: Event) -> int:
                                         change.after)
     logger().info("projects re-anchored on contract_start", extra={"tenant_id": event.tenant_id, "projects": moved})
     return moved
+
+
+@consumer("templates_count_project_created", TemplateApplied)
+def count_project_created(event: Event) -> bool:
+    """A project made from a template counts in its analytics (projects created per version)."""
+    made = event.data_as(TemplateApplied)
+    return service.count_project_created(event.tenant_id, made.template_id, made.project_id, made.template_version)
 
 
 @consumer("templates_count_task_completion", TaskCompleted)

@@ -8,7 +8,7 @@
 | templates, by name | GSI1 | GSI1PK = T#t#TEMPLATES#<state>, GSI1SK = <name>#<id> |
 | templates in a category, by name | GSI2 | GSI2PK = T#t#TEMPLATES#<state>#CATEGORY#<category> |
 | a template's analytics (counters and completion buckets) | table | PK = T#t#TEMPLATE#<id>#STATS |
-| completion already counted? (replay guard) | table | PK = T#t#TEMPLATE#<id>#COUNTED, SK = <project>#<task key> |
+| created or completion counted? (replay guard) | table | PK = T#t#TEMPLATE#<id>#COUNTED, SK = <project>#<task key> |
 | a project's template link (version, anchor, planned Days) | table | PK = T#t#TEMPLATEPROJECT#<project>, SK = LINK |
 | projects following a customer's contract_start | GSI1 (sparse) | GSI1PK = T#t#ANCHORFOLLOWERS#<customer> |
 | the project an apply request began | table | PK = T#t#APPLY#<sha256 of user:template:Idempotency-Key>, SK = CLAIM |
@@ -120,6 +120,7 @@ class CountedCompletion(TableItem):
     counts nothing twice."""
 
     SORT_PROJECT = "PROJECT"
+    SORT_CREATED = "CREATED"
 
     @staticmethod
     def pk(tenant_id: str, template_id: str) -> str:

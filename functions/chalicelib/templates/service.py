@@ -233,12 +233,16 @@ def diff_versions(principal: Principal, template_id: str, first: int | None, sec
 # ---------- analytics counters ----------
 
 
-def count_project_created(tx: Transaction, tenant_id: str, template_id: str, number: int) -> None:
-    """In the apply's transaction, on one shard (core.counters): applies of one template at once
+def count_project_created(tenant_id: str, template_id: str, project_id: str, number: int) -> bool:
+    """Count a project made from version `number` once (False if it was counted before), on one
+    shard (core.counters): the consumer's transactions for applies of one template at once
     would otherwise all meet on one item."""
+    tx = Transaction()
+    _count_once(tx, tenant_id, template_id, project_id, CountedCompletion.SORT_CREATED)
     stat = TemplateStat(TemplateStat.pk(tenant_id, template_id), shard_sort_key(TemplateStat.created_sort(number)))
     tx.update(stat, [TemplateStat.count.add(1), TemplateStat.type.set("TemplateStat"),
                      TemplateStat.tenant_id.set(tenant_id), TemplateStat.template_version.set(number)])
+    return _commit_count(tx)
 
 
 def _bucket(stat: TemplateStat, counts: dict[int, int], value: int) -> None:

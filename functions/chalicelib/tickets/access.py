@@ -44,6 +44,11 @@ TEAM_ONLY_SORTS = ("sla_due",)
 FACET_ORDER = ("customer_id", "assignee_id", "queue_id", "sla_state", "status", "category", "priority", "source")
 
 
+def is_customer(principal: Principal) -> bool:
+    """A portal user: one of the customer's own people."""
+    return principal.role == "portal"
+
+
 def sees_team_fields(principal: Principal) -> bool:
     """Everyone who reads tickets but the portal audience (the customer's own people)."""
     return require(principal, "tickets:read") is not Reach.OWN_COMPANY

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -15,26 +15,42 @@ class _TicketEvent(EventData):
     ticket_id: str
 
 
-class TicketCreated(_TicketEvent):
+class Measured(_TicketEvent):
+    """What the week's SLA rollup counts a change under (tickets/consumers.py): the instant of
+    the change on the SLA clock and the ticket's priority and customer tier then. Absent on
+    events published before the rollups moved to a consumer (counted in their transaction)."""
+
+    at: str | None = None
+    priority: str | None = None
+    customer_tier: str | None = None
+
+
+
+
+class TicketCreated(Measured):
     """A ticket was opened (by the team, a portal user, or as a follow-up of a closed one)."""
 
     TYPE: ClassVar[str] = "Ticket.Created"
     SOURCE: ClassVar[str] = SOURCE
     status: str
-    priority: str
+    priority: str  # type: ignore[assignment]
     customer_id: str | None = None
     assignee_id: str | None = None
     queue_id: str | None = None
     follow_up_of: str | None = None
 
 
-class TicketUpdated(_TicketEvent):
-    """A ticket's fields changed (before/after per field)."""
+class TicketUpdated(Measured):
+    """A ticket's fields changed (before/after per field); `sla_outcomes` names the SLA targets
+    this change met or missed, `open_load` the (queue, assignee) the ticket counted on as an
+    open ticket before and after (null when it weighed on nobody)."""
 
     TYPE: ClassVar[str] = "Ticket.Updated"
     SOURCE: ClassVar[str] = SOURCE
     version: int
     changes: dict[str, Change]
+    sla_outcomes: dict[str, Literal["met", "missed"]] = Field(default_factory=dict)
+    open_load: Change | None = None
 
 
 class TicketStatusChanged(_TicketEvent):
@@ -62,7 +78,7 @@ class TicketClosed(_TicketEvent):
     closed_at: str
 
 
-class TicketReopened(_TicketEvent):
+class TicketReopened(Measured):
     """A resolved ticket was reopened (a new resolution clock starts)."""
 
     TYPE: ClassVar[str] = "Ticket.Reopened"
@@ -90,7 +106,7 @@ class TicketMessagePosted(_TicketEvent):
     author_type: str
 
 
-class TicketCsatSubmitted(_TicketEvent):
+class TicketCsatSubmitted(Measured):
     """A customer answered a resolved ticket's satisfaction survey."""
 
     TYPE: ClassVar[str] = "Ticket.CsatSubmitted"
@@ -99,7 +115,7 @@ class TicketCsatSubmitted(_TicketEvent):
     cycle: int
 
 
-class _SlaMark(_TicketEvent):
+class _SlaMark(Measured):
     target: str
     due_at: str
     escalation_level: int
