@@ -13,7 +13,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
 from chalicelib.core.events import new_event
 from chalicelib.core.ids import new_id
-from chalicelib.core.table import Transaction
+from chalicelib.core.table import Transaction, sync_derived
 from chalicelib.customers import service as customers
 from chalicelib.queues import service as queues
 from chalicelib.sla import clock, tracker
@@ -100,14 +100,7 @@ def save(tx: Transaction, before: Ticket | None, after: Ticket) -> None:
         tx.create(after, lambda: Conflict("ticket already exists"))
     else:
         tx.put(after, Ticket.version == before.version, _stale(after.id))
-    old = _entries(before) if before is not None else {}
-    new = _entries(after)
-    for sort, entry in new.items():
-        if sort not in old or old[sort].attribute_values != entry.attribute_values:
-            tx.put(entry)
-    for sort, entry in old.items():
-        if sort not in new:
-            tx.delete(entry)
+    sync_derived(tx, _entries(before) if before is not None else {}, _entries(after))
 
 
 def load_of(ticket: Ticket) -> list[str] | None:
