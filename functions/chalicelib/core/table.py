@@ -7,7 +7,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -341,6 +341,19 @@ def query_reader(
 
     return with_identity(read, index_name or "table", hash_key, range_key_condition, filter_condition,
                          "desc" if newest_first else "asc", resolve is not None, keep is not None)
+
+
+def sync_derived(tx: Transaction, before: Mapping[str, TableItem], after: Mapping[str, TableItem]) -> None:
+    """Keep an item's derived items (index entries, by sort key) in step with it: put those new or
+    changed since `before`, delete those `after` no longer has, leave the rest unwritten. The one
+    diff every room's index entries go through."""
+    for sort, entry in after.items():
+        previous = before.get(sort)
+        if previous is None or previous.attribute_values != entry.attribute_values:
+            tx.put(entry)
+    for sort, entry in before.items():
+        if sort not in after:
+            tx.delete(entry)
 
 
 def require_version(item: VersionedItem, expected: int, kind: str) -> None:

@@ -25,6 +25,7 @@ from chalicelib.core.table import (
     query_reader,
     read_items,
     require_version,
+    sync_derived,
 )
 from chalicelib.team import service as team
 
@@ -162,15 +163,7 @@ def _index_entries(customer: Customer) -> dict[str, CustomerIndexEntry]:
 
 
 def _sync_index_entries(tx: Transaction, before: Customer | None, after: Customer) -> None:
-    old = _index_entries(before) if before else {}
-    new = _index_entries(after)
-    for sort, entry in new.items():
-        previous = old.get(sort)
-        if previous is None or (previous.GSI1PK, previous.GSI1SK) != (entry.GSI1PK, entry.GSI1SK):
-            tx.put(entry)
-    for sort, entry in old.items():
-        if sort not in new:
-            tx.delete(entry)
+    sync_derived(tx, _index_entries(before) if before else {}, _index_entries(after))
 
 
 def _domain_taken(domain: str) -> Callable[[], Conflict]:

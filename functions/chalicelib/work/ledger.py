@@ -25,7 +25,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
 from chalicelib.core.events import Event, new_event
 from chalicelib.core.ids import new_id
-from chalicelib.core.table import Transaction, now_iso
+from chalicelib.core.table import Transaction, now_iso, sync_derived
 
 from . import events as _declared_events  # noqa: F401 (declares the types new_event names)
 from .board_status import BoardFacts, auto_status
@@ -472,13 +472,7 @@ class Plan:
         elif before is not None and after is not None:
             tx.put(after, Task.revision == before.revision, contended)
         listed = indexed(self.project)
-        old, new = assignments(before, listed), assignments(after, listed)
-        for sort, entry in new.items():
-            if sort not in old or old[sort].GSI3SK != entry.GSI3SK:
-                tx.put(entry)
-        for sort, entry in old.items():
-            if sort not in new:
-                tx.delete(entry)
+        sync_derived(tx, assignments(before, listed), assignments(after, listed))
 
     def _activity(self, before: Task | None, after: Task | None) -> ActivityEntry | None:
         kinds, changes = activity_of(before, after)
