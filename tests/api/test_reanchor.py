@@ -214,3 +214,74 @@ def test_patching_contract_start_moves_the_following_project_through_the_registr
     assert delivered["Customer.Updated"] == {"templates_follow_contract_start": "applied"}
     assert "Project.Reanchored" in delivered  # the consumer's own change published its event
     assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-21"
+
+
+# ---------- the project's own dates follow its plan ----------
+
+
+def days_from_today(days):
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+
+
+def task_span(api, result):
+    tasks = gantt_by_key(api, result).values()
+    return min(task["start_date"] for task in tasks), max(task["due_date"] for task in tasks)
+
+
+def stored_project(tenant_id, project_id):
+    from chalicelib.work.models import Project, due_sort, project_pk
+
+    with tenant_scope(tenant_id):
+        item = Project.get(project_pk(tenant_id, project_id), Project.SORT, consistent_read=True)
+    return item, due_sort
+
+
+def test_reanchoring_moves_the_projects_dates_with_its_tasks_so_it_is_no_longer_delayed(acme, template):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"], days_from_today(-60))
+    project_id = result["project"]["id"]
+    assert api.get(f"/projects/{project_id}").json["status"] == "delayed"  # past its due date, nothing done
+    moved = api.post(f"/projects/{project_id}/reanchor", {"anchor_date": days_from_today(10)})
+    assert moved.status == 200, moved.body
+    start, due = task_span(api, result)
+    assert moved.json["project_dates"] == {"followed": True, "start_date": start, "due_date": due}
+    project = api.get(f"/projects/{project_id}").json
+    assert (project["start_date"], project["due_date"]) == (start, due)
+    assert project["status"] != "delayed", project["status_reason"]
+    item, due_sort = stored_project(acme.tenant_id, project_id)
+    assert item.GSI1SK == item.GSI3SK == item.GSI4SK == due_sort(due, project_id)  # the lists by due date
+    assert item.GSI4PK.endswith(f"STATUS#{project['status']}")
+
+
+def test_a_project_whose_dates_a_person_set_keeps_them_on_reanchoring(acme, template):
+    api = acme.as_("owner")
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    project_id = result["project"]["id"]
+    project = api.get(f"/projects/{project_id}").json
+    edited = api.patch(f"/projects/{project_id}", {"version": project["version"], "start_date": "2026-06-01",
+                                                   "due_date": "2027-03-31"})
+    assert edited.status == 200, edited.body
+    moved = api.post(f"/projects/{project_id}/reanchor", {"anchor_date": "2026-07-01"})
+    assert moved.status == 200, moved.body
+    assert moved.json["project_dates"] == {"followed": False, "reason": "dates edited by a person"}
+    assert len(moved.json["moved"]) == 5
+    after = api.get(f"/projects/{project_id}").json
+    assert (after["start_date"], after["due_date"]) == ("2026-06-01", "2027-03-31")
+
+
+def test_following_contract_start_moves_the_projects_dates(acme, template, deliver):
+    api = acme.as_("owner")
+    customer = create_customer(api, contract_start=days_from_today(-60))
+    follower = applied(api, template["id"], customer["id"], {"source": "contract_start"}, follow_anchor=True)
+    project_id = follower["project"]["id"]
+    patched = api.patch(f"/customers/{customer['id']}",
+                        {"version": customer["version"], "contract_start": days_from_today(10)})
+    assert patched.status == 200, patched.body
+    deliver()
+    start, due = task_span(api, follower)
+    assert start > days_from_today(0)  # the tasks moved
+    project = api.get(f"/projects/{project_id}").json
+    assert (project["start_date"], project["due_date"]) == (start, due)
+    assert project["status"] != "delayed", project["status_reason"]

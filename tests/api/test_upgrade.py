@@ -133,3 +133,18 @@ def test_an_upgrade_too_big_for_one_transaction_is_422_and_changes_nothing(acme)
     assert_problem(upgrade(api, result, False), 422, "dry_run")
     assert {task["title"] for task in gantt_by_key(api, result).values()} == {task["title"] for task in tasks}
     assert api.get(f"/projects/{result['project']['id']}").json["template_version"] == 1
+
+
+def test_upgrading_moves_the_projects_dates_to_its_tasks_span(acme):
+    api = acme.as_("owner")
+    template = create_template(api)
+    result = applied(api, template["id"], create_customer(api)["id"], "2026-06-12")
+    later = [*SMALL_TASKS, {"key": "review", "title": "Thirty-day review", "day": 30, "duration_days": 2}]
+    assert api.patch(f"/templates/{template['id']}", {"version": 1, "tasks": later}).status == 200
+    done = upgrade(api, result, False)
+    assert done.status == 200, done.body
+    tasks = api.get(f"/projects/{result['project']['id']}/gantt").json["tasks"]
+    due = max(task["due_date"] for task in tasks)
+    assert due > result["project"]["due_date"]  # the new task ends later than the project did
+    project = api.get(f"/projects/{result['project']['id']}").json
+    assert (project["start_date"], project["due_date"]) == (min(task["start_date"] for task in tasks), due)

@@ -324,15 +324,28 @@ def _relinked(link: ProjectLink, **changes: Any) -> ProjectLink:
     return updated
 
 
+def _span(link: ProjectLink) -> dict[str, str]:
+    """The project's dates a plan gives: its tasks' first start and last due (as at apply)."""
+    entries = list(link.planned.values())
+    return {"start_date": min((entry["start_date"] for entry in entries), default=link.anchor_date),
+            "due_date": max((entry["due_date"] for entry in entries), default=link.anchor_date)}
+
+
 def _replan(principal: Principal, before: ProjectLink, after: ProjectLink, change: work_tasks.Replan,
-            atomic: bool, budget_field: str, event: Event) -> None:
-    """The task changes, the project's template facts, the new link and its event: they go in
-    the last transaction, so a re-plan that fails part way leaves the link as it was."""
+            atomic: bool, budget_field: str, event: Event) -> dict[str, Any]:
+    """The task changes, the project's template facts and dates, the new link and its event:
+    they go in the last transaction, so a re-plan that fails part way leaves the link as it
+    was. The project's dates follow the plan unless a person set them; returns what became
+    of them."""
     change.extras.append(lambda tx: _save_link(tx, after, int(before.version)))
     change.extras.append(lambda tx: tx.publish(event))
     change.project_facts = {"template_version": int(after.template_version), "anchor_source": after.anchor_source,
                             "anchor_date": after.anchor_date}
+    change.spans = (_span(before), _span(after))
     work_tasks.replan(principal, after.project_id, change, atomic, budget_field)
+    if change.dates_kept:
+        return {"followed": False, "reason": "dates edited by a person"}
+    return {"followed": True, **change.spans[1]}
 
 
 # ---------- re-anchor ----------
@@ -372,13 +385,13 @@ def reanchor(principal: Principal, project_id: str, new_anchor: date, include_ed
     after = _relinked(link, anchor_date=new_anchor.isoformat(), planned=planned,
                       anchor_source=source or link.anchor_source,
                       customer_version=customer_version or int(link.customer_version))
-    _replan(principal, link, after, work_tasks.Replan(
+    project_dates = _replan(principal, link, after, work_tasks.Replan(
         {move["task_id"]: move["to"] for move in moved}, action="reanchor",
         audit=audit.diff({"anchor_date": link.anchor_date}, {"anchor_date": after.anchor_date})), False, "anchor_date",
         _event(principal.tenant_id, "Project.Reanchored", {
             "project_id": project_id, "anchor_date": after.anchor_date, "moved": len(moved)}))
     return {"project_id": project_id, "anchor": {"source": after.anchor_source, "date": after.anchor_date},
-            "moved": moved, "kept": kept}
+            "moved": moved, "kept": kept, "project_dates": project_dates}
 
 
 def follow_contract_start(automation: Principal, customer_id: str, customer_version: int, contract_start: str) -> int:

@@ -267,6 +267,9 @@ class MovedOut(Out):
     anchor: dict[str, str]
     moved: list[dict[str, Any]] = Field(description="task_id, key, from and to {start_date, due_date}")
     kept: list[dict[str, Any]] = Field(description="template tasks left where a person put them")
+    project_dates: dict[str, Any] = Field(description="followed: true and the project's new start_date and "
+                                          "due_date (its tasks' span), or followed: false and the reason "
+                                          "(a person set them)")
 
 
 class UpgradeTemplate(Strict):

@@ -234,7 +234,7 @@ class Plan:
     build: bool = False  # a project built with its tasks: one activity entry for them all
     replan: bool = False  # dates set by the template (re-anchoring, upgrading), not by a person
     extras: list[Callable[[Transaction], None]] = field(default_factory=list)  # other rooms' writes, in the head
-    project_actions: list[Action] = field(default_factory=list)  # more to SET on the project item
+    project_changes: dict[str, Any] = field(default_factory=dict)  # project fields to SET (a new version)
     force: bool = False  # complete tasks whose subtasks are still open
     budget_field: str = "body"
     after: dict[str, Task | None] = field(default_factory=dict)
@@ -373,7 +373,7 @@ class Plan:
         if not self.write_project:
             return
         if project.status_mode == AUTO:
-            projected = Project(project.PK, project.SK, **copy.deepcopy(project.attribute_values))
+            projected = self._changed_project()
             self.tally.apply(projected)
             status, reason = auto_status(board_facts(projected, day))
             changed_by = AUTO
@@ -382,6 +382,13 @@ class Plan:
         before = "" if self.new_project else project.status
         if status != before:
             self.status_move = StatusMove(before, status, reason, changed_by)
+
+    def _changed_project(self) -> Project:
+        """A copy of the project with `project_changes` set (not its counters)."""
+        changed = Project(self.project.PK, self.project.SK, **copy.deepcopy(self.project.attribute_values))
+        for name, value in self.project_changes.items():
+            setattr(changed, name, value)
+        return changed
 
     def _collect_events(self) -> None:
         tenant = self.principal.tenant_id
@@ -493,13 +500,19 @@ class Plan:
         if self.new_project:
             tx.create(project, lambda: Conflict("project already exists"))
         else:
-            actions = self.tally.actions(project) + self.project_actions
+            actions = self.tally.actions(project)
             condition = Project.archived == False  # noqa: E712
+            moved = self._changed_project()
+            if self.project_changes:  # the project's own fields: a new version, as a PATCH makes
+                actions += [getattr(Project, name).set(value) for name, value in self.project_changes.items()]
+                actions += [Project.version.add(1), Project.updated_at.set(self.now)]
+                condition &= Project.version == project.version
             if move is not None:
-                moved = Project(project.PK, project.SK, **project.attribute_values)
                 moved.status = move.after
                 actions += status_actions(project, moved, move.reason)
                 condition &= Project.status == move.before
+            else:
+                actions += key_actions(project, moved)  # e.g. the due-date sort keys
             if actions:
                 tx.update(project, actions, condition, contention(f"project {project.id}"))
         if move is not None:

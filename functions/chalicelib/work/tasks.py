@@ -385,6 +385,7 @@ def bulk_update(principal: Principal, project_id: str, updates: list[dict[str, A
 
 REPLAN_CHUNK = 40  # task changes per transaction when a re-plan may span several
 TEMPLATE_FACTS = ("template_version", "anchor_source", "anchor_date")  # on the project item
+PLAN_DATES = ("start_date", "due_date")  # the project's: its template tasks' span, unless a person set them
 
 
 def spec_fields(spec: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
@@ -409,7 +410,9 @@ class Replan:
     `parent_key` and `depends_on` by key, naming each other or the project's tasks in
     `key_ids`, and dates; their ids come from `additions_seed`, see `build_task_ids`).
     `extras` (another room's writes), `project_facts` (TEMPLATE_FACTS to set on the project)
-    and the audit entry (`action`, `audit`) join the last transaction."""
+    and the audit entry (`action`, `audit`) join the last transaction. `spans`: the old plan's
+    and the new plan's {start_date, due_date}; the project's dates follow from the one to the
+    other unless they are not the old plan's (a person set them), and then `dates_kept` says so."""
 
     changes: dict[str, dict[str, Any]]
     removals: list[str] = field(default_factory=list)
@@ -420,6 +423,19 @@ class Replan:
     project_facts: dict[str, Any] = field(default_factory=dict)
     action: str = "replan"
     audit: dict[str, Any] = field(default_factory=dict)
+    spans: tuple[dict[str, str], dict[str, str]] | None = None
+    dates_kept: bool = False  # set by `replan`
+
+
+def _following_dates(project: Project, change: Replan) -> dict[str, str]:
+    """The project's dates that move with its plan (see Replan.spans)."""
+    if change.spans is None:
+        return {}
+    old, new = change.spans
+    change.dates_kept = {name: getattr(project, name) for name in PLAN_DATES} != old
+    if change.dates_kept:
+        return {}
+    return {name: new[name] for name in PLAN_DATES if getattr(project, name) != new[name]}
 
 
 class _Oversized(Exception):
@@ -465,6 +481,7 @@ def _replan_step(principal: Principal, project_id: str, changes: dict[str, dict[
         if after is not None and ledger.client_fields(after) != ledger.client_fields(known[task_id]):
             plan.stage(known[task_id], after)  # (a task deleted meanwhile, or already changed, is left)
     added: dict[str, str] = {}
+    recorded: dict[str, Any] = {}
     if last:
         for task_id in (task_id for task_id in change.removals if task_id in known):
             staying = [t for t in board if t.parent_id == task_id and t.id not in change.removals]
@@ -473,10 +490,12 @@ def _replan_step(principal: Principal, project_id: str, changes: dict[str, dict[
             plan.stage(known[task_id], None)
         added = _stage_additions(principal, plan, board, change)
         plan.extras += change.extras
-        plan.project_actions += [getattr(Project, name).set(value) for name, value in change.project_facts.items()
-                                 if name in TEMPLATE_FACTS]
+        dates = _following_dates(project, change)
+        facts = {name: value for name, value in change.project_facts.items() if name in TEMPLATE_FACTS}
+        plan.project_changes.update({**facts, **dates})
+        recorded = {**change.audit, **audit.diff({name: getattr(project, name) for name in dates}, dates)}
     require_assignees(plan, [(known.get(task_id), plan.after[task_id]) for task_id in plan.primary])
-    plan.record(change.action, "project", project_id, {**(change.audit if last else {}), **{
+    plan.record(change.action, "project", project_id, {**recorded, **{
         task_id: audit.diff(ledger.client_fields(known.get(task_id)), ledger.client_fields(plan.after[task_id]))
         for task_id in plan.primary}})
     plan.finalize()
