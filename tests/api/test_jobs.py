@@ -213,3 +213,30 @@ def test_the_job_function_runs_a_job_as_its_caller(acme: Any, customer: Any) -> 
     assert acme.as_("owner").get(f"/jobs/{job.id}").json["status"] == "queued"
     assert job_runner({"tenant_id": acme.tenant_id, "job_id": job.id}, None) == {"job_id": job.id,
                                                                                  "status": "failed"}
+
+
+def test_archiving_a_board_past_the_request_limit_answers_202_and_its_job_unlists_the_tasks(
+        acme: Any, customer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.work import service as work
+
+    monkeypatch.setattr(work, "ARCHIVE_IN_REQUEST_TASKS", 3)
+    api = acme.as_("owner")
+    board = api.post(f"/customers/{customer['id']}/projects", {"name": unique("Big board ")}).json
+    made = [api.post(f"/projects/{board['id']}/tasks", {"title": f"Step {n}"}).json["id"] for n in range(5)]
+    response = api.delete(f"/projects/{board['id']}")
+    assert response.status == 202, response.body
+    assert response.json["operation"] == "work.archive"
+    assert api.get(f"/projects/{board['id']}").json["archived"] is True  # archived in the request itself
+    job = job_of(api, response)
+    assert (job["status"], job["result"]) == ("succeeded", {"project_id": board["id"], "archived": True})
+    listed = {task["id"] for task in api.get(f"/tasks?project_id={board['id']}&limit=200").json["items"]}
+    assert listed.isdisjoint(made)
+    assert api.get(f"/tasks/{made[0]}").status == 200  # still readable
+
+
+def test_archiving_a_board_within_the_request_limit_answers_at_once(acme: Any, customer: Any) -> None:
+    api = acme.as_("owner")
+    board = api.post(f"/customers/{customer['id']}/projects", {"name": unique("Small board ")}).json
+    api.post(f"/projects/{board['id']}/tasks", {"title": "Only step"})
+    response = api.delete(f"/projects/{board['id']}")
+    assert response.status == 200 and response.json["archived"] is True

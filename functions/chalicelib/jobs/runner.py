@@ -9,7 +9,8 @@ from typing import Any
 from chalice import Blueprint
 
 import chalicelib.templates.jobs  # registers templates.apply and templates.reanchor
-import chalicelib.wiring  # noqa: F401 (this Lambda never imports app.py)
+import chalicelib.wiring  # this Lambda never imports app.py
+import chalicelib.work.jobs  # noqa: F401 (registers work.archive)
 
 from . import service
 

@@ -14,13 +14,16 @@ from typing import Any
 from chalice import Blueprint
 
 import chalicelib.wiring  # noqa: F401 (this Lambda never imports app.py)
+from chalicelib.core.auth import Principal
 from chalicelib.core.observability import logger
 from chalicelib.core.scope import system_scope, tenant_scope
+from chalicelib.jobs import service as jobs
 
 from . import service
 from .models import REFRESH_SHARDS
 
 bp = Blueprint(__name__)
+ARCHIVE_JOB = "work.archive"
 
 
 @dataclass
@@ -43,6 +46,16 @@ def refresh(day: date) -> RefreshReport:
             with tenant_scope(board.tenant_id):
                 report.boards_moved += service.refresh_auto_status(board, day)
     return report
+
+
+def run_archive(principal: Principal, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Finish an archive the request began: the project is archived; its tasks leave the lists."""
+    project = service.archive_project(principal, arguments["project_id"])
+    return {"project_id": project.id, "archived": bool(project.archived)}
+
+
+# The job function imports this module (chalicelib.jobs.runner), and so do the routes that start it.
+jobs.register(ARCHIVE_JOB, run_archive, "projects:write")
 
 
 @bp.schedule("cron(10 0 * * ? *)", name="board_status_refresh", description="Re-evaluate auto board statuses")

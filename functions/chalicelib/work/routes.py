@@ -5,10 +5,13 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.core.auth import Principal
-from chalicelib.core.http import expected_version, route
+from chalicelib.core.http import Accepted, expected_version, route
 from chalicelib.core.models import ListOf, ListQuery
+from chalicelib.jobs import service as jobs
+from chalicelib.jobs.routes import JobOut, accepted
 
 from . import listing, service, tasks
+from .jobs import ARCHIVE_JOB
 from .shapes import (
     ActivityOut,
     BoardOut,
@@ -86,10 +89,16 @@ def update_project(principal: Principal, project_id: str, body: UpdateProject) -
     return _project(service.update_project(principal, project_id, body.changes(), expected_version(body)))
 
 
-@route(bp, "/projects/{project_id}", "DELETE", summary="Archive a project", permission="projects:write",
-       response=ProjectOut)
-def archive_project(principal: Principal, project_id: str) -> ProjectOut:
-    return _project(service.archive_project(principal, project_id))
+@route(bp, "/projects/{project_id}", "DELETE",
+       summary=f"Archive a project (more than {service.ARCHIVE_IN_REQUEST_TASKS} listed tasks: they leave the "
+               "lists in a job, 202)",
+       permission="projects:write", response=ProjectOut, accepted=JobOut)
+def archive_project(principal: Principal, project_id: str) -> ProjectOut | Accepted:
+    try:
+        return _project(service.archive_project(principal, project_id, in_request=True))
+    except jobs.RunAsJob as signal:
+        big = signal
+    return accepted(jobs.start(principal, ARCHIVE_JOB, {"project_id": project_id}, big.steps, big.reason))
 
 
 @route(bp, "/projects/{project_id}/status-history", "GET", summary="Every change of a project's board status",

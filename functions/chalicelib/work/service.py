@@ -32,6 +32,7 @@ from chalicelib.core.pagination import (
 from chalicelib.core.permissions import Reach, require
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.customers import service as customers
+from chalicelib.jobs import service as jobs
 from chalicelib.team import service as team
 
 from . import access, ledger, listing, tasks
@@ -511,9 +512,16 @@ def update_project(principal: Principal, project_id: str, changes: dict[str, Any
     return after
 
 
-def archive_project(principal: Principal, project_id: str) -> Project:
+# Taking this many tasks out of the lists is a few transactions, well inside API Gateway's 29 s;
+# a bigger board's tasks leave the lists in a job, after the request has archived the project.
+ARCHIVE_IN_REQUEST_TASKS = 500
+
+
+def archive_project(principal: Principal, project_id: str, in_request: bool = False) -> Project:
     """Archive (the DELETE of a project): it and its tasks leave every list; all stay readable.
-    Repeating it finishes taking the tasks out of the lists if an earlier call stopped midway."""
+    Repeating it finishes taking the tasks out of the lists if an earlier call stopped midway.
+    `in_request`: the project is archived at once, and past ARCHIVE_IN_REQUEST_TASKS listed
+    tasks the rest runs as a job (RunAsJob)."""
     project, _ = access.load_project(principal, project_id, "projects:write")
     archived = project
     if not project.archived:
@@ -530,7 +538,11 @@ def archive_project(principal: Principal, project_id: str) -> Project:
         tx.publish(_event(principal, "Project.Archived", archived, version=archived.version))
         tx.commit()
     _, board_tasks = access.read_board(principal.tenant_id, project_id)
-    commit_groups(_unindex_task(task) for task in board_tasks if task.GSI1PK)
+    listed = [task for task in board_tasks if task.GSI1PK]
+    if in_request and len(listed) > ARCHIVE_IN_REQUEST_TASKS:
+        raise jobs.RunAsJob(f"{len(listed)} listed tasks: more than {ARCHIVE_IN_REQUEST_TASKS} leave the lists "
+                            "in a job", len(listed))
+    commit_groups(_unindex_task(task) for task in listed)
     return archived
 
 
