@@ -47,7 +47,11 @@ OFFLINE_ENVIRONMENT = {
 # The environment as the caller gave it (their AWS profile or keys, region), kept for the one
 # thing that must reach a real account: the deployed-stack e2e target, which runs its AWS calls
 # in child processes started with it (bluehill_dev.targets.deployed). Nothing in process uses it.
-CALLER_ENVIRONMENT = dict(os.environ)
+# Handed down in a variable of its own: processes started after the swap (pytest-xdist's workers,
+# spawned once the controller has imported this module) inherit only the fakes otherwise.
+_CALLER_VARIABLE = "BLUEHILL_CALLER_ENVIRONMENT"
+os.environ.setdefault(_CALLER_VARIABLE, json.dumps({k: v for k, v in os.environ.items() if k != _CALLER_VARIABLE}))
+CALLER_ENVIRONMENT: dict[str, str] = json.loads(os.environ[_CALLER_VARIABLE])
 # Set on import, before any client exists (none of the imports above creates one).
 os.environ.update(OFFLINE_ENVIRONMENT)
 os.environ.pop("AWS_ENDPOINT_URL", None)
