@@ -76,7 +76,8 @@ class Change(BaseModel):
 
 
 class EventData(BaseModel):
-    """The `data` of one event type. A subclass declares `TYPE` and `SOURCE` (and, when its
+    """The `data` of one event type. A subclass declares `TYPE` and `SOURCE` (SOURCE usually from
+    its room's base class, one without a TYPE; and, when its
     shape changes incompatibly, a higher `SCHEMA_VERSION`); its docstring is the catalog's
     description. Declaring a type twice is an error."""
 
@@ -89,7 +90,7 @@ class EventData(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        event_type, source = cls.__dict__.get("TYPE"), cls.__dict__.get("SOURCE")
+        event_type, source = cls.__dict__.get("TYPE"), getattr(cls, "SOURCE", None)  # a room base may give SOURCE
         if event_type is None:
             return  # an abstract base shared by several types
         entity, _, verb = event_type.partition(".")

@@ -7,22 +7,24 @@ from typing import ClassVar
 
 from chalicelib.core.events import EventData
 
-SOURCE = "bluehill.tickets"
+
+class _Published(EventData):
+    """Every event this room publishes: its source (each type then names only its TYPE)."""
+
+    SOURCE: ClassVar[str] = "bluehill.tickets"
 
 
-class QueueCreated(EventData):
+class QueueCreated(_Published):
     """A ticket queue was created."""
 
     TYPE: ClassVar[str] = "Queue.Created"
-    SOURCE: ClassVar[str] = SOURCE
     queue_id: str
     routing: str
 
 
-class QueueUpdated(EventData):
+class QueueUpdated(_Published):
     """A ticket queue's fields changed (the names of the fields)."""
 
     TYPE: ClassVar[str] = "Queue.Updated"
-    SOURCE: ClassVar[str] = SOURCE
     queue_id: str
     changes: list[str]

@@ -6,46 +6,45 @@ from typing import ClassVar
 
 from chalicelib.core.events import Change, EventData
 
-SOURCE = "bluehill.team"
+
+class _Published(EventData):
+    """Every event this room publishes: its source (each type then names only its TYPE)."""
+
+    SOURCE: ClassVar[str] = "bluehill.team"
 
 
-class TenantCreated(EventData):
+class TenantCreated(_Published):
     """A tenant was provisioned with its first owner."""
 
     TYPE: ClassVar[str] = "Tenant.Created"
-    SOURCE: ClassVar[str] = SOURCE
     owner_id: str
 
 
-class TenantUpdated(EventData):
+class TenantUpdated(_Published):
     """The tenant's settings changed (before/after per field)."""
 
     TYPE: ClassVar[str] = "Tenant.Updated"
-    SOURCE: ClassVar[str] = SOURCE
     changes: dict[str, Change]
 
 
-class HolidaysUpdated(EventData):
+class HolidaysUpdated(_Published):
     """The tenant's holiday list was replaced."""
 
     TYPE: ClassVar[str] = "Holidays.Updated"
-    SOURCE: ClassVar[str] = SOURCE
     count: int
 
 
-class UserInvited(EventData):
+class UserInvited(_Published):
     """A user was added to the team."""
 
     TYPE: ClassVar[str] = "User.Invited"
-    SOURCE: ClassVar[str] = SOURCE
     user_id: str
     role: str
 
 
-class UserUpdated(EventData):
+class UserUpdated(_Published):
     """A user's fields (role, name, active…) changed (before/after per field)."""
 
     TYPE: ClassVar[str] = "User.Updated"
-    SOURCE: ClassVar[str] = SOURCE
     user_id: str
     changes: dict[str, Change]

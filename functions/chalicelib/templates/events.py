@@ -8,33 +8,34 @@ from pydantic import BaseModel
 
 from chalicelib.core.events import EventData
 
-SOURCE = "bluehill.templates"
+
+class _Published(EventData):
+    """Every event this room publishes: its source (each type then names only its TYPE)."""
+
+    SOURCE: ClassVar[str] = "bluehill.templates"
 
 
-class TemplateCreated(EventData):
+class TemplateCreated(_Published):
     """A template was created (by a person or from the library)."""
 
     TYPE: ClassVar[str] = "Template.Created"
-    SOURCE: ClassVar[str] = SOURCE
     template_id: str
     template_version: int
 
 
-class TemplateUpdated(EventData):
+class TemplateUpdated(_Published):
     """A template changed; a change to its definition made a new template version."""
 
     TYPE: ClassVar[str] = "Template.Updated"
-    SOURCE: ClassVar[str] = SOURCE
     template_id: str
     template_version: int
     changes: list[str]
 
 
-class TemplateArchived(EventData):
+class TemplateArchived(_Published):
     """A template was archived."""
 
     TYPE: ClassVar[str] = "Template.Archived"
-    SOURCE: ClassVar[str] = SOURCE
     template_id: str
 
 
@@ -43,11 +44,10 @@ class AppliedAnchor(BaseModel):
     date: str
 
 
-class TemplateApplied(EventData):
+class TemplateApplied(_Published):
     """A template was applied to a customer: the project it made is shown."""
 
     TYPE: ClassVar[str] = "Template.Applied"
-    SOURCE: ClassVar[str] = SOURCE
     template_id: str
     template_version: int
     project_id: str
@@ -55,21 +55,19 @@ class TemplateApplied(EventData):
     anchor: AppliedAnchor
 
 
-class ProjectReanchored(EventData):
+class ProjectReanchored(_Published):
     """A template-made project's dates moved to a new anchor date."""
 
     TYPE: ClassVar[str] = "Project.Reanchored"
-    SOURCE: ClassVar[str] = SOURCE
     project_id: str
     anchor_date: str
     moved: int
 
 
-class ProjectTemplateUpgraded(EventData):
+class ProjectTemplateUpgraded(_Published):
     """A template-made project was upgraded to a newer version of its template."""
 
     TYPE: ClassVar[str] = "Project.TemplateUpgraded"
-    SOURCE: ClassVar[str] = SOURCE
     project_id: str
     template_id: str
     template_version: int

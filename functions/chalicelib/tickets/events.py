@@ -8,10 +8,14 @@ from pydantic import Field
 
 from chalicelib.core.events import Change, EventData
 
-SOURCE = "bluehill.tickets"
+
+class _Published(EventData):
+    """Every event this room publishes: its source (each type then names only its TYPE)."""
+
+    SOURCE: ClassVar[str] = "bluehill.tickets"
 
 
-class _TicketEvent(EventData):
+class _TicketEvent(_Published):
     ticket_id: str
 
 
@@ -31,7 +35,6 @@ class TicketCreated(Measured):
     """A ticket was opened (by the team, a portal user, or as a follow-up of a closed one)."""
 
     TYPE: ClassVar[str] = "Ticket.Created"
-    SOURCE: ClassVar[str] = SOURCE
     status: str
     priority: str  # type: ignore[assignment]
     customer_id: str | None = None
@@ -46,7 +49,6 @@ class TicketUpdated(Measured):
     open ticket before and after (null when it weighed on nobody)."""
 
     TYPE: ClassVar[str] = "Ticket.Updated"
-    SOURCE: ClassVar[str] = SOURCE
     version: int
     changes: dict[str, Change]
     sla_outcomes: dict[str, Literal["met", "missed"]] = Field(default_factory=dict)
@@ -57,7 +59,6 @@ class TicketStatusChanged(_TicketEvent):
     """A ticket's status moved."""
 
     TYPE: ClassVar[str] = "Ticket.StatusChanged"
-    SOURCE: ClassVar[str] = SOURCE
     from_: str = Field(alias="from")
     to: str
 
@@ -66,7 +67,6 @@ class TicketResolved(_TicketEvent):
     """A ticket was resolved (its CSAT survey opens)."""
 
     TYPE: ClassVar[str] = "Ticket.Resolved"
-    SOURCE: ClassVar[str] = SOURCE
     resolved_at: str
 
 
@@ -74,7 +74,6 @@ class TicketClosed(_TicketEvent):
     """A ticket was closed."""
 
     TYPE: ClassVar[str] = "Ticket.Closed"
-    SOURCE: ClassVar[str] = SOURCE
     closed_at: str
 
 
@@ -82,7 +81,6 @@ class TicketReopened(Measured):
     """A resolved ticket was reopened (a new resolution clock starts)."""
 
     TYPE: ClassVar[str] = "Ticket.Reopened"
-    SOURCE: ClassVar[str] = SOURCE
     reopen_count: int
 
 
@@ -90,7 +88,6 @@ class TicketEscalated(_TicketEvent):
     """A ticket was escalated (a customer's words matched the policy's escalation terms)."""
 
     TYPE: ClassVar[str] = "Ticket.Escalated"
-    SOURCE: ClassVar[str] = SOURCE
     reason: str
     terms: list[str]
     escalation_level: int
@@ -100,7 +97,6 @@ class TicketMessagePosted(_TicketEvent):
     """A message was posted on a ticket (public or internal, by the team or the customer)."""
 
     TYPE: ClassVar[str] = "Ticket.MessagePosted"
-    SOURCE: ClassVar[str] = SOURCE
     message_id: str
     visibility: str
     author_type: str
@@ -110,7 +106,6 @@ class TicketCsatSubmitted(Measured):
     """A customer answered a resolved ticket's satisfaction survey."""
 
     TYPE: ClassVar[str] = "Ticket.CsatSubmitted"
-    SOURCE: ClassVar[str] = SOURCE
     score: int
     cycle: int
 
@@ -125,11 +120,9 @@ class TicketSLAWarning(_SlaMark):
     """An SLA target of a ticket is close to its deadline."""
 
     TYPE: ClassVar[str] = "Ticket.SLAWarning"
-    SOURCE: ClassVar[str] = SOURCE
 
 
 class TicketSLABreached(_SlaMark):
     """An SLA target of a ticket passed its deadline."""
 
     TYPE: ClassVar[str] = "Ticket.SLABreached"
-    SOURCE: ClassVar[str] = SOURCE

@@ -6,10 +6,14 @@ from typing import ClassVar
 
 from chalicelib.core.events import EventData
 
-SOURCE = "bluehill.views"
+
+class _Published(EventData):
+    """Every event this room publishes: its source (each type then names only its TYPE)."""
+
+    SOURCE: ClassVar[str] = "bluehill.views"
 
 
-class _ViewEvent(EventData):
+class _ViewEvent(_Published):
     view_id: str
     kind: str
     visibility: str
@@ -19,18 +23,15 @@ class ViewCreated(_ViewEvent):
     """A saved view was created."""
 
     TYPE: ClassVar[str] = "View.Created"
-    SOURCE: ClassVar[str] = SOURCE
 
 
 class ViewUpdated(_ViewEvent):
     """A saved view was changed."""
 
     TYPE: ClassVar[str] = "View.Updated"
-    SOURCE: ClassVar[str] = SOURCE
 
 
 class ViewDeleted(_ViewEvent):
     """A saved view was deleted."""
 
     TYPE: ClassVar[str] = "View.Deleted"
-    SOURCE: ClassVar[str] = SOURCE

@@ -8,10 +8,14 @@ from pydantic import Field
 
 from chalicelib.core.events import Change, EventData
 
-SOURCE = "bluehill.work"
+
+class _Published(EventData):
+    """Every event this room publishes: its source (each type then names only its TYPE)."""
+
+    SOURCE: ClassVar[str] = "bluehill.work"
 
 
-class _ProjectEvent(EventData):
+class _ProjectEvent(_Published):
     project_id: str
     customer_id: str
 
@@ -20,7 +24,6 @@ class ProjectCreated(_ProjectEvent):
     """A project was created (shown, with all of its tasks)."""
 
     TYPE: ClassVar[str] = "Project.Created"
-    SOURCE: ClassVar[str] = SOURCE
     template_id: str | None = None
     task_count: int
 
@@ -29,7 +32,6 @@ class ProjectUpdated(_ProjectEvent):
     """A project's fields changed (before/after per field)."""
 
     TYPE: ClassVar[str] = "Project.Updated"
-    SOURCE: ClassVar[str] = SOURCE
     version: int
     changes: dict[str, Change]
 
@@ -38,7 +40,6 @@ class ProjectArchived(_ProjectEvent):
     """A project was archived."""
 
     TYPE: ClassVar[str] = "Project.Archived"
-    SOURCE: ClassVar[str] = SOURCE
     version: int
 
 
@@ -46,14 +47,13 @@ class ProjectStatusChanged(_ProjectEvent):
     """A project's status moved (by a person, or `changed_by: auto` for a computed status)."""
 
     TYPE: ClassVar[str] = "Project.StatusChanged"
-    SOURCE: ClassVar[str] = SOURCE
     from_: str | None = Field(alias="from")
     to: str
     changed_by: str
     reason: str | None = None
 
 
-class _TaskEvent(EventData):
+class _TaskEvent(_Published):
     task_id: str
     project_id: str
     customer_id: str
@@ -63,7 +63,6 @@ class TaskCreated(_TaskEvent):
     """A task was created."""
 
     TYPE: ClassVar[str] = "Task.Created"
-    SOURCE: ClassVar[str] = SOURCE
     status: str
     assignee_ids: list[str]
 
@@ -72,14 +71,12 @@ class TaskDeleted(_TaskEvent):
     """A task was deleted."""
 
     TYPE: ClassVar[str] = "Task.Deleted"
-    SOURCE: ClassVar[str] = SOURCE
 
 
 class TaskStatusChanged(_TaskEvent):
     """A task's status moved."""
 
     TYPE: ClassVar[str] = "Task.StatusChanged"
-    SOURCE: ClassVar[str] = SOURCE
     from_: str = Field(alias="from")
     to: str
 
@@ -88,6 +85,5 @@ class TaskCompleted(_TaskEvent):
     """A task reached a done status; `late` when after its due date."""
 
     TYPE: ClassVar[str] = "Task.Completed"
-    SOURCE: ClassVar[str] = SOURCE
     completed_at: str
     late: bool
