@@ -40,7 +40,7 @@ from chalicelib.core.settings import (
     API_GATEWAY_TIMEOUT_SECONDS,
     JOB_FUNCTION_TIMEOUT_SECONDS,
 )
-from chalicelib.core.tenant_credentials import FILE_ACTIONS, SESSION_SECONDS, TENANT_FILES_PREFIX
+from chalicelib.core.tenant_credentials import FILE_ACTIONS, ITEM_ACTIONS, SESSION_SECONDS, TENANT_FILES_PREFIX
 from constructs import Construct
 
 from .data import Data
@@ -81,17 +81,6 @@ _EXTRA_GATEWAY_HEADERS: dict[int, dict[str, str]] = {
     429: {"Retry-After": "'1'"},
 }
 
-# DynamoDB actions a request or job may use. No Scan: every access pattern is a key lookup.
-_ITEM_ACTIONS = [
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-]
 _IDEMPOTENCY_ACTIONS = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -446,7 +435,7 @@ class Api(Construct):
 
     def _grant_table(self, role: iam.Role, *, index_arns: list[str]) -> None:
         table = self._data.table
-        role.add_to_principal_policy(iam.PolicyStatement(actions=_ITEM_ACTIONS, resources=[table.table_arn]))
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(ITEM_ACTIONS), resources=[table.table_arn]))
         role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns))
 
     def _grant_common(self, role: iam.Role) -> None:

@@ -40,7 +40,8 @@ REFRESH_MARGIN_SECONDS = 300  # a session this close to its end is renewed befor
 MAX_SESSION_POLICY_CHARACTERS = 2048  # STS's limit on an inline session policy's plaintext
 TENANT_FILES_PREFIX = "tenants/{tenant_id}/"
 
-# What a tenant's request may do to items: no Scan, no table management.
+# What a request or job may do to items (its session policy, and the roles in infra): key
+# lookups, Queries and writes only; no table-wide reads, no table management.
 ITEM_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
