@@ -239,6 +239,11 @@ class Api(Construct):
             "HMAC key that signs CSAT survey links",
             "only invalidates survey links not yet answered",
         )
+        self.portal_session_key = self._signing_key(
+            "PortalSessionKey",
+            "HMAC key that signs portal sessions (a magic link exchanged)",
+            "signs every portal user out who signed in with a magic link",
+        )
 
         self.role = self._function_role("FunctionRole", "Request handlers (tenant-scoped work)")
         self.system_role = self._function_role("SystemJobRole", "System jobs (cross-tenant, narrow)")
@@ -354,6 +359,7 @@ class Api(Construct):
             # deploy time, so the value is in neither the template nor the cloud assembly.
             "CURSOR_SIGNING_KEY": self.cursor_signing_key.secret_value.unsafe_unwrap(),
             "CSAT_SIGNING_KEY": self.csat_signing_key.secret_value.unsafe_unwrap(),
+            "PORTAL_SESSION_KEY": self.portal_session_key.secret_value.unsafe_unwrap(),
         }
         missing = set(schema.ENVIRONMENT_VARIABLES) - environment.keys()
         if missing:

@@ -108,6 +108,7 @@ class Stack:
     client_id: str
     cursor_signing_key: str
     csat_signing_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    portal_session_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     dynamodb_endpoint: str = ""
 
     @property
@@ -120,6 +121,7 @@ class Stack:
             **self.resources.environment(self.endpoint, jwks_url, self.dynamodb_endpoint or None),
             "CURSOR_SIGNING_KEY": self.cursor_signing_key,
             "CSAT_SIGNING_KEY": self.csat_signing_key,
+            "PORTAL_SESSION_KEY": self.portal_session_key,
         }
 
     def activate(self) -> None:

@@ -41,6 +41,7 @@ OFFLINE_ENVIRONMENT = {
     "TABLE_NAME": "bluehill",
     "CURSOR_SIGNING_KEY": "test-cursor-key",
     "CSAT_SIGNING_KEY": "test-csat-key",
+    "PORTAL_SESSION_KEY": "test-portal-session-key-of-32-bytes-at-least",
     "POWERTOOLS_METRICS_NAMESPACE": "BlueHill",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }

@@ -18,6 +18,7 @@ FILES_BUCKET = "bluehill-files"
 MAIL_BUCKET = "bluehill-inbound-mail"
 REGION = "us-east-1"
 POOL_NAME = "bluehill-users"
+MAIL_SENDER = "no-reply@bluehill.dev"  # chalicelib.portal.mailer.DEFAULT_SENDER
 STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
 
 
@@ -111,6 +112,8 @@ def create_all(session: boto3.session.Session | None = None, endpoint: str | Non
     events = session.client("events", endpoint_url=endpoint)
     if BUS not in {b["Name"] for b in events.list_event_buses()["EventBuses"]}:
         events.create_event_bus(Name=BUS)
+    # The portal's sign-in links come from this sender: SES (moto's too) sends only from a verified identity.
+    session.client("ses", endpoint_url=endpoint).verify_email_identity(EmailAddress=MAIL_SENDER)
     return _user_pool(session.client("cognito-idp", endpoint_url=endpoint))
 
 

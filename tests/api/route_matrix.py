@@ -123,7 +123,9 @@ QUERY_PROBES: dict[str, Callable[[Seed], str]] = {
 }
 
 PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"),
-                 ("POST", "/csat/{token}")}  # a survey answer: the signed, single-use token is the credential
+                 ("POST", "/csat/{token}"),  # a survey answer: the signed, single-use token is the credential
+                 # the portal's sign-in: asking for a link (always 202), exchanging it, the brand of a host
+                 ("POST", "/portal/login/link"), ("POST", "/portal/login/exchange"), ("GET", "/portal/branding")}
 
 SPECS: list[RouteSpec] = declared_routes()
 PROTECTED = [spec for spec in SPECS if not spec.public]

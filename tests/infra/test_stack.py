@@ -213,7 +213,8 @@ def test_every_function_gets_every_setting_the_app_reads(synth: Synth) -> None:
 
 
 @pytest.mark.parametrize(("variable", "attribute"), [("CURSOR_SIGNING_KEY", "cursor_signing_key"),
-                                                     ("CSAT_SIGNING_KEY", "csat_signing_key")])
+                                                     ("CSAT_SIGNING_KEY", "csat_signing_key"),
+                                                     ("PORTAL_SESSION_KEY", "portal_session_key")])
 def test_signing_keys_are_resolved_from_secrets_manager_at_deploy_time(synth: Synth, variable: str,
                                                                        attribute: str) -> None:
     secret_id = synth.logical_id(getattr(synth.stack.api, attribute))

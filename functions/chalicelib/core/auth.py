@@ -61,15 +61,18 @@ def verify_token(token: str) -> Principal:
     if token.lower().startswith("bearer "):
         token = token[7:]
     try:
-        signing_key = _jwks_client().get_signing_key_from_jwt(token)
-        claims = jwt.decode(
-            token,
-            signing_key.key,
-            algorithms=["RS256"],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iss", "aud", "sub"]},
-        )
+        if _is_portal_session(token):
+            claims = _portal_session_claims(token)
+        else:
+            signing_key = _jwks_client().get_signing_key_from_jwt(token)
+            claims = jwt.decode(
+                token,
+                signing_key.key,
+                algorithms=["RS256"],
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
     except (jwt.PyJWTError, ValueError) as error:
         raise Unauthenticated("Unauthorized") from error
     if claims.get("token_use") not in (None, "id"):
@@ -87,6 +90,52 @@ def verify_token(token: str) -> Principal:
         email=claims.get("email", ""),
         customer_id=customer_id,
     )
+
+
+# Portal sessions: a magic link exchanged (the portal room) becomes an HS256 token signed with
+# PORTAL_SESSION_KEY and issued by PORTAL_SESSION_ISSUER (settings, never the token, choose
+# both). The unverified `iss` only picks which verification runs; each pins its algorithm, so a
+# token cannot pass one check by claiming the other's issuer. It carries the claims a Cognito id
+# token does, for the portal role only, and meets the same user check.
+PORTAL_SESSION_SECONDS = 8 * 3600
+
+
+def _is_portal_session(token: str) -> bool:
+    import jwt
+
+    settings = get_settings()
+    if not settings.portal_session_key:
+        return False
+    unverified = jwt.decode(token, options={"verify_signature": False})
+    return unverified.get("iss") == settings.portal_session_issuer
+
+
+def _portal_session_claims(token: str) -> dict[str, Any]:
+    import jwt
+
+    settings = get_settings()
+    claims: dict[str, Any] = jwt.decode(
+        token, settings.portal_session_key, algorithms=["HS256"], audience=settings.jwt_audience,
+        issuer=settings.portal_session_issuer, options={"require": ["exp", "iss", "aud", "sub", "iat"]})
+    if claims.get("custom:role") != "portal":
+        raise ValueError("a portal session is for portal users only")
+    return claims
+
+
+def mint_portal_session(principal: Principal, now: int) -> tuple[str, int]:
+    """A portal session token for a portal user (the caller has checked who they are) and its
+    expiry (epoch seconds)."""
+    import jwt
+
+    settings = get_settings()
+    if not settings.portal_session_key or principal.role != "portal" or not principal.customer_id:
+        raise RuntimeError("portal sessions need PORTAL_SESSION_KEY and a portal user")
+    expires = now + PORTAL_SESSION_SECONDS
+    claims = {"iss": settings.portal_session_issuer, "aud": settings.jwt_audience, "sub": principal.user_id,
+              "iat": now, "exp": expires, "token_use": "id", "email": principal.email,
+              "custom:tenant_id": principal.tenant_id, "custom:role": "portal",
+              "custom:customer_id": principal.customer_id}
+    return jwt.encode(claims, settings.portal_session_key, algorithm="HS256"), expires
 
 
 # The team room answers whether the user behind a verified token is still active with the

@@ -64,13 +64,21 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:share": {"owner": A, "admin": A, "member": A},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
+    # The customer portal (/portal/...): portal users only, over their own company's shared data;
+    # the team grants and revokes a contact's access, brands the portal and reads its adoption.
+    "portal:read": {"portal": C},
+    "portal:write": {"portal": C},
+    "portal:access": {"owner": A, "admin": A, "member": OWN},
+    "portal:branding": {"owner": A, "admin": A},
+    "portal:adoption": {"owner": A, "admin": A, "member": OWN, "readonly": A},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a
 # demoted or deactivated owner/admin cannot use them while API Gateway still serves the
 # authorizer's cached answer (core.settings.AUTHORIZER_CACHE_SECONDS). Everything else rides on
 # the cache: a deactivated or demoted user keeps their old access for at most that long.
-RECHECKED = frozenset({"users:write", "tenant:write"})
+# Portal routes are rechecked too: revoking a contact's portal access refuses their next request.
+RECHECKED = frozenset({"users:write", "tenant:write", "portal:read", "portal:write"})
 
 # Fields that carry money: never shown to contractors or portal users.
 FINANCIAL_VIEWERS = frozenset({"owner", "admin", "member", "readonly"})

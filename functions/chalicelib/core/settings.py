@@ -32,6 +32,8 @@ class Settings:
     jwt_audience: str
     cursor_signing_key: str
     csat_signing_key: str
+    portal_session_key: str
+    portal_session_issuer: str
     service_name: str
     region: str
 
@@ -58,6 +60,10 @@ def get_settings() -> Settings:
         cursor_signing_key=_required("CURSOR_SIGNING_KEY"),
         # Read lazily by the CSAT survey links only, so an environment without it still serves the rest.
         csat_signing_key=os.environ.get("CSAT_SIGNING_KEY", ""),
+        # Portal sessions (a magic link exchanged): HS256 tokens the authorizer accepts beside
+        # Cognito's; without the key no such token is minted or accepted.
+        portal_session_key=os.environ.get("PORTAL_SESSION_KEY", ""),
+        portal_session_issuer=os.environ.get("PORTAL_SESSION_ISSUER", "bluehill-portal-session"),
         service_name=os.environ.get("POWERTOOLS_SERVICE_NAME", "bluehill"),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
     )

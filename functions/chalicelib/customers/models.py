@@ -67,6 +67,8 @@ class Customer(VersionedItem):
     signup_date = UnicodeAttribute(null=True)
     mrr = JSONAttribute(null=True)
     custom_fields = JSONAttribute(default=dict)
+    portal_ticket_sharing = UnicodeAttribute(default="own")  # own | company: whose tickets portal users see
+    portal_self_invite = BooleanAttribute(default=False)  # portal users may invite colleagues
     archived = BooleanAttribute(default=False)
     by_name = GSI1()
     by_owner = GSI2()

@@ -71,6 +71,9 @@ class CustomerFields(Strict):
     signup_date: date | None = None
     mrr: Money | None = None
     custom_fields: dict[FieldKey, CustomField | None] = Field(None, max_length=50)
+    portal_ticket_sharing: Literal["own", "company"] = Field(
+        None, description="portal users see their own tickets (own, the default) or the company's")
+    portal_self_invite: bool = Field(None, description="portal users may invite colleagues (default false)")
 
     def changes(self) -> dict[str, Any]:
         values = self.model_dump(mode="json", exclude_unset=True, exclude={"version"})
@@ -112,6 +115,8 @@ class CustomerOut(Out):
     signup_date: str | None = None
     mrr: dict[str, Any] | None = Field(None, description="money; absent for contractor and portal users")
     custom_fields: dict[str, Any] | None = None
+    portal_ticket_sharing: Literal["own", "company"] | None = None
+    portal_self_invite: bool | None = None
     archived: bool | None = None
     version: int | None = None
     created_at: str | None = None

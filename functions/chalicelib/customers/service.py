@@ -43,6 +43,7 @@ from .models import (
 CUSTOMER_FIELDS = (
     "name", "domains", "tier", "segment", "tags", "lifecycle_stage", "owner_id", "team_ids",
     "contract_start", "renewal_date", "signup_date", "mrr", "custom_fields",
+    "portal_ticket_sharing", "portal_self_invite",
 )
 FINANCIAL_FIELDS = frozenset({"mrr", "arr"})
 PORTAL_FIELDS = frozenset({"id", "name", "owner_id", "contract_start", "lifecycle_stage"})

@@ -48,6 +48,11 @@ def is_running(state: Mapping[str, Any]) -> bool:
     return state["stopped_at"] is None
 
 
+def paused_since(state: Mapping[str, Any]) -> str | None:
+    """When this target's open pause began (None while it runs or is stopped)."""
+    return state["pauses"][-1][0] if is_paused(state) else None
+
+
 def _due(calendar: clock.Calendar, start: datetime, seconds: int, pauses: list[clock.Pause]) -> str | None:
     """The due instant; None also when the calendar has no working time within the clock's
     search horizon (a policy saved before the feasibility check, holidays added since): the

@@ -208,23 +208,8 @@ def _new_user(tenant_id: str, user_id: str, email: str, name: str, role: str, cu
 
 def invite_user(principal: Principal, fields: dict[str, Any], password: str | None = None) -> User:
     require(principal, "users:write")
-    role, customer_id = fields["role"], fields.get("customer_id")
-    _check_role_grant(principal, role, customer_id)
-    tenant = principal.tenant_id
-    user_id = identity.create_login(fields["email"], fields["name"], tenant, role, customer_id, password)
-    user = _new_user(tenant, user_id, fields["email"], fields["name"], role, customer_id)
-    tx = Transaction()
-    tx.create(user, lambda: Conflict(f"user {fields['email']} already exists"))
-    if role == OWNER:
-        _owner_count_change(tx, tenant, 1)
-    audit.record(tx, principal, "create", "user", user_id, audit.diff({}, user_fields(user)))
-    tx.publish(UserInvited(user_id=user_id, role=role).event(tenant))
-    try:
-        tx.commit()
-    except Exception:
-        identity.delete_login(fields["email"])  # never leave a login without its user record
-        raise
-    return user
+    _check_role_grant(principal, fields["role"], fields.get("customer_id"))
+    return _create_user(principal, fields, password)
 
 
 def update_user(principal: Principal, user_id: str, changes: dict[str, Any], expected_version: int) -> User:
@@ -297,3 +282,74 @@ def _create_tenant(tenant_id: str, name: str, owner_email: str, owner_name: str,
         identity.delete_login(owner_email)
         raise
     return owner
+
+
+# ---------- portal logins (asked by the portal room, which checked who may grant them) ----------
+
+
+def user_by_email(tenant_id: str, email: str) -> User | None:
+    """The tenant's user with this email (one Query of the users' index), if any."""
+    found = list(User.by_email.query(User.list_pk(tenant_id), User.GSI1SK.startswith(f"{email}#"), limit=5))
+    return next((user for user in found if user.email == email), None)
+
+
+def get_user(tenant_id: str, user_id: str) -> User | None:
+    try:
+        return _user(tenant_id, user_id)
+    except NotFound:
+        return None
+
+
+def grant_portal_login(actor: Principal, email: str, name: str, customer_id: str) -> User:
+    """A portal login for `email` at `customer_id`: a new portal user (Cognito emails the
+    invitation), or the same person's deactivated portal login turned back on. The caller (the
+    portal room) has checked that `actor` may grant it; a team member's email is a 409."""
+    existing = user_by_email(actor.tenant_id, email)
+    if existing is None:
+        return _create_user(actor, {"email": email, "name": name, "role": "portal", "customer_id": customer_id})
+    if existing.role != "portal" or existing.customer_id != customer_id:
+        raise Conflict(f"{email} already signs in to this tenant as someone else")
+    if existing.active:
+        return existing
+    return _set_active(actor, existing, True)
+
+
+def revoke_portal_login(actor: Principal, user_id: str) -> User | None:
+    """Deactivate a portal user's login: their next request is refused (portal routes recheck
+    the user on every request; other routes within the authorizer cache)."""
+    user = get_user(actor.tenant_id, user_id)
+    if user is None or user.role != "portal" or not user.active:
+        return user
+    return _set_active(actor, user, False)
+
+
+def _create_user(principal: Principal, fields: dict[str, Any], password: str | None = None) -> User:
+    tenant, role, customer_id = principal.tenant_id, fields["role"], fields.get("customer_id")
+    user_id = identity.create_login(fields["email"], fields["name"], tenant, role, customer_id, password)
+    user = _new_user(tenant, user_id, fields["email"], fields["name"], role, customer_id)
+    tx = Transaction()
+    tx.create(user, lambda: Conflict(f"user {fields['email']} already exists"))
+    if role == OWNER:
+        _owner_count_change(tx, tenant, 1)
+    audit.record(tx, principal, "create", "user", user_id, audit.diff({}, user_fields(user)))
+    tx.publish(UserInvited(user_id=user_id, role=role).event(tenant))
+    try:
+        tx.commit()
+    except Exception:
+        identity.delete_login(fields["email"])
+        raise
+    return user
+
+
+def _set_active(principal: Principal, current: User, active: bool) -> User:
+    updated = User(current.PK, current.SORT, **{**current.attribute_values, "active": active})
+    updated.version, updated.updated_at = current.version + 1, now_iso()
+    changed = audit.diff({"active": current.active}, {"active": active})
+    tx = Transaction()
+    tx.put(updated, User.version == current.version,
+           lambda: Conflict("the user was changed by someone else; reload and retry"))
+    audit.record(tx, principal, "update", "user", current.id, changed)
+    tx.publish(UserUpdated.model_validate({"user_id": current.id, "changes": changed}).event(principal.tenant_id))
+    tx.commit()
+    identity.update_login(updated.email, principal.tenant_id, updated.role, updated.customer_id, active)
+    return updated

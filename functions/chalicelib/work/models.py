@@ -99,7 +99,7 @@ DEFAULT_STATUSES: tuple[dict[str, str], ...] = (
 TASK_FIELDS = (
     "title", "description", "status", "assignee_ids", "priority", "start_date", "due_date", "time_estimate",
     "time_unit", "weight", "parent_id", "depends_on", "is_milestone", "task_type", "tags", "portal_visible",
-    "portal_status", "portal_start_date", "portal_due_date",
+    "portal_status", "portal_start_date", "portal_due_date", "needs_approval", "portal_blocker",
 )
 REFRESH_SHARDS = 8
 TASK_PREFIX = "TASK#"
@@ -284,6 +284,9 @@ class Task(VersionedItem):
     portal_status = UnicodeAttribute(null=True)
     portal_start_date = UnicodeAttribute(null=True)
     portal_due_date = UnicodeAttribute(null=True)
+    needs_approval = BooleanAttribute(default=False)  # a milestone the customer approves in the portal
+    portal_blocker = UnicodeAttribute(null=True)  # a blocker the team chose to share with the customer
+    approval = JSONAttribute(null=True)  # the customer's last decision: {"state", "comment", "by", "at", "event_id"}
     completed_at = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute()
     children_count = NumberAttribute(default=0)

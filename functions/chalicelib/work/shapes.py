@@ -189,6 +189,9 @@ class TaskFields(Strict):
     portal_status: StatusName | None = None
     portal_start_date: date | None = None
     portal_due_date: date | None = None
+    needs_approval: bool = Field(None, description="a milestone the customer approves in the portal")
+    portal_blocker: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
+        None, description="a blocker shared with the customer in the portal")
 
     def changes(self) -> dict[str, Any]:
         values = self.model_dump(mode="json", exclude_unset=True, exclude={"version", "force"})
@@ -283,6 +286,10 @@ class TaskOut(Out):
     portal_status: str | None = None
     portal_start_date: str | None = None
     portal_due_date: str | None = None
+    needs_approval: bool = False
+    portal_blocker: str | None = None
+    approval: dict[str, Any] | None = Field(None, description="the customer's last decision in the portal: "
+                                                              "state approved | changes_requested, comment, by, at")
     completed_at: str | None = None
     progress: float
     subtask_count: int

@@ -63,6 +63,7 @@ def task_view(task: Task, day: date | None = None) -> dict[str, Any]:
         "status_category": task.status_category,
         "position": task.position,
         "completed_at": task.completed_at,
+        "approval": task.approval,
         "progress": task_percent(is_done(task), children),
         "subtask_count": children.count,
         "subtasks_done": children.done_count,
@@ -95,6 +96,8 @@ def _check_fields(project: Project, task: Task) -> None:
     for start, due in (("start_date", "due_date"), ("portal_start_date", "portal_due_date")):
         if getattr(task, start) and getattr(task, due) and getattr(task, due) < getattr(task, start):
             raise validation_error(due, f"{due} must be on or after {start}")
+    if task.needs_approval and not task.is_milestone:
+        raise validation_error("needs_approval", "only a milestone (is_milestone) may need the customer's approval")
     if task.time_estimate is not None and task.time_unit is None:
         task.time_unit = "hour"
 

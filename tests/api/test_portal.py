@@ -1,0 +1,331 @@
+"""The customer portal: its pages and actions for portal users only, what never reaches them,
+milestone decisions recorded on the task, tickets through the tickets room, magic-link sign-in,
+branding, access grants and adoption."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from chalicelib.core.http import ROUTES
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from bluehill_dev.harness_env import Api
+
+MARKER = "ZZ-INTERNAL-MARKER-7731"
+INTERNAL_ROLES = ("owner", "admin", "member", "contractor", "readonly")
+
+
+def ok(response, status=200):
+    assert response.status == status, response.body
+    return response.json
+
+
+@pytest.fixture(scope="module")
+def shared(acme):
+    """A shared project of the portal user's company: a visible task waiting on the customer,
+    a milestone needing approval, a plain milestone, an internal task; an internal note."""
+    owner, customer_id = acme.as_("owner"), acme.portal_customer_id
+    project = ok(owner.post(f"/customers/{customer_id}/projects", {"name": "Onboarding", "portal_visible": True}),
+                 201)
+    hidden_project = ok(owner.post(f"/customers/{customer_id}/projects", {"name": f"Secret {MARKER}"}), 201)
+
+    def task(project_id, **fields):
+        return ok(owner.post(f"/projects/{project_id}/tasks", fields), 201)
+
+    waiting = task(project["id"], title="Send us your logo", status="waiting_on_customer", portal_visible=True,
+                   description=f"internal description {MARKER}", portal_blocker="We need your logo in SVG",
+                   tags=[MARKER[:40]])
+    vendor = task(project["id"], title="Data import", status="blocked", portal_visible=True,
+                  portal_status="in_progress", due_date="2026-12-20", portal_due_date="2026-12-24")
+    approval = task(project["id"], title="Design sign-off", is_milestone=True, needs_approval=True,
+                    portal_visible=True, due_date="2026-12-15")
+    plain = task(project["id"], title="Go live", is_milestone=True, portal_visible=True)
+    internal = task(project["id"], title=f"Chase vendor {MARKER}")
+    task(hidden_project["id"], title=f"Hidden {MARKER}", portal_visible=True)
+    ticket = ok(owner.post("/tickets", {"subject": "Need your input", "description": "Which SSO?",
+                                        "customer_id": customer_id}), 201)
+    ok(owner.post(f"/tickets/{ticket['id']}/messages", {"visibility": "internal", "body": f"note {MARKER}"}), 201)
+    for change in ({"status": "open", "assignee_id": acme.users["member"]}, {"status": "waiting_on_customer"}):
+        ticket = ok(owner.get(f"/tickets/{ticket['id']}"))
+        ok(owner.patch(f"/tickets/{ticket['id']}", {"version": ticket["version"], **change}))
+    return {"project": project, "hidden_project": hidden_project, "waiting": waiting, "vendor": vendor,
+            "approval": approval, "plain": plain, "internal": internal, "ticket": ticket}
+
+
+def portal_paths(shared):
+    """Every /portal route, with the shared records' ids."""
+    ids = {"project_id": shared["project"]["id"], "task_id": shared["approval"]["id"],
+           "ticket_id": shared["ticket"]["id"]}
+    bodies = {("/portal/tickets", "POST"): {"subject": "x", "description": "y"},
+              ("/portal/tickets/{ticket_id}/messages", "POST"): {"body": "hi"},
+              ("/portal/milestones/{task_id}/request-changes", "POST"): {"comment": "no"},
+              ("/portal/milestones/{task_id}/approve", "POST"): {},
+              ("/portal/team", "POST"): {"email": "x@initech.example", "name": "X"}}
+    found = []
+    for (path, method), spec in ROUTES.items():
+        if path.startswith("/portal/") and not spec.public:
+            found.append((method, path.format(**ids), bodies.get((path, method))))
+    assert len(found) >= 10
+    return sorted(found)
+
+
+# ---------- the matrix ----------
+
+
+def test_every_portal_route_refuses_every_internal_role(acme, shared):
+    for role in INTERNAL_ROLES:
+        for method, path, body in portal_paths(shared):
+            response = acme.as_(role).request(method, path, body)
+            assert response.status == 403, (role, method, path, response.body)
+
+
+def test_a_portal_user_of_another_tenant_or_company_never_reaches_these_records(acme, globex, shared, aws):
+    import boto3
+    from chalicelib.core.scope import tenant_scope
+    from chalicelib.customers import service as customers
+    from chalicelib.team import service as team
+
+    from bluehill_dev import resources
+
+    email, password = f"other-{acme.tenant_id}@other.example", "Portal-Passw0rd!"
+    with tenant_scope(acme.tenant_id):
+        other = customers.create_customer(acme.principal("owner"), {"name": "Other Co"})
+        team.invite_user(acme.principal("owner"), {"email": email, "name": "Olga", "role": "portal",
+                                                   "customer_id": other.id}, password=password)
+    other_company = Api(acme.client, resources.id_token(boto3.client("cognito-idp"), aws, email, password))
+    for api in (other_company, globex.as_("portal")):
+        for method, path, body in portal_paths(shared):
+            if method == "POST" and path in ("/portal/tickets", "/portal/team"):
+                continue  # their own company's: no record of acme's company is named
+            response = api.request(method, path, body)
+            names_acme_record = path.startswith(("/portal/projects/", "/portal/milestones/", "/portal/tickets/"))
+            expected = 404 if names_acme_record else 200  # the rest answer about their own company
+            assert response.status == expected, (method, path, response.body)
+        text = json.dumps(ok(api.get("/portal/home"))) + json.dumps(ok(api.get("/portal/waiting-on-you")))
+        assert shared["project"]["id"] not in text and shared["ticket"]["id"] not in text
+
+
+# ---------- what the customer sees ----------
+
+
+def test_home_shows_shared_projects_with_progress_and_next_milestone_and_never_internal_data(acme, shared):
+    home = ok(acme.as_("portal").get("/portal/home"))
+    assert MARKER not in json.dumps(home)
+    assert home["company"]["id"] == acme.portal_customer_id
+    project = next(p for p in home["projects"] if p["id"] == shared["project"]["id"])
+    assert project["next_milestone"]["title"] == "Design sign-off" and project["tasks_in_progress"] >= 2
+    assert shared["hidden_project"]["id"] not in json.dumps(home)
+    assert home["waiting_on_you_count"] >= 3
+    assert any(t["id"] == shared["ticket"]["id"] for t in home["open_tickets"]) is False  # own sharing, no requester
+    assert home["forms_waiting"] == [] and home["invoices"] == [] and home["recent_documents"] == []
+
+
+def test_a_shared_project_shows_only_shared_tasks_with_their_portal_values(acme, shared):
+    page = ok(acme.as_("portal").get(f"/portal/projects/{shared['project']['id']}"))
+    text = json.dumps(page)
+    assert MARKER not in text and "assignee" not in text and "description" not in text
+    tasks = {t["id"]: t for t in page["phases"]}
+    assert shared["internal"]["id"] not in tasks
+    vendor = tasks[shared["vendor"]["id"]]
+    assert vendor["status"] == "in_progress" and vendor["due_date"] == "2026-12-24"
+    assert tasks[shared["waiting"]["id"]]["blocker"] == "We need your logo in SVG"
+    assert ok(acme.as_("portal").get(f"/portal/projects/{shared['hidden_project']['id']}"), 404)
+
+
+def test_waiting_on_you_lists_the_column_the_milestone_and_the_paused_ticket_oldest_first(acme, shared):
+    owner = acme.as_("owner")
+    ok(owner.patch(f"/customers/{acme.portal_customer_id}",
+                   {"version": ok(owner.get(f"/customers/{acme.portal_customer_id}"))["version"],
+                    "portal_ticket_sharing": "company"}))
+    items = ok(acme.as_("portal").get("/portal/waiting-on-you"))["items"]
+    kinds = {(item["kind"], item["id"]) for item in items}
+    assert ("task", shared["waiting"]["id"]) in kinds
+    assert ("milestone_approval", shared["approval"]["id"]) in kinds
+    ticket = next(item for item in items if item["id"] == shared["ticket"]["id"])
+    assert ticket["sla_clock"]["paused"] is True and ticket["sla_clock"]["paused_since"].endswith("Z")
+    assert [item["since"] for item in items] == sorted(item["since"] for item in items)
+    assert MARKER not in json.dumps(items)
+
+
+# ---------- milestones ----------
+
+
+def test_approving_a_milestone_is_recorded_on_the_task_for_the_team(acme, shared, deliver):
+    portal, task_id = acme.as_("portal"), shared["approval"]["id"]
+    decision = ok(portal.post(f"/portal/milestones/{task_id}/approve", {"comment": "Lovely"}))
+    assert decision["state"] == "approved"
+    assert portal.post(f"/portal/milestones/{task_id}/approve", {}).status == 409
+    delivered = deliver()
+    assert any(d.event.type == "Milestone.Approved" for d in delivered)
+    task = ok(acme.as_("owner").get(f"/tasks/{task_id}"))
+    assert task["approval"]["state"] == "approved" and task["approval"]["comment"] == "Lovely"
+    activity = ok(acme.as_("owner").get(f"/tasks/{task_id}/activity"))["items"]
+    assert activity[0]["kinds"] == ["approved"]
+    waiting = ok(portal.get("/portal/waiting-on-you"))["items"]
+    assert not any(item["id"] == task_id for item in waiting)
+
+
+def test_request_changes_needs_a_comment_and_a_milestone_marked_for_approval(acme, shared, deliver):
+    portal = acme.as_("portal")
+    refused = portal.post(f"/portal/milestones/{shared['plain']['id']}/request-changes", {})
+    assert refused.status == 422 and refused.json["errors"][0]["field"] == "comment"
+    assert portal.post(f"/portal/milestones/{shared['plain']['id']}/request-changes",
+                       {"comment": "No"}).status == 409
+    assert portal.post(f"/portal/milestones/{shared['internal']['id']}/approve", {}).status == 404
+
+
+def test_needs_approval_is_only_for_milestones(acme, shared):
+    response = acme.as_("owner").post(f"/projects/{shared['project']['id']}/tasks",
+                                      {"title": "Not a milestone", "needs_approval": True})
+    assert response.status == 422 and response.json["errors"][0]["field"] == "needs_approval"
+
+
+# ---------- tickets ----------
+
+
+def test_portal_tickets_are_the_tickets_rooms_with_public_messages_only(acme, shared):
+    portal, owner = acme.as_("portal"), acme.as_("owner")
+    ticket = ok(portal.post("/portal/tickets", {"subject": "Broken export", "description": "It fails"}), 201)
+    assert ticket["source"] == "portal" and "assignee_id" not in ticket
+    ok(owner.post(f"/tickets/{ticket['id']}/messages", {"visibility": "internal", "body": f"psst {MARKER}"}), 201)
+    ok(owner.post(f"/tickets/{ticket['id']}/messages", {"visibility": "public", "body": "On it"}), 201)
+    reply = ok(portal.post(f"/portal/tickets/{ticket['id']}/messages", {"body": "Thanks"}), 201)
+    assert reply["author_type"] == "customer"
+    detail = ok(portal.get(f"/portal/tickets/{ticket['id']}"))
+    assert [m["body"] for m in detail["messages"]] == ["On it", "Thanks"]
+    assert MARKER not in json.dumps(detail) and "sla" not in detail
+    listed = ok(portal.get("/portal/tickets?scope=company"))["items"]
+    assert ticket["id"] in {t["id"] for t in listed} and MARKER not in json.dumps(listed)
+    assert portal.get("/portal/tickets?scope=everyone").status == 422
+
+
+def test_company_scope_needs_sharing_or_a_portal_admin(fresh_tenant):
+    portal = fresh_tenant.as_("portal")
+    assert portal.get("/portal/tickets?scope=company").status == 403
+    assert ok(portal.get("/portal/tickets?scope=mine"))["items"] == []
+
+
+# ---------- sign-in, branding, access, adoption ----------
+
+
+def _sent_links():
+    messages = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    return [re.search(r"link=([^\s]+)", m.body).group(1) for m in messages if "link=" in m.body]
+
+
+@pytest.fixture
+def portal_tenant(fresh_tenant):
+    owner, customer_id = fresh_tenant.as_("owner"), fresh_tenant.portal_customer_id
+    sub = f"p{fresh_tenant.tenant_id}".lower()[:40]
+    ok(owner.put("/tenant/branding", {"portal_name": "Acme Portal", "primary_color": "#0a7cff",
+                                      "portal_subdomain": sub, "support_email": "help@acme.example"}))
+    contact = ok(owner.post(f"/customers/{customer_id}/contacts",
+                            {"name": "Pat Lee", "email": f"pat-{sub}@initech.example"}), 201)
+    access = ok(owner.post(f"/customers/{customer_id}/contacts/{contact['id']}/portal-access", {}), 201)
+    return {"world": fresh_tenant, "host": f"{sub}.bluehill.app", "contact": contact, "access": access}
+
+
+def _sign_in(anonymous, portal_tenant):
+    before = len(_sent_links())
+    answer = anonymous.post("/portal/login/link", {"email": portal_tenant["contact"]["email"],
+                                                   "host": portal_tenant["host"]})
+    assert answer.status == 202
+    links = _sent_links()
+    assert len(links) == before + 1
+    return links[-1]
+
+
+def test_a_magic_link_signs_in_once_and_the_session_passes_the_authorizer(anonymous, portal_tenant, http):
+    link = _sign_in(anonymous, portal_tenant)
+    session = ok(anonymous.post("/portal/login/exchange", {"link": link}))
+    api = Api(http, session["token"])
+    home = ok(api.get("/portal/home"))
+    assert home["company"]["id"] == portal_tenant["world"].portal_customer_id
+    again = anonymous.post("/portal/login/exchange", {"link": link})
+    forged = anonymous.post("/portal/login/exchange", {"link": link[:-4] + "abcd"})
+    assert again.status == forged.status == 401 and again.json["detail"] == forged.json["detail"]
+    assert api.get("/users").status == 403  # a portal session is a portal user's, nothing more
+
+
+def test_an_expired_link_is_refused_like_a_forged_one(anonymous, portal_tenant, monkeypatch):
+    import time as real_time
+
+    from chalicelib.portal import signin
+
+    link = _sign_in(anonymous, portal_tenant)
+
+    class Later:
+        @staticmethod
+        def time() -> float:
+            return real_time.time() + 16 * 60
+
+    monkeypatch.setattr(signin, "time", Later)
+    refused = anonymous.post("/portal/login/exchange", {"link": link})
+    assert refused.status == 401 and refused.json["detail"] == signin.REFUSED
+
+
+def test_an_unknown_email_or_host_still_answers_202_and_sends_nothing(anonymous, portal_tenant):
+    before = len(_sent_links())
+    for body in ({"email": "nobody@initech.example", "host": portal_tenant["host"]},
+                 {"email": portal_tenant["contact"]["email"], "host": "nowhere.bluehill.app"}):
+        assert anonymous.post("/portal/login/link", body).status == 202
+    assert len(_sent_links()) == before
+
+
+def test_the_first_login_of_a_customer_is_published_once_and_logins_are_counted(anonymous, portal_tenant,
+                                                                                deliver):
+    for _ in range(2):
+        ok(anonymous.post("/portal/login/exchange", {"link": _sign_in(anonymous, portal_tenant)}))
+    events = [d.event for d in deliver()]
+    assert [e.type for e in events].count("Customer.PortalFirstLogin") == 1
+    assert [e.type for e in events].count("Portal.Login") == 2
+    world = portal_tenant["world"]
+    month = events[0].occurred_at[:7]
+    report = ok(world.as_("owner").get(f"/reports/portal-adoption?month={month}"))
+    assert report["customers_logged_in"] == 1 and report["logins"] == 2 and report["percent_logged_in"] > 0
+    assert world.portal_customer_id not in {c["id"] for c in report["never_logged_in"]}
+    assert world.as_("portal").get("/reports/portal-adoption").status == 403
+
+
+def test_revoking_access_refuses_the_next_request(anonymous, portal_tenant, http):
+    session = ok(anonymous.post("/portal/login/exchange", {"link": _sign_in(anonymous, portal_tenant)}))
+    api = Api(http, session["token"])
+    ok(api.get("/portal/home"))
+    world, contact = portal_tenant["world"], portal_tenant["contact"]
+    path = f"/customers/{world.portal_customer_id}/contacts/{contact['id']}/portal-access"
+    assert world.as_("owner").delete(path).status == 204
+    assert api.get("/portal/home").status == 401
+    asked = anonymous.post("/portal/login/link", {"email": contact["email"], "host": portal_tenant["host"]})
+    assert asked.status == 202
+
+
+def test_branding_is_public_by_host_and_a_subdomain_is_unique_across_tenants(anonymous, portal_tenant, globex):
+    brand = ok(anonymous.get(f"/portal/branding?host=portal.{portal_tenant['host']}"))
+    assert brand == {"portal_name": "Acme Portal", "logo_file_id": None, "primary_color": "#0a7cff",
+                     "support_email": "help@acme.example"}
+    taken = globex.as_("owner").put("/tenant/branding", {"portal_subdomain": portal_tenant["host"].split(".")[0]})
+    assert taken.status == 409
+    assert globex.as_("owner").put("/tenant/branding", {"primary_color": "blue"}).status == 422
+    assert globex.as_("owner").put("/tenant/branding", {"portal_subdomain": "Not_DNS"}).status == 422
+    assert globex.as_("member").put("/tenant/branding", {"portal_name": "X"}).status == 403
+    assert anonymous.get("/portal/branding?host=nobody-here.bluehill.app").status == 404
+
+
+def test_a_portal_admin_invites_a_colleague_and_sees_the_company_tickets(portal_tenant, anonymous, http):
+    world = portal_tenant["world"]
+    portal = world.as_("portal")  # no portal_admin, self-invite off
+    assert portal.post("/portal/team", {"email": "sam@initech.example", "name": "Sam"}).status == 403
+    owner, customer_id = world.as_("owner"), world.portal_customer_id
+    contact = ok(owner.post(f"/customers/{customer_id}/contacts", {"name": "Ada Admin",
+                                                                   "email": f"ada-{world.tenant_id}@initech.example"}),
+                 201)
+    ok(owner.post(f"/customers/{customer_id}/contacts/{contact['id']}/portal-access", {"portal_admin": True}), 201)
+    link_tenant = {**portal_tenant, "contact": contact}
+    admin = Api(http, ok(anonymous.post("/portal/login/exchange", {"link": _sign_in(anonymous, link_tenant)}))["token"])
+    ok(admin.get("/portal/tickets?scope=company"))
+    member = ok(admin.post("/portal/team", {"email": f"sam-{world.tenant_id}@initech.example", "name": "Sam"}), 201)
+    team = ok(admin.get("/portal/team"))["items"]
+    assert {member["user_id"], portal_tenant["access"]["user_id"]} <= {m["user_id"] for m in team}
