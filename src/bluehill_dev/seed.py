@@ -168,6 +168,7 @@ class _Seeder:
             self.add_customer(customer)
         if spec.portal_customer:
             self.invite("portal", self.customer_ids[spec.portal_customer])
+            self.portal_demo(self.customer_ids[spec.portal_customer])
 
     def invite(self, role: str, customer_id: str | None = None) -> None:
         from chalicelib.team import service as team
@@ -197,6 +198,38 @@ class _Seeder:
         for contact in seed.contacts:
             fields = CreateContact.model_validate(contact).model_dump(mode="json", exclude_unset=True)
             customers.create_contact(owner, customer.id, fields)
+
+
+    def portal_demo(self, customer_id: str) -> None:
+        """What the demo portal user acts on: the tenant's portal at `<tenant>.portal.localhost`,
+        a shared project with a task waiting on the customer and a milestone to approve, and a
+        ticket waiting on them (their company's tickets shared with all its people)."""
+        from chalicelib.customers import service as customers
+        from chalicelib.portal import signin
+        from chalicelib.tickets import service as tickets
+        from chalicelib.work import service as work
+
+        owner = self.principal("owner")
+        signin.set_branding(owner, {"portal_name": f"{self.spec.name} Portal", "primary_color": "#0a7cff",
+                                    "portal_subdomain": self.spec.tenant_id, "logo_file_id": None,
+                                    "support_email": f"support@{self.spec.tenant_id}.{EMAIL_DOMAIN}"}, None)
+        customer = customers.get_customer(owner, customer_id)
+        customers.update_customer(owner, customer_id, {"portal_ticket_sharing": "company"}, customer.version)
+        work.create_project_with_tasks(owner, customer_id, {"name": "Initech onboarding", "portal_visible": True}, [
+            {"key": "kickoff", "title": "Kickoff call", "status": "complete", "portal_visible": True},
+            {"key": "logo", "title": "Send us your logo and brand colours", "status": "waiting_on_customer",
+             "portal_visible": True, "portal_blocker": "We need your logo as SVG"},
+            {"key": "vendor", "title": "Data import", "status": "blocked", "portal_status": "in_progress",
+             "portal_visible": True, "description": "Internal: waiting on the vendor's API key"},
+            {"key": "signoff", "title": "Design sign-off", "is_milestone": True, "needs_approval": True,
+             "portal_visible": True},
+            {"key": "internal", "title": "Internal capacity review"},
+        ])
+        ticket = tickets.create_ticket(owner, {"subject": "Which SSO provider do you use?",
+                                               "description": "We need it to set up single sign-on.",
+                                               "customer_id": customer_id})
+        for change in ({"status": "open", "assignee_id": self.user_ids["member"]}, {"status": "waiting_on_customer"}):
+            ticket = tickets.update_ticket(owner, ticket.id, change, ticket.version)
 
 
 def _exists(tenant_id: str) -> bool:

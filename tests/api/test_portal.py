@@ -329,3 +329,25 @@ def test_a_portal_admin_invites_a_colleague_and_sees_the_company_tickets(portal_
     member = ok(admin.post("/portal/team", {"email": f"sam-{world.tenant_id}@initech.example", "name": "Sam"}), 201)
     team = ok(admin.get("/portal/team"))["items"]
     assert {member["user_id"], portal_tenant["access"]["user_id"]} <= {m["user_id"] for m in team}
+
+
+def test_the_demo_seed_gives_the_portal_user_a_shared_project_a_milestone_and_a_waiting_ticket(aws, http):
+    import boto3
+    from chalicelib.core.scope import tenant_scope
+    from chalicelib.team import service as team
+
+    from bluehill_dev import resources, seed
+
+    with tenant_scope(seed.DEMO_TENANT):
+        seeded = team.user_by_email(seed.DEMO_TENANT, seed.email_for(seed.DEMO_TENANT, "portal")) is not None
+    if not seeded:
+        seed.seed()
+    token = resources.id_token(boto3.client("cognito-idp"), aws, seed.email_for(seed.DEMO_TENANT, "portal"),
+                               seed.DEMO_PASSWORD)
+    portal = Api(http, token)
+    kinds = {item["kind"] for item in ok(portal.get("/portal/waiting-on-you"))["items"]}
+    assert kinds == {"task", "milestone_approval", "ticket"}
+    home = ok(portal.get("/portal/home"))
+    assert [p["name"] for p in home["projects"]] == ["Initech onboarding"] and home["open_tickets"]
+    assert "vendor" not in json.dumps(home) and "Internal capacity" not in json.dumps(home)
+    assert ok(Api(http, None).get("/portal/branding?host=demo.portal.localhost"))["portal_name"] == "Demo Corp Portal"
