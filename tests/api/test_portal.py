@@ -351,3 +351,18 @@ def test_the_demo_seed_gives_the_portal_user_a_shared_project_a_milestone_and_a_
     assert [p["name"] for p in home["projects"]] == ["Initech onboarding"] and home["open_tickets"]
     assert "vendor" not in json.dumps(home) and "Internal capacity" not in json.dumps(home)
     assert ok(Api(http, None).get("/portal/branding?host=demo.portal.localhost"))["portal_name"] == "Demo Corp Portal"
+
+
+def test_a_template_anchors_on_the_customers_first_portal_login(anonymous, portal_tenant):
+    from datetime import UTC, datetime
+
+    world = portal_tenant["world"]
+    owner = world.as_("owner")
+    template = ok(owner.post("/templates", {"name": "Portal onboarding", "category": "onboarding",
+                                            "tasks": [{"key": "a", "title": "Welcome call", "day": 1}]}), 201)
+    apply = {"customer_id": world.portal_customer_id, "anchor": {"source": "first_portal_login"}}
+    refused = owner.post(f"/templates/{template['id']}/apply", apply)
+    assert refused.status == 422 and refused.json["errors"][0]["field"] == "anchor.source"
+    ok(anonymous.post("/portal/login/exchange", {"link": _sign_in(anonymous, portal_tenant)}))
+    applied = ok(owner.post(f"/templates/{template['id']}/apply", apply), 201)
+    assert applied["anchor"] == {"source": "first_portal_login", "date": datetime.now(UTC).date().isoformat()}

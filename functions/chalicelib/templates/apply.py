@@ -37,6 +37,7 @@ from .models import ApplyClaim, ProjectLink, Template
 from .schedule import OutOfCalendar, WorkCalendar, day_of_date, schedule
 
 CONTRACT_START = "contract_start"
+FIRST_PORTAL_LOGIN = "first_portal_login"  # the day the customer first signed in to the portal
 # More template tasks than one transaction holds (100 items: each task is one, plus the
 # project, its link, claim, counter and audit) makes a build of several transactions, and a
 # re-anchor of several chunks: a request asks for those as jobs (202), so none can approach
@@ -48,7 +49,7 @@ TEMPLATE_ONLY_FIELDS = ("day", "duration_days")  # a task has no such fields: th
 
 @dataclass(frozen=True)
 class Anchor:
-    source: str  # contract_start | date
+    source: str  # contract_start | first_portal_login | date
     on: date
 
 
@@ -105,6 +106,13 @@ def _resolve_anchor(customer: Any, source: str, on: date | None) -> Anchor:
         if not customer.contract_start:
             raise validation_error("anchor.source", f"customer {customer.id} has no contract_start to anchor on")
         return Anchor(CONTRACT_START, date.fromisoformat(customer.contract_start))
+    if source == FIRST_PORTAL_LOGIN:
+        from chalicelib.portal import signin  # the portal room's read; imported where used (it reads work)
+
+        first = signin.first_login_at(customer.tenant_id, customer.id)
+        if not first:
+            raise validation_error("anchor.source", f"customer {customer.id} has not signed in to the portal yet")
+        return Anchor(FIRST_PORTAL_LOGIN, date.fromisoformat(first[:10]))
     assert on is not None
     return Anchor(DATE, on)
 

@@ -40,7 +40,7 @@ class TemplateArchived(_Published):
 
 
 class AppliedAnchor(BaseModel):
-    source: Literal["contract_start", "date"]
+    source: Literal["contract_start", "first_portal_login", "date"]
     date: str
 
 

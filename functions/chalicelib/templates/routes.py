@@ -214,7 +214,9 @@ def template_analytics(principal: Principal, template_id: Id) -> AnalyticsOut:
 
 
 class AnchorIn(Strict):
-    source: Literal["contract_start", "date"] = Field(None, description="contract_start: the customer's; date: `date`")
+    source: Literal["contract_start", "first_portal_login", "date"] = Field(
+        None, description="contract_start: the customer's; first_portal_login: the day the customer first signed in "
+                          "to the portal; date: `date`")
     date: Date | None = None
 
     @model_validator(mode="after")
@@ -222,7 +224,7 @@ class AnchorIn(Strict):
         if self.source is None:
             self.source = "date" if self.date is not None else "contract_start"
         if (self.source == "date") != (self.date is not None):
-            raise ValueError('send {"source": "contract_start"} or {"date": "YYYY-MM-DD"}')
+            raise ValueError('send {"source": "contract_start" or "first_portal_login"} or {"date": "YYYY-MM-DD"}')
         return self
 
 

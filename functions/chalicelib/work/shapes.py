@@ -96,7 +96,7 @@ class WeekCounts(Out):
 
 
 class ProjectAnchor(Out):
-    source: Literal["contract_start", "date"]
+    source: Literal["contract_start", "first_portal_login", "date"]
     date: str
 
 
