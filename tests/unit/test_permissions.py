@@ -12,6 +12,9 @@ from chalicelib.core.errors import Forbidden, problem_for
 from chalicelib.core.permissions import PERMISSIONS, Reach, require, roles_allowed, sees_financials
 
 OWNER_ONLY = {"tenant:write"} | {action for action in PERMISSIONS if action.startswith("billing")}
+# The customer portal's own pages (/portal/...): the issue gives them to portal users only,
+# every other role 403 — the one place an owner is refused.
+PORTAL_ONLY = {"portal:read", "portal:write"}
 
 
 def principal(role: str) -> Principal:
@@ -35,12 +38,18 @@ def test_every_entry_is_a_noun_verb_action_over_known_roles_and_reaches(action: 
     assert roles_allowed(action) == frozenset(PERMISSIONS[action])
 
 
-@pytest.mark.parametrize("action", sorted(PERMISSIONS))
+@pytest.mark.parametrize("action", sorted(set(PERMISSIONS) - PORTAL_ONLY))
 def test_owners_may_do_everything_over_every_record(action: str) -> None:
     assert require(principal("owner"), action) is Reach.ALL
 
 
-@pytest.mark.parametrize("action", sorted(set(PERMISSIONS) - OWNER_ONLY))
+@pytest.mark.parametrize("action", sorted(PORTAL_ONLY))
+def test_the_portals_own_pages_are_for_portal_users_only(action: str) -> None:
+    assert roles_allowed(action) == {"portal"}
+    assert require(principal("portal"), action) is Reach.OWN_COMPANY
+
+
+@pytest.mark.parametrize("action", sorted(set(PERMISSIONS) - OWNER_ONLY - PORTAL_ONLY))
 def test_admins_may_do_everything_but_the_owner_only_actions(action: str) -> None:
     assert require(principal("admin"), action) is Reach.ALL
 

@@ -142,7 +142,7 @@ def request_link(email: str, host: str) -> None:
     if tenant_id is None:
         return
     with tenant_scope(tenant_id):
-        user = team.user_by_email(tenant_id, email.strip().lower()) or team.user_by_email(tenant_id, email.strip())
+        user = team.user_by_email(tenant_id, email.strip().lower())  # emails are stored lower-cased (core Email)
         if user is None or not user.active or user.role != "portal" or not user.customer_id:
             return
         link = f"{tenant_id}.{secrets.token_urlsafe(32)}"
