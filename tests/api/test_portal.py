@@ -366,3 +366,23 @@ def test_a_template_anchors_on_the_customers_first_portal_login(anonymous, porta
     ok(anonymous.post("/portal/login/exchange", {"link": _sign_in(anonymous, portal_tenant)}))
     applied = ok(owner.post(f"/templates/{template['id']}/apply", apply), 201)
     assert applied["anchor"] == {"source": "first_portal_login", "date": datetime.now(UTC).date().isoformat()}
+
+
+def test_the_work_room_records_a_decision_once_and_an_older_one_does_not_replace_a_newer(acme, shared, http):
+    from templating import sample_event
+
+    owner, task = acme.as_("owner"), shared["plain"]
+    ok(owner.patch(f"/tasks/{task['id']}", {"version": task["version"], "needs_approval": True}))
+    newer = sample_event("milestone-approved.json", tenant_id=acme.tenant_id, task_id=task["id"],
+                         project_id=task["project_id"], customer_id=acme.portal_customer_id,
+                         decided_at="2026-06-22T15:04:05Z", comment="Ship it")
+    older = sample_event("milestone-approved.json", tenant_id=acme.tenant_id, task_id=task["id"],
+                         project_id=task["project_id"], customer_id=acme.portal_customer_id,
+                         decided_at="2026-06-21T09:00:00Z", comment="Earlier")
+    older["detail"]["type"] = older["detail-type"] = "Milestone.ChangesRequested"
+    for event in (newer, newer, older):  # a replay, then an older decision arriving late
+        http.lambda_.invoke("work_record_milestone_decision", event)
+    approval = ok(owner.get(f"/tasks/{task['id']}"))["approval"]
+    assert approval["state"] == "approved" and approval["comment"] == "Ship it"
+    kinds = [entry["kinds"] for entry in ok(owner.get(f"/tasks/{task['id']}/activity"))["items"]]
+    assert kinds.count(["approved"]) == 1 and kinds.count(["changes_requested"]) == 1
