@@ -386,3 +386,13 @@ def test_the_work_room_records_a_decision_once_and_an_older_one_does_not_replace
     assert approval["state"] == "approved" and approval["comment"] == "Ship it"
     kinds = [entry["kinds"] for entry in ok(owner.get(f"/tasks/{task['id']}/activity"))["items"]]
     assert kinds.count(["approved"]) == 1 and kinds.count(["changes_requested"]) == 1
+
+
+def test_a_link_ses_refuses_still_answers_202(anonymous, portal_tenant, monkeypatch):
+    from chalicelib.portal import mailer
+
+    monkeypatch.setattr(mailer, "sender", lambda: "unverified@nowhere.example")
+    before = len(_sent_links())
+    answer = anonymous.post("/portal/login/link", {"email": portal_tenant["contact"]["email"],
+                                                   "host": portal_tenant["host"]})
+    assert answer.status == 202 and len(_sent_links()) == before

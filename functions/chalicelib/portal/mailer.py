@@ -21,9 +21,18 @@ def sender() -> str:
     return os.environ.get("PORTAL_MAIL_FROM", DEFAULT_SENDER)
 
 
+class NotSent(RuntimeError):
+    """SES refused the message (an unverified sender, a suppressed address, throttling)."""
+
+
 def send_sign_in_link(to: str, portal_name: str, link: str, minutes: int) -> None:
+    from botocore.exceptions import ClientError
+
     body = (f"Sign in to {portal_name}:\n\n{link}\n\n"
             f"The link works once, for {minutes} minutes. If you did not ask for it, ignore this email.")
-    _client().send_email(
-        Source=sender(), Destination={"ToAddresses": [to]},
-        Message={"Subject": {"Data": f"Your sign-in link for {portal_name}"}, "Body": {"Text": {"Data": body}}})
+    try:
+        _client().send_email(
+            Source=sender(), Destination={"ToAddresses": [to]},
+            Message={"Subject": {"Data": f"Your sign-in link for {portal_name}"}, "Body": {"Text": {"Data": body}}})
+    except ClientError as refused:
+        raise NotSent(refused.response.get("Error", {}).get("Code", "unknown")) from refused

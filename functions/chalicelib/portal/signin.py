@@ -153,7 +153,11 @@ def request_link(email: str, host: str) -> None:
             SignInLink.PK.does_not_exist())
         branding = _branding(tenant_id)
         name = (branding.portal_name if branding else None) or team.tenant_settings(tenant_id)["name"]
-        mailer.send_sign_in_link(user.email, name, f"https://{host}/#/sign-in?link={link}", LINK_MINUTES)
+        try:
+            mailer.send_sign_in_link(user.email, name, f"https://{host}/#/sign-in?link={link}", LINK_MINUTES)
+        except mailer.NotSent:  # the answer is 202 whatever happens; the operator sees why in the log
+            logger().exception("portal sign-in link not sent", extra={"tenant_id": tenant_id, "user_id": user.id})
+            return
         logger().info("portal sign-in link sent", extra={"tenant_id": tenant_id, "user_id": user.id})
 
 
