@@ -396,3 +396,17 @@ def test_a_link_ses_refuses_still_answers_202(anonymous, portal_tenant, monkeypa
     answer = anonymous.post("/portal/login/link", {"email": portal_tenant["contact"]["email"],
                                                    "host": portal_tenant["host"]})
     assert answer.status == 202 and len(_sent_links()) == before
+
+
+def test_a_changed_subdomain_is_released_for_others_and_keeping_it_is_no_conflict(fresh_tenant, globex, anonymous):
+    owner, sub = fresh_tenant.as_("owner"), f"rel{fresh_tenant.tenant_id}".lower()[:40]
+    first = ok(owner.put("/tenant/branding", {"portal_subdomain": sub}))
+    kept = ok(owner.put("/tenant/branding", {"version": first["version"], "portal_subdomain": sub,
+                                             "portal_name": "Kept"}))
+    assert globex.as_("owner").put("/tenant/branding", {"portal_subdomain": sub}).status == 409
+    ok(owner.put("/tenant/branding", {"version": kept["version"], "portal_subdomain": f"{sub}-new"}))
+    assert anonymous.get(f"/portal/branding?host={sub}.bluehill.app").status == 404
+    assert owner.put("/tenant/branding", {"version": kept["version"], "portal_name": "Stale"}).status == 409
+    theirs = ok(globex.as_("owner").put("/tenant/branding", {"portal_subdomain": sub}))
+    assert theirs["portal_subdomain"] == sub
+    ok(globex.as_("owner").put("/tenant/branding", {"version": theirs["version"], "portal_subdomain": None}))

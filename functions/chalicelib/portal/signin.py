@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal, mint_portal_session
@@ -99,36 +99,57 @@ def get_branding(principal: Principal) -> dict[str, Any]:
     return branding_view(_branding(principal.tenant_id))
 
 
+def _claim_host(sub: str, tenant_id: str) -> None:
+    """Hold `sub` for this tenant (again, if it already does): a 409 when another tenant holds it."""
+    claim = HostClaim(HostClaim.pk(sub), HostClaim.SORT, type="HostClaim", tenant_id=tenant_id, subdomain=sub)
+    with system_scope():  # the host claim's key is the one not under a tenant (see models)
+        try:
+            claim.save(HostClaim.PK.does_not_exist() | (HostClaim.tenant_id == tenant_id))
+        except PutError as taken:
+            if taken.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            raise Conflict(f"portal_subdomain {sub} is taken by another portal") from taken
+
+
+def _release_host(sub: str, tenant_id: str) -> None:
+    with system_scope():
+        try:
+            HostClaim(HostClaim.pk(sub), HostClaim.SORT).delete(HostClaim.tenant_id == tenant_id)
+        except DeleteError as not_ours:
+            if not_ours.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+
 def set_branding(principal: Principal, values: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
-    """Replace the tenant's brand; a new portal_subdomain is claimed across tenants (409 when
-    another tenant holds it) and the old one released, in one transaction."""
+    """Replace the tenant's brand. A new portal_subdomain is claimed across tenants first (409
+    when another tenant holds it), then the brand is written in the tenant's own transaction,
+    then the old subdomain is released. The claim is its own write so that only it runs in the
+    system scope (in AWS, the request role may touch PORTALHOST# keys and nothing else outside
+    the tenant); a brand write that fails after the claim leaves the name held by this tenant,
+    which the retry reuses."""
     require(principal, "portal:branding")
-    sub = values.get("portal_subdomain")
+    tenant, sub = principal.tenant_id, values.get("portal_subdomain")
     if sub is not None and sub in RESERVED_SUBDOMAINS:
         raise validation_error("portal_subdomain", f"{sub} is reserved")
-    current = _branding(principal.tenant_id)
+    current = _branding(tenant)
     if current is not None and expected_version is not None:
         require_version(current, expected_version, "branding")
     before = branding_view(current)
     now, version = now_iso(), (int(current.version) + 1 if current else 1)
-    item = Branding(Branding.pk(principal.tenant_id), Branding.SORT, type="Branding", tenant_id=principal.tenant_id,
+    item = Branding(Branding.pk(tenant), Branding.SORT, type="Branding", tenant_id=tenant,
                     version=version, created_at=current.created_at if current else now, updated_at=now,
                     **{name: values.get(name) for name in BRANDING_FIELDS})
+    old = current.portal_subdomain if current else None
+    if sub and sub != old:
+        _claim_host(sub, tenant)
     tx = Transaction()
     tx.put(item, Branding.version == current.version if current else Branding.PK.does_not_exist(),
            lambda: Conflict("the branding was changed by someone else; reload and retry"))
-    old = current.portal_subdomain if current else None
-    if sub != old:
-        if sub:
-            tx.put(HostClaim(HostClaim.pk(sub), HostClaim.SORT, type="HostClaim", tenant_id=principal.tenant_id,
-                             subdomain=sub), HostClaim.PK.does_not_exist(),
-                   lambda: Conflict(f"portal_subdomain {sub} is taken by another portal"))
-        if old:
-            tx.delete(HostClaim(HostClaim.pk(old), HostClaim.SORT), HostClaim.tenant_id == principal.tenant_id)
-    audit.record(tx, principal, "update", "branding", principal.tenant_id,
+    audit.record(tx, principal, "update", "branding", tenant,
                  audit.diff({k: v for k, v in before.items() if k != "version"}, values))
-    with system_scope():  # the host claim's key is the one not under the tenant
-        tx.commit()
+    tx.commit()
+    if old and old != sub:
+        _release_host(old, tenant)
     return branding_view(item)
 
 
