@@ -480,6 +480,13 @@ class Api(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=_USER_ADMIN_ACTIONS, resources=[self._identity.user_pool.user_pool_arn])
         )
+        # The portal's host claims (chalicelib.portal.models.HostClaim): the one key outside every
+        # tenant, read before the tenant is known and written in the system scope by its exact key.
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+            resources=[self._data.table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["PORTALHOST#*"]}},
+        ))
 
     def _grant_authorizer_access(self, role: iam.Role) -> None:
         """Read the user's item (is the token's user still active, with that role?)."""
