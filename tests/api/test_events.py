@@ -87,6 +87,18 @@ def _ticket_created(world: Any, api: Any, queued: bool) -> Event:
                          queue_id=ticket["queue_id"], at=ticket["created_at"]).event(world.tenant_id)
 
 
+def _milestone_approved(world: Any, api: Any) -> Event:
+    from chalicelib.portal.events import MilestoneApproved
+
+    customer = create_customer(api)
+    project = api.post(f"/customers/{customer['id']}/projects", {"name": "P", "portal_visible": True}).json
+    task = api.post(f"/projects/{project['id']}/tasks", {"title": "Sign-off", "is_milestone": True,
+                                                          "needs_approval": True, "portal_visible": True}).json
+    return MilestoneApproved(task_id=task["id"], project_id=project["id"], customer_id=customer["id"],
+                             decided_by=world.users["owner"], decided_at="2026-06-22T15:04:05Z",
+                             comment="ok").event(world.tenant_id)
+
+
 # Every registered consumer needs a scenario here: a consumer added without one fails below.
 SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_seed_library": _tenant_created,
@@ -96,6 +108,7 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_count_project_created": _project_applied,
     "tickets_sla_rollup": lambda world, api: _ticket_created(world, api, queued=False),
     "queues_count_open": lambda world, api: _ticket_created(world, api, queued=True),
+    "work_record_milestone_decision": _milestone_approved,
 }
 
 

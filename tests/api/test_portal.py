@@ -246,7 +246,7 @@ def test_a_magic_link_signs_in_once_and_the_session_passes_the_authorizer(anonym
     assert home["company"]["id"] == portal_tenant["world"].portal_customer_id
     again = anonymous.post("/portal/login/exchange", {"link": link})
     forged = anonymous.post("/portal/login/exchange", {"link": link[:-4] + "abcd"})
-    assert again.status == forged.status == 401 and again.json["detail"] == forged.json["detail"]
+    assert again.status == forged.status == 404 and again.json["detail"] == forged.json["detail"]
     assert api.get("/users").status == 403  # a portal session is a portal user's, nothing more
 
 
@@ -264,7 +264,7 @@ def test_an_expired_link_is_refused_like_a_forged_one(anonymous, portal_tenant, 
 
     monkeypatch.setattr(signin, "time", Later)
     refused = anonymous.post("/portal/login/exchange", {"link": link})
-    assert refused.status == 401 and refused.json["detail"] == signin.REFUSED
+    assert refused.status == 404 and refused.json["detail"] == signin.REFUSED
 
 
 def test_an_unknown_email_or_host_still_answers_202_and_sends_nothing(anonymous, portal_tenant):

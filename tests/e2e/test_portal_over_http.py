@@ -61,7 +61,7 @@ def test_magic_link_home_approve_a_milestone_and_reply_on_a_ticket(target: Targe
     links = _within(5, lambda: _links(target)[before:])
     assert links, "no sign-in email was sent"
     session = ok(anonymous.post("/portal/login/exchange", {"link": links[-1]}))
-    assert anonymous.post("/portal/login/exchange", {"link": links[-1]}).status == 401  # single use
+    assert anonymous.post("/portal/login/exchange", {"link": links[-1]}).status == 404  # single use
     portal = Api(acme.client, session["token"])
 
     home = ok(portal.get("/portal/home"))

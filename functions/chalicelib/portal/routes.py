@@ -228,20 +228,20 @@ class AdoptionOut(Out):
 
 @route(bp, "/portal/login/link", "POST", summary="Email a portal sign-in link (always 202)", body=LinkRequest,
        response=LinkRequestedOut, status=202, public=True)
-def request_link(body: LinkRequest) -> LinkRequestedOut:
+def portal_request_link(body: LinkRequest) -> LinkRequestedOut:
     signin.request_link(body.email, body.host)
     return LinkRequestedOut(detail="if this address may sign in to this portal, a link is on its way")
 
 
 @route(bp, "/portal/login/exchange", "POST", summary="Exchange a sign-in link for a session", body=LinkExchange,
        response=SessionOut, public=True)
-def exchange_link(body: LinkExchange) -> SessionOut:
+def portal_exchange_link(body: LinkExchange) -> SessionOut:
     return SessionOut.model_validate(signin.exchange_link(body.link))
 
 
 @route(bp, "/portal/branding", "GET", summary="The brand of the portal at a host (no login)", query=BrandingQuery,
        response=PublicBrandingOut, public=True)
-def public_branding(query: BrandingQuery) -> PublicBrandingOut:
+def portal_public_branding(query: BrandingQuery) -> PublicBrandingOut:
     return PublicBrandingOut.model_validate(signin.public_branding(query.host))
 
 
@@ -250,13 +250,13 @@ def public_branding(query: BrandingQuery) -> PublicBrandingOut:
 
 @route(bp, "/tenant/branding", "GET", summary="The portal's brand", permission="portal:branding",
        response=BrandingOut)
-def get_branding(principal: Principal) -> BrandingOut:
+def portal_get_branding(principal: Principal) -> BrandingOut:
     return BrandingOut.model_validate(signin.get_branding(principal))
 
 
 @route(bp, "/tenant/branding", "PUT", summary="Set the portal's brand and subdomain", permission="portal:branding",
        body=BrandingIn, response=BrandingOut)
-def set_branding(principal: Principal, body: BrandingIn) -> BrandingOut:
+def portal_set_branding(principal: Principal, body: BrandingIn) -> BrandingOut:
     values = body.model_dump(mode="json", exclude={"version"})
     return BrandingOut.model_validate(signin.set_branding(principal, values, body.version))
 
@@ -264,19 +264,19 @@ def set_branding(principal: Principal, body: BrandingIn) -> BrandingOut:
 @route(bp, "/customers/{customer_id}/contacts/{contact_id}/portal-access", "POST",
        summary="Give a contact a portal login (invited by email)", permission="portal:access", body=GrantAccess,
        response=AccessOut, status=201)
-def grant_access(principal: Principal, customer_id: str, contact_id: str, body: GrantAccess) -> AccessOut:
+def portal_grant_access(principal: Principal, customer_id: str, contact_id: str, body: GrantAccess) -> AccessOut:
     return AccessOut.model_validate(signin.grant_access(principal, customer_id, contact_id, body.portal_admin))
 
 
 @route(bp, "/customers/{customer_id}/contacts/{contact_id}/portal-access", "DELETE",
        summary="Revoke a contact's portal login (refused from the next request)", permission="portal:access")
-def revoke_access(principal: Principal, customer_id: str, contact_id: str) -> None:
+def portal_revoke_access(principal: Principal, customer_id: str, contact_id: str) -> None:
     signin.revoke_access(principal, customer_id, contact_id)
 
 
 @route(bp, "/reports/portal-adoption", "GET", summary="Portal adoption in a month", permission="portal:adoption",
        query=AdoptionQuery, response=AdoptionOut)
-def adoption(principal: Principal, query: AdoptionQuery) -> AdoptionOut:
+def portal_adoption(principal: Principal, query: AdoptionQuery) -> AdoptionOut:
     month = query.month or _today().strftime("%Y-%m")
     return AdoptionOut.model_validate(signin.adoption(principal, month))
 
@@ -285,64 +285,64 @@ def adoption(principal: Principal, query: AdoptionQuery) -> AdoptionOut:
 
 
 @route(bp, "/portal/home", "GET", summary="The customer's portal home", permission="portal:read", response=HomeOut)
-def home(principal: Principal) -> HomeOut:
+def portal_home(principal: Principal) -> HomeOut:
     return HomeOut.model_validate(service.home(principal, _today()))
 
 
 @route(bp, "/portal/projects/{project_id}", "GET", summary="A shared project's shared tasks",
        permission="portal:read", response=PortalProjectOut)
-def project(principal: Principal, project_id: str) -> PortalProjectOut:
+def portal_project(principal: Principal, project_id: str) -> PortalProjectOut:
     return PortalProjectOut.model_validate(service.project(principal, project_id, _today()))
 
 
 @route(bp, "/portal/milestones/{task_id}/approve", "POST", summary="Approve a milestone", permission="portal:write",
        body=Approve, response=DecisionOut)
-def approve(principal: Principal, task_id: str, body: Approve) -> DecisionOut:
+def portal_approve(principal: Principal, task_id: str, body: Approve) -> DecisionOut:
     return DecisionOut.model_validate(service.decide_milestone(principal, task_id, True, body.comment))
 
 
 @route(bp, "/portal/milestones/{task_id}/request-changes", "POST", summary="Ask for changes on a milestone",
        permission="portal:write", body=RequestChanges, response=DecisionOut)
-def request_changes(principal: Principal, task_id: str, body: RequestChanges) -> DecisionOut:
+def portal_request_changes(principal: Principal, task_id: str, body: RequestChanges) -> DecisionOut:
     return DecisionOut.model_validate(service.decide_milestone(principal, task_id, False, body.comment))
 
 
 @route(bp, "/portal/tickets", "GET", summary="The company's or my tickets", permission="portal:read",
        query=TicketScope, response=PortalTicketsOut)
-def list_tickets(principal: Principal, query: TicketScope) -> PortalTicketsOut:
+def portal_list_tickets(principal: Principal, query: TicketScope) -> PortalTicketsOut:
     return PortalTicketsOut.model_validate({"items": service.list_tickets(principal, query.scope)})
 
 
 @route(bp, "/portal/tickets", "POST", summary="Open a ticket", permission="portal:write", body=NewTicket,
        response=PortalTicketOut, status=201)
-def open_ticket(principal: Principal, body: NewTicket) -> PortalTicketOut:
+def portal_open_ticket(principal: Principal, body: NewTicket) -> PortalTicketOut:
     return PortalTicketOut.model_validate(service.open_ticket(principal, body.model_dump(exclude_unset=True)))
 
 
 @route(bp, "/portal/tickets/{ticket_id}", "GET", summary="A ticket and its public conversation",
        permission="portal:read", response=PortalTicketDetailOut)
-def get_ticket(principal: Principal, ticket_id: str) -> PortalTicketDetailOut:
+def portal_get_ticket(principal: Principal, ticket_id: str) -> PortalTicketDetailOut:
     return PortalTicketDetailOut.model_validate(service.ticket_with_messages(principal, ticket_id))
 
 
 @route(bp, "/portal/tickets/{ticket_id}/messages", "POST", summary="Reply on a ticket", permission="portal:write",
        body=Reply, response=PortalMessage, status=201)
-def reply(principal: Principal, ticket_id: str, body: Reply) -> PortalMessage:
+def portal_reply(principal: Principal, ticket_id: str, body: Reply) -> PortalMessage:
     return PortalMessage.model_validate(service.reply(principal, ticket_id, body.body))
 
 
 @route(bp, "/portal/team", "GET", summary="The company's portal users", permission="portal:read", response=TeamOut)
-def team(principal: Principal) -> TeamOut:
+def portal_team(principal: Principal) -> TeamOut:
     return TeamOut.model_validate({"items": service.list_team(principal)})
 
 
 @route(bp, "/portal/team", "POST", summary="Invite a colleague", permission="portal:write", body=Invite,
        response=TeamMemberOut, status=201)
-def invite(principal: Principal, body: Invite) -> TeamMemberOut:
+def portal_invite(principal: Principal, body: Invite) -> TeamMemberOut:
     return TeamMemberOut.model_validate(service.invite_colleague(principal, body.email, body.name))
 
 
 @route(bp, "/portal/waiting-on-you", "GET", summary="Everything waiting on the customer, oldest first",
        permission="portal:read", response=WaitingOut)
-def waiting_on_you(principal: Principal) -> WaitingOut:
+def portal_waiting_on_you(principal: Principal) -> WaitingOut:
     return WaitingOut.model_validate({"items": service.waiting_on_you(principal)})

@@ -4,8 +4,9 @@ adoption (first logins, logins per customer per month).
 
 A sign-in link is `<tenant>.<secret>`; only the SHA-256 of the whole link is stored, for 15
 minutes, used once by a conditional update. A used, expired or forged link is refused with the
-same 401. A session is a token core.auth mints and its authorizer accepts with the same checks
-as any other (the user still active, a portal user, the customer claim fixed)."""
+same 404 (as a CSAT survey link is: the link is the credential of a public route). A session
+is a token core.auth mints and its authorizer accepts with the same checks as any other (the
+user still active, a portal user, the customer claim fixed)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal, mint_portal_session
-from chalicelib.core.errors import Conflict, NotFound, Unauthenticated, validation_error
+from chalicelib.core.errors import Conflict, NotFound, validation_error
 from chalicelib.core.events import acting_as, actor_of
 from chalicelib.core.observability import logger
 from chalicelib.core.permissions import require
@@ -183,10 +184,10 @@ def request_link(email: str, host: str) -> None:
 
 
 def exchange_link(link: str) -> dict[str, Any]:
-    """Turn an unused, unexpired link into a session (its one use); anything else is the same 401."""
+    """Turn an unused, unexpired link into a session (its one use); anything else is the same 404."""
     tenant_id = link.split(".", 1)[0]
     if "." not in link or not _TENANT.match(tenant_id):
-        raise Unauthenticated(REFUSED)
+        raise NotFound(REFUSED)
     with tenant_scope(tenant_id):
         now = int(time.time())
         found = SignInLink(SignInLink.pk(tenant_id, _digest(link)), SignInLink.SORT)
@@ -196,10 +197,10 @@ def exchange_link(link: str) -> dict[str, Any]:
         except UpdateError as refused:  # the condition failed: absent, used or expired
             if refused.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            raise Unauthenticated(REFUSED) from refused
+            raise NotFound(REFUSED) from refused
         user = team.get_user(tenant_id, found.user_id)
         if user is None or not user.active or user.role != "portal" or user.customer_id != found.customer_id:
-            raise Unauthenticated(REFUSED)
+            raise NotFound(REFUSED)
         principal = Principal(tenant_id=tenant_id, user_id=user.id, role="portal", email=user.email,
                               customer_id=user.customer_id)
         token, expires = mint_portal_session(principal, now)
