@@ -14,7 +14,10 @@ from __future__ import annotations
 from chalicelib.canned import events as _canned_events  # noqa: F401
 from chalicelib.core import auth
 from chalicelib.core.tenant_guard import install_tenant_guard
+from chalicelib.customers import consumers as _customer_consumers  # noqa: F401
 from chalicelib.customers import events as _customer_events  # noqa: F401
+from chalicelib.forms import consumers as _form_consumers  # noqa: F401
+from chalicelib.forms import events as _form_events  # noqa: F401
 from chalicelib.queues import consumers as _queue_consumers  # noqa: F401
 from chalicelib.queues import events as _queue_events  # noqa: F401
 from chalicelib.sla import events as _sla_events  # noqa: F401
@@ -25,6 +28,7 @@ from chalicelib.templates import events as _template_events  # noqa: F401
 from chalicelib.tickets import consumers as _ticket_consumers  # noqa: F401
 from chalicelib.tickets import events as _ticket_events  # noqa: F401
 from chalicelib.views import events as _view_events  # noqa: F401
+from chalicelib.work import consumers as _work_consumers  # noqa: F401
 from chalicelib.work import events as _work_events  # noqa: F401
 
 install_tenant_guard()

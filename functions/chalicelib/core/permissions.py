@@ -64,6 +64,13 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:share": {"owner": A, "admin": A, "member": A},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
+    # Forms: the team builds and shares them; portal users read and submit those assigned to
+    # their company (forms/service.assigned_form); results (submissions, analytics) are the team's.
+    "forms:read": {"owner": A, "admin": A, "member": A, "readonly": A, "portal": C},
+    "forms:write": {"owner": A, "admin": A, "member": A},
+    "forms:share": {"owner": A, "admin": A, "member": A},
+    "forms:submit": {"portal": C},
+    "forms:results": {"owner": A, "admin": A, "member": A, "readonly": A},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a
