@@ -80,6 +80,15 @@ def big_apply_job(seed: Seed) -> dict[str, Any]:
     return response.json
 
 
+def published_form(seed: Seed) -> dict[str, Any]:
+    """A form with a published version 1 (links, assignments and submissions need one)."""
+    form = seed.post("/forms", {"name": unique("Matrix form "), "fields": [
+        {"key": "company", "type": "short_text", "label": "Company"}]})
+    response = seed.world.as_("owner").post(f"/forms/{form['id']}/publish")
+    assert response.status == 201, response.body
+    return {**form, "published_version": 1}
+
+
 # ---------- extend here: path parameter → factory ----------
 PATH_FACTORIES: dict[str, Factory] = {
     "customer_id": lambda seed: seed.post("/customers", {
@@ -105,6 +114,8 @@ PATH_FACTORIES: dict[str, Factory] = {
     }),
     "queue_id": lambda seed: seed.post("/queues", {"name": unique("Matrix queue ")}),
     "job_id": big_apply_job,
+    "form_id": published_form,
+    "n": lambda seed: {"id": str(seed.shared("form_id")["published_version"] or 1)},
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------
@@ -123,7 +134,9 @@ QUERY_PROBES: dict[str, Callable[[Seed], str]] = {
 }
 
 PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"),
-                 ("POST", "/csat/{token}")}  # a survey answer: the signed, single-use token is the credential
+                 ("POST", "/csat/{token}"),  # a survey answer: the signed, single-use token is the credential
+                 # a form through its signed link (rate-limited per link and address, body-size-limited)
+                 ("GET", "/public/forms/{token}"), ("POST", "/public/forms/{token}/submissions")}
 
 SPECS: list[RouteSpec] = declared_routes()
 PROTECTED = [spec for spec in SPECS if not spec.public]

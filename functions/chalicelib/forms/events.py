@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.core.events import EventData
 
@@ -55,6 +55,7 @@ class SubmitAction(BaseModel):
     assignee_id: str | None = None
     template_id: str | None = None
     anchor_date: str | None = None
+    on_behalf_of: str | None = Field(None, description="the user who published the form: owns what it builds")
     changes: dict[str, Any] | None = None
 
 

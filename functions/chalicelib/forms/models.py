@@ -8,7 +8,7 @@ assignments, signed links), its submissions, and the counters its analytics read
 | a link of the form (single use, expiry, prefill) | table | PK = T#t#FORM#<id>, SK = LINK#<link id> |
 | the form's assignment to a customer's portal | table | PK = T#t#FORM#<id>, SK = ASSIGN#<customer id> |
 | forms, by name | GSI1 | GSI1PK = T#t#FORMS#<state>, GSI1SK = <name>#<id> |
-| forms waiting on a customer, due first | GSI1 (sparse) | GSI1PK = T#t#FORMSDUE#<customer>, GSI1SK = <due>#<form id> |
+| forms waiting on a customer, due first | table | PK = T#t#FORMSDUE#<customer>, SK = <due>#<form id> |
 | submissions of a form, newest first | table | PK = T#t#FORM#<id>#SUB, SK = <submission id> |
 | analytics counters | table | PK = T#t#FORM#<id>#STATS, SK begins_with CH#<v> / FA#<v># / FD#<v># |
 | answers counted? (replay guard of one chunk) | table | PK = T#t#FORM#<id>#STATS, SK = COUNTED#<event id>#<chunk> |
@@ -100,7 +100,8 @@ class FormLink(TableItem):
 
 
 class FormAssignment(TableItem):
-    """The form is on a customer's portal; while not submitted it waits on them (sparse GSI1)."""
+    """The form is on a customer's portal; while it is not submitted, a FormWaiting entry in the
+    customer's partition lists it (written and removed with this item)."""
 
     form_id = UnicodeAttribute()
     form_name = UnicodeAttribute()
@@ -110,22 +111,30 @@ class FormAssignment(TableItem):
     assigned_by = UnicodeAttribute()
     submitted_at = UnicodeAttribute(null=True)
     submission_id = UnicodeAttribute(null=True)
-    waiting = GSI1()
 
     @staticmethod
     def sort(customer_id: str) -> str:
         return f"ASSIGN#{customer_id}"
 
-    @staticmethod
-    def waiting_pk(tenant_id: str, customer_id: str) -> str:
-        return tenant_key(tenant_id, "FORMSDUE", customer_id)
+    def waiting_entry(self) -> FormWaiting:
+        return FormWaiting(FormWaiting.pk(self.tenant_id, self.customer_id),
+                           f"{self.due_date or NEVER_DUE}#{self.form_id}", type="FormWaiting",
+                           tenant_id=self.tenant_id, form_id=self.form_id, form_name=self.form_name,
+                           customer_id=self.customer_id, due_date=self.due_date, assigned_at=self.assigned_at)
 
-    def index_keys(self) -> None:
-        if self.submitted_at:
-            self.GSI1PK = self.GSI1SK = None
-        else:
-            self.GSI1PK = FormAssignment.waiting_pk(self.tenant_id, self.customer_id)
-            self.GSI1SK = f"{self.due_date or NEVER_DUE}#{self.form_id}"
+
+class FormWaiting(TableItem):
+    """A form waiting on a customer (assigned, not yet submitted): due first, undated last."""
+
+    form_id = UnicodeAttribute()
+    form_name = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    due_date = UnicodeAttribute(null=True)
+    assigned_at = UnicodeAttribute()
+
+    @staticmethod
+    def pk(tenant_id: str, customer_id: str) -> str:
+        return tenant_key(tenant_id, "FORMSDUE", customer_id)
 
 
 class Submission(TableItem):

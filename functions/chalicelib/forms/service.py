@@ -20,7 +20,7 @@ from chalicelib.customers import service as customers
 from . import fields as field_rules
 from . import links
 from .events import FormAssigned, FormPublished
-from .models import ACTIVE, ARCHIVED, Form, FormAssignment, FormLink, FormVersion, form_pk, version_sort
+from .models import ACTIVE, ARCHIVED, Form, FormAssignment, FormLink, FormVersion, FormWaiting, form_pk, version_sort
 
 FORM_FIELDS = ("name", "description", "fields", "actions")
 MAX_FIELDS = 60
@@ -272,16 +272,19 @@ def assigned_form(principal: Principal, form_id: str) -> tuple[Form, FormAssignm
 
 def assign_form(principal: Principal, form_id: str, customer_id: str, due_date: str | None) -> FormAssignment:
     require(principal, "forms:share")
-    customers.validate_reference(principal, customer_id, "customer_id")
     form = load_form(principal.tenant_id, form_id)
     live_version(form)
+    customers.validate_reference(principal, customer_id, "customer_id")
+    before = _assignment(principal.tenant_id, form_id, customer_id)
     assignment = FormAssignment(form.PK, FormAssignment.sort(customer_id), type="FormAssignment",
                                 tenant_id=principal.tenant_id, form_id=form_id, form_name=form.name,
                                 customer_id=customer_id, due_date=due_date, assigned_at=now_iso(),
                                 assigned_by=principal.user_id)
-    assignment.index_keys()
     tx = Transaction()
     tx.put(assignment)
+    if before is not None and not before.submitted_at and before.waiting_entry().SK != assignment.waiting_entry().SK:
+        tx.delete(before.waiting_entry())
+    tx.put(assignment.waiting_entry())
     tx.publish(FormAssigned(form_id=form_id, customer_id=customer_id, due_date=due_date).event(principal.tenant_id))
     audit.record(tx, principal, "assign", "form", form_id, {"customer_id": {"before": None, "after": customer_id}})
     tx.commit()
@@ -296,10 +299,10 @@ def assignment_view(assignment: FormAssignment) -> dict[str, Any]:
 
 def forms_waiting(tenant_id: str, customer_id: str, limit: int = 200) -> list[dict[str, Any]]:
     """For the portal: the forms assigned to this customer and not yet submitted, due first (those
-    without a due date last) — one Query of a sparse index."""
-    page = read_page([query_reader(FormAssignment.waiting, FormAssignment.waiting_pk(tenant_id, customer_id))],
-                     limit, None)
-    return [assignment_view(assignment) for assignment in page.items]
+    without a due date last) — one Query of the customer's waiting partition."""
+    page = read_page([query_reader(FormWaiting, FormWaiting.pk(tenant_id, customer_id))], limit, None)
+    return [{"form_id": w.form_id, "form_name": w.form_name, "customer_id": w.customer_id, "due_date": w.due_date,
+             "assigned_at": w.assigned_at} for w in page.items]
 
 
 # ---------- signed links ----------

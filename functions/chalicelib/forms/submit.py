@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,9 +21,11 @@ from chalicelib.audit import service as audit
 from chalicelib.canned import render
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, FieldError, NotFound, Throttled, ValidationFailed
+from chalicelib.core.events import Actor, acting_as
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import Page, read_page
 from chalicelib.core.permissions import require
+from chalicelib.core.scope import tenant_scope
 from chalicelib.core.table import Transaction, now_iso, query_reader
 from chalicelib.customers import service as customers
 
@@ -31,7 +35,7 @@ from .events import AnswerLine, FormNotificationRequested, FormSubmitted, Submit
 from .models import Form, FormAssignment, FormLink, FormVersion, RateCounter, Submission, form_pk
 
 LINK_REQUESTS_PER_MINUTE = 30
-IP_REQUESTS_PER_MINUTE = 60
+IP_REQUESTS_PER_MINUTE = 120
 PUBLIC_BODY_BYTES = 64 * 1024
 SUMMARY_LINES = 10
 TITLE_LIMIT, DESCRIPTION_LIMIT = 200, 10_000
@@ -53,10 +57,18 @@ def _count_request(tenant_id: str, scope: str, value: str, limit: int) -> None:
         raise Throttled(f"too many requests through this {scope}; try again in a minute") from refused
 
 
-def _link_and_form(token_text: str, ip: str) -> tuple[FormLink, Form]:
+@contextmanager
+def _as_link_holder(token_text: str) -> Iterator[links.LinkToken]:
+    """A public request: the token alone says whose tenant it is (404 if forged or expired); the
+    work runs in that tenant's scope, acting as the link's holder."""
     token = links.verify(token_text, time.time())
     if token is None:
         raise NotFound("this form link is not valid")
+    with tenant_scope(token.tenant_id), acting_as(Actor(type="portal", id=f"link:{token.link_id}")):
+        yield token
+
+
+def _link_and_form(token: links.LinkToken, ip: str) -> tuple[FormLink, Form]:
     _count_request(token.tenant_id, "link", token.link_id, LINK_REQUESTS_PER_MINUTE)
     _count_request(token.tenant_id, "ip", ip or "unknown", IP_REQUESTS_PER_MINUTE)
     try:
@@ -70,11 +82,12 @@ def _link_and_form(token_text: str, ip: str) -> tuple[FormLink, Form]:
 
 def form_by_link(token_text: str, ip: str) -> dict[str, Any]:
     """Public: the live version the link opens (counted as opened), with its prefilled values."""
-    link, form = _link_and_form(token_text, ip)
-    if link.single_use and link.uses:
-        raise Conflict("this single-use link was already used")
-    version = service.live_version(form)
-    stats.count_opened(form.tenant_id, form.id, int(version.number), "link")
+    with _as_link_holder(token_text) as token:
+        link, form = _link_and_form(token, ip)
+        if link.single_use and link.uses:
+            raise Conflict("this single-use link was already used")
+        version = service.live_version(form)
+        stats.count_opened(form.tenant_id, form.id, int(version.number), "link")
     return {**service.public_version_view(version), "prefill": link.prefill, "single_use": link.single_use,
             "expires_at": link.expires_at_iso}
 
@@ -91,12 +104,13 @@ def form_for_portal(principal: Principal, form_id: str) -> dict[str, Any]:
 # ---------- submitting ----------
 
 def submit_by_link(token_text: str, answers: dict[str, Any], ip: str) -> dict[str, Any]:
-    link, form = _link_and_form(token_text, ip)
-    version = service.live_version(form)
-    answers = {**answers, **(link.prefill or {})}  # hidden fields come from the link, not the client
-    customer = Principal(tenant_id=form.tenant_id, user_id=link.contact_id or f"link:{link.id}", role="customer",
-                         email="")
-    return _submit(customer, form, version, answers, "link", link.customer_id, link.contact_id, link, ip, None)
+    with _as_link_holder(token_text) as token:
+        link, form = _link_and_form(token, ip)
+        version = service.live_version(form)
+        answers = {**answers, **(link.prefill or {})}  # hidden fields come from the link, not the client
+        holder = Principal(tenant_id=form.tenant_id, user_id=link.contact_id or f"link:{link.id}", role="customer",
+                           email="")
+        return _submit(holder, form, version, answers, "link", link.customer_id, link.contact_id, link, ip, None)
 
 
 def submit_by_portal(principal: Principal, form_id: str, answers: dict[str, Any], ip: str) -> dict[str, Any]:
@@ -132,9 +146,8 @@ def _submit(actor: Principal, form: Form, version: FormVersion, answers: dict[st
         tx.update(link, [FormLink.uses.add(1)], used_once,
                   lambda: Conflict("this single-use link was already used"))
     if assignment is not None and not assignment.submitted_at:
-        assignment.submitted_at, assignment.submission_id = now, submission_id
-        tx.update(assignment, [FormAssignment.submitted_at.set(now), FormAssignment.submission_id.set(submission_id),
-                               FormAssignment.GSI1PK.remove(), FormAssignment.GSI1SK.remove()])
+        tx.update(assignment, [FormAssignment.submitted_at.set(now), FormAssignment.submission_id.set(submission_id)])
+        tx.delete(assignment.waiting_entry())
     stats.count_submitted(tx, form.tenant_id, form.id, int(version.number), channel)
     tenant = form.tenant_id
     tx.publish(FormSubmitted(form_id=form.id, form_name=version.name, form_version=int(version.number),
@@ -203,7 +216,8 @@ def resolve_actions(version: FormVersion, stored: dict[str, Any], customer_id: s
                 reason = "no customer" if not customer_id else f"{action['anchor_field']} was not answered"
                 refused.append({"action": kind, "template_id": action["template_id"], "reason": reason})
                 continue
-            actions.append(SubmitAction(type=kind, template_id=action["template_id"], anchor_date=anchor))
+            actions.append(SubmitAction(type=kind, template_id=action["template_id"], anchor_date=anchor,
+                                        on_behalf_of=version.published_by))
         elif kind == "update_customer":
             changes: dict[str, Any] = {}
             for mapping in action["mappings"]:

@@ -80,18 +80,22 @@ def count_project_completion(event: Event) -> bool:
 @consumer("templates_apply_from_form", FormSubmitted)
 def apply_from_form(event: Event) -> int:
     """A submitted form's apply_template actions build the customer's onboarding board, anchored
-    on the date answered; once per submission (the apply's claim is keyed by the event)."""
+    on the date answered, owned by whoever published the form; once per submission (the apply's
+    claim is keyed by the event)."""
     submitted = event.data_as(FormSubmitted)
     built = 0
     for index, action in enumerate(submitted.actions):
         if action.type != "apply_template" or not submitted.customer_id:
             continue
-        request = {"customer_id": submitted.customer_id, "anchor": {"source": "date", "date": action.anchor_date}}
+        request = {"customer_id": submitted.customer_id, "anchor": {"source": "date",
+                                                                 "date": date.fromisoformat(str(action.anchor_date))}}
+        publisher = Principal(tenant_id=event.tenant_id, user_id=action.on_behalf_of or AUTOMATION_USER, role="owner",
+                              email="")
         try:
-            apply.apply_template(automation(event.tenant_id), str(action.template_id), request,
+            apply.apply_template(publisher, str(action.template_id), request,
                                  request_key=f"form-{event.id}-{index}")
             built += 1
         except (NotFound, ValidationFailed, Conflict) as refused:  # template archived or removed since
             logger().warning("form template not applied", extra={"tenant_id": event.tenant_id,
-                                                                 "reason": type(refused).__name__})
+                                                                 "reason": str(refused)})
     return built
