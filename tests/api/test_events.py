@@ -87,6 +87,31 @@ def _ticket_created(world: Any, api: Any, queued: bool) -> Event:
                          queue_id=ticket["queue_id"], at=ticket["created_at"]).event(world.tenant_id)
 
 
+def _form_submitted(world: Any, api: Any) -> Event:
+    """A real portal submission (its own event left undelivered) and a Form.Submitted naming it,
+    with one action of each kind the consumers run."""
+    from chalicelib.forms.events import AnswerLine, FormSubmitted, SubmitAction
+
+    customer = world.portal_customer_id
+    project = api.post(f"/customers/{customer}/projects", {"name": "Form board"}).json
+    template = create_template(api)
+    form = api.post("/forms", {"name": "Intake", "fields": [
+        {"key": "company", "type": "short_text", "label": "Company"},
+        {"key": "size", "type": "radio", "label": "Size", "options": ["S", "L"]}]}).json
+    api.post(f"/forms/{form['id']}/publish")
+    api.post(f"/forms/{form['id']}/assignments", {"customer_id": customer})
+    sent = world.as_("portal").post(f"/forms/{form['id']}/submissions", {"answers": {"company": "Co", "size": "L"}})
+    assert sent.status == 201, sent.body
+    event_bus().reader.skip_to_end()
+    return FormSubmitted(
+        form_id=form["id"], form_name="Intake", form_version=1, submission_id=sent.json["id"], customer_id=customer,
+        channel="portal", summary=[AnswerLine(key="company", label="Company", answer="Co")],
+        actions=[SubmitAction(type="create_task", project_id=project["id"], title="Onboard Co"),
+                 SubmitAction(type="apply_template", template_id=template["id"], anchor_date=date.today().isoformat(),
+                              on_behalf_of=world.users["owner"]),
+                 SubmitAction(type="update_customer", changes={"segment": "From a form"})]).event(world.tenant_id)
+
+
 # Every registered consumer needs a scenario here: a consumer added without one fails below.
 SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_seed_library": _tenant_created,
@@ -96,6 +121,11 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_count_project_created": _project_applied,
     "tickets_sla_rollup": lambda world, api: _ticket_created(world, api, queued=False),
     "queues_count_open": lambda world, api: _ticket_created(world, api, queued=True),
+    "forms_seed_defaults": _tenant_created,
+    "forms_count_answers": _form_submitted,
+    "work_tasks_from_form": _form_submitted,
+    "templates_apply_from_form": _form_submitted,
+    "customers_fields_from_form": _form_submitted,
 }
 
 

@@ -156,7 +156,8 @@ def test_an_assigned_form_waits_on_the_customer_until_they_submit_it(acme, deliv
     assert {"key": "company", "label": "Company", "answer": "Portal Co"} in submitted.data["summary"]
     survey = next(e for e in events if e.type == "Survey.Responded" and e.data["form_id"] == form["id"])
     assert survey.data["kind"] == "nps" and survey.data["score"] == 9
-    assert api.post(f"/forms/{form['id']}/submissions", {"answers": {}}).status == 403  # the team does not submit
+    assert acme.as_("member").post(f"/forms/{form['id']}/submissions", {"answers": {}}).status == 403
+    assert api.post(f"/forms/{form['id']}/submissions", {"answers": {}}).status == 404  # no customer of theirs
 
 
 # ---------- signed links ----------
@@ -240,7 +241,8 @@ def test_a_submission_creates_its_task_once_whatever_the_replays(acme, anonymous
     submitted = next(d for d in delivered if d.event.type == "Form.Submitted")
     assert submitted.outcomes["work_tasks_from_form"] == "applied"
     notice = next(d.event for d in delivered if d.event.type == "FormNotification.Requested")
-    assert notice.data["assignee_id"] == acme.users["member"] and notice.data["message"] == "{{answers.plan}} Ltd signed up"
+    assert notice.data["assignee_id"] == acme.users["member"]
+    assert notice.data["message"] == "{{answers.plan}} Ltd signed up"
 
     def titled() -> list[dict]:
         board = api.get(f"/projects/{project['id']}/board?include=description").json
@@ -250,7 +252,8 @@ def test_a_submission_creates_its_task_once_whatever_the_replays(acme, anonymous
     assert len(titled()) == 1 and titled()[0]["description"] == "Plan: Basic"
     consumer = CONSUMERS["work_tasks_from_form"]
     assert deliver_once(consumer, submitted.event) == "duplicate"
-    assert in_scope(acme.tenant_id, lambda: consumer.handler(submitted.event)) == 0  # a re-run after a crash before the marker: nothing new
+    # a re-run after a crash before the marker: nothing new
+    assert in_scope(acme.tenant_id, lambda: consumer.handler(submitted.event)) == 0
     assert len(titled()) == 1
 
 
@@ -293,7 +296,8 @@ def test_a_submission_builds_the_onboarding_board_from_a_template(acme, anonymou
     assert submitted.outcomes["templates_apply_from_form"] == "applied"
     projects = api.get(f"/customers/{customer['id']}/projects").json["items"]
     assert len(projects) == 1
-    in_scope(acme.tenant_id, lambda: CONSUMERS["templates_apply_from_form"].handler(submitted.event))  # a re-run: the apply's claim answers
+    # a re-run: the apply's claim answers
+    in_scope(acme.tenant_id, lambda: CONSUMERS["templates_apply_from_form"].handler(submitted.event))
     assert len(api.get(f"/customers/{customer['id']}/projects").json["items"]) == 1
 
 
@@ -333,7 +337,8 @@ def test_analytics_count_opens_submissions_blanks_and_values_per_version(acme, a
     anonymous.get(link["path"])
     delivered = deliver()
     replayed = next(d for d in delivered if d.event.type == "Form.Submitted")
-    in_scope(acme.tenant_id, lambda: CONSUMERS["forms_count_answers"].handler(replayed.event))  # counted once whatever the re-runs
+    # counted once whatever the re-runs
+    in_scope(acme.tenant_id, lambda: CONSUMERS["forms_count_answers"].handler(replayed.event))
     stats = api.get(f"/forms/{form['id']}/analytics?version=1")
     assert stats.status == 200, stats.body
     report = stats.json

@@ -65,11 +65,12 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
     # Forms: the team builds and shares them; portal users read and submit those assigned to
-    # their company (forms/service.assigned_form); results (submissions, analytics) are the team's.
+    # their company (forms/service.assigned_form: a submission needs the caller's customer, so
+    # owners and admins pass the gate but have no form to submit); results are the team's.
     "forms:read": {"owner": A, "admin": A, "member": A, "readonly": A, "portal": C},
     "forms:write": {"owner": A, "admin": A, "member": A},
     "forms:share": {"owner": A, "admin": A, "member": A},
-    "forms:submit": {"portal": C},
+    "forms:submit": {"owner": A, "admin": A, "portal": C},
     "forms:results": {"owner": A, "admin": A, "member": A, "readonly": A},
 }
 
