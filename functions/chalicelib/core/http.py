@@ -85,6 +85,7 @@ class RouteSpec:
     public: bool
     media_type: str = JSON
     accepted: type[BaseModel] | None = None  # the 202 body, when the route may answer with a job
+    max_body_bytes: int = MAX_BODY_BYTES  # a larger body is a 413
 
     @property
     def idempotent(self) -> bool:
@@ -257,6 +258,7 @@ def route(
             public=public,
             media_type=media_type,
             accepted=accepted,
+            max_body_bytes=max_body_bytes,
         )
         ROUTES[(path, method)] = spec
 
