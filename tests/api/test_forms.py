@@ -369,3 +369,18 @@ def test_a_new_tenant_gets_the_default_forms_once(fresh_tenant):
                     if f["name"] == "Feedback")
     assert feedback["published_version"] == 1
     assert {f["type"] for f in feedback["fields"]} >= {"csat", "nps", "ces"}
+
+
+def test_a_signature_records_the_typed_name_consent_time_and_address(acme, anonymous, own_address):
+    api = acme.as_("owner")
+    form = make_form(api, fields=[{"key": "approval", "type": "signature", "label": "Sign", "required": True}])
+    link = link_for(api, form["id"])
+    unsigned = anonymous.post(f"{link['path']}/submissions", {"answers": {"approval": {"full_name": "Ada Lovelace",
+                                                                                       "consent": False}}})
+    assert unsigned.status == 422 and unsigned.json["errors"][0]["field"] == "answers.approval"
+    sent = anonymous.post(f"{link['path']}/submissions", {"answers": {"approval": {"full_name": "Ada Lovelace",
+                                                                                   "consent": True}}})
+    assert sent.status == 201, sent.body
+    signed = sent.json["answers"]["approval"]
+    assert signed["full_name"] == "Ada Lovelace" and signed["consent"] is True and signed["ip"] == own_address
+    assert signed["signed_at"].endswith("Z")
