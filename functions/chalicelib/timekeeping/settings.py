@@ -115,3 +115,8 @@ def put_rates(principal: Principal, rate_rules: list[dict[str, Any]], expected_v
     _versioned_put(tx, item, expected_version, "rate rules")
     tx.commit()
     return context(principal.tenant_id)
+
+
+def get_rates(principal: Principal) -> Context:
+    require(principal, "rates:read")
+    return context(principal.tenant_id)
