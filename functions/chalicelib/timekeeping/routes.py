@@ -87,6 +87,8 @@ class UpdateEntry(Strict):
 
 
 class EntryOut(Out):
+    """A time entry as contractors see it: no rate, no amount (FinancialEntryOut adds them)."""
+
     id: str
     user_id: str
     customer_id: str
@@ -102,10 +104,6 @@ class EntryOut(Out):
     billable: bool
     billable_source: str
     category: str
-    rate: int | None = Field(None, description="minor units per hour; absent for contractors")
-    rate_source: str | None = None
-    amount: int | None = Field(None, description="minor units; absent for contractors")
-    currency: str | None = None
     status: Status
     timesheet_id: str
     invoice_id: str | None = None
@@ -113,6 +111,17 @@ class EntryOut(Out):
     version: int
     created_at: str
     updated_at: str
+
+
+class FinancialEntryOut(EntryOut):
+    rate: int = Field(description="minor units per hour; absent for contractors")
+    rate_source: str
+    amount: int = Field(description="minor units; absent for contractors")
+    currency: str
+
+
+def _entry_model(principal: Principal) -> type[EntryOut]:
+    return FinancialEntryOut if sees_financials(principal) else EntryOut
 
 
 class EntryQuery(ListQuery):
@@ -157,7 +166,7 @@ class TimerOut(Out):
 
 class StoppedOut(Out):
     timer: TimerOut
-    entry: EntryOut
+    entry: dict[str, Any] = Field(description="the time entry (as GET /time-entries/{entry_id} shows it)")
 
 
 class StartedOut(Out):
@@ -342,7 +351,7 @@ class TimeReportOut(Out):
 # ---------- timers ----------
 
 def _entry(principal: Principal, view: dict[str, Any]) -> EntryOut:
-    return EntryOut.model_validate(view)
+    return _entry_model(principal).model_validate(view)
 
 
 @route(bp, "/timers", "POST", summary="Start a timer (a running one is stopped into its entry)",
@@ -360,7 +369,7 @@ def current_timer(principal: Principal) -> Any:
 
 
 @route(bp, "/timers/{timer_id}/stop", "POST", summary="Stop your timer into a time entry", permission="time:write",
-       body=StopTimer, response=EntryOut)
+       body=StopTimer, response=FinancialEntryOut)
 def stop_timer(principal: Principal, timer_id: str, body: StopTimer) -> EntryOut:
     return _entry(principal, timers.stop(principal, timer_id, body.model_dump(exclude_none=True)))
 
@@ -374,7 +383,7 @@ def discard_timer(principal: Principal, timer_id: str) -> None:
 # ---------- entries ----------
 
 @route(bp, "/time-entries", "POST", summary="Record time", permission="time:write", body=CreateEntry,
-       response=EntryOut, status=201)
+       response=FinancialEntryOut, status=201)
 def create_entry(principal: Principal, body: CreateEntry) -> EntryOut:
     fields = body.model_dump(mode="json", exclude_none=True)
     entry = entries.create_entry(principal, fields)
@@ -382,13 +391,15 @@ def create_entry(principal: Principal, body: CreateEntry) -> EntryOut:
 
 
 @route(bp, "/time-entries", "GET", summary="List time entries (or ?format=csv)", permission="time:read",
-       query=EntryQuery, response=ListOf[EntryOut])
+       query=EntryQuery, response=ListOf[FinancialEntryOut])
 def list_entries(principal: Principal, query: EntryQuery) -> Any:
     if query.format == "csv":
         columns, rows = entries.entries_csv(principal, query.filters())
         return csv_response("time-entries.csv", columns, rows)
     page = entries.list_entries(principal, query.filters(), query.limit, query.cursor)
-    return ListOf[EntryOut](items=[EntryOut.model_validate(v) for v in page.items], next_cursor=page.next_cursor)
+    model = _entry_model(principal)
+    return ListOf[model](items=[model.model_validate(v) for v in page.items],  # type: ignore[valid-type]
+                         next_cursor=page.next_cursor)
 
 
 @route(bp, "/time-entries/rerate", "POST", summary="Re-rate unapproved entries with today's rules (dry run default)",
@@ -399,13 +410,13 @@ def rerate(principal: Principal, body: Rerate) -> RerateOut:
 
 
 @route(bp, "/time-entries/{entry_id}", "GET", summary="Read a time entry", permission="time:read",
-       response=EntryOut)
+       response=FinancialEntryOut)
 def get_entry(principal: Principal, entry_id: str) -> EntryOut:
     return _entry(principal, entries.get_entry(principal, entry_id))
 
 
 @route(bp, "/time-entries/{entry_id}", "PATCH", summary="Change a time entry (version-checked)",
-       permission="time:write", body=UpdateEntry, response=EntryOut)
+       permission="time:write", body=UpdateEntry, response=FinancialEntryOut)
 def update_entry(principal: Principal, entry_id: str, body: UpdateEntry) -> EntryOut:
     changes = body.model_dump(mode="json", exclude_unset=True, exclude={"version"})
     for name in ("date", "minutes", "started_at", "ended_at", "billable", "category"):
