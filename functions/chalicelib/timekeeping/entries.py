@@ -105,6 +105,11 @@ def create_entry(principal: Principal, fields: dict[str, Any]) -> TimeEntry:
     reach = require(principal, "time:write")
     user_id = acting_user(principal, reach, fields.get("user_id"))
     target, ctx = resolve(principal, fields)
+    if user_id != principal.user_id:
+        try:
+            context(principal.tenant_id, user_id)
+        except NotFound as missing:
+            raise validation_error("user_id", f"user {user_id} does not exist") from missing
     entry = build_entry(principal, user_id, target, ctx, fields)
     tx = Transaction()
     stage_create(tx, principal, entry)

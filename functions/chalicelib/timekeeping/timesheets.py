@@ -139,7 +139,7 @@ def _reach_sheet(principal: Principal, action: str, user_id: str) -> Reach:
 def get_week(principal: Principal, user_id: str | None, week: str) -> dict[str, Any]:
     reach = require(principal, "time:read")
     user = acting_user(principal, reach, user_id)
-    ctx = context(principal.tenant_id)
+    ctx = context(principal.tenant_id, user)
     try:
         rules.week_bounds(week, ctx.week_start)
     except ValueError as bad:
@@ -151,7 +151,7 @@ def get_week(principal: Principal, user_id: str | None, week: str) -> dict[str, 
 def get_timesheet(principal: Principal, sheet_id: str) -> dict[str, Any]:
     user_id, week = parse_id(sheet_id)
     _reach_sheet(principal, "time:read", user_id)
-    ctx = context(principal.tenant_id)
+    ctx = context(principal.tenant_id, user_id)
     try:
         sheet = _stored(principal.tenant_id, sheet_id) or _new(principal.tenant_id, user_id, week, ctx)
     except ValueError as bad:
@@ -178,7 +178,7 @@ def transition(principal: Principal, sheet_id: str, action: str, reason: str | N
     permission = {"submit": "time:write", "approve": "timesheets:approve", "reject": "timesheets:approve",
                   "reopen": "timesheets:reopen"}[action]
     reach = _reach_sheet(principal, permission, user_id)
-    ctx = context(principal.tenant_id)
+    ctx = context(principal.tenant_id, user_id)
     if action in ("approve", "reject") and reach is not Reach.ALL and not ctx.settings.get("self_approval"):
         raise Forbidden(f"role '{principal.role}' may not {action} timesheets (the tenant's self_approval is off)")
     try:
