@@ -105,6 +105,12 @@ PATH_FACTORIES: dict[str, Factory] = {
     }),
     "queue_id": lambda seed: seed.post("/queues", {"name": unique("Matrix queue ")}),
     "job_id": big_apply_job,
+    # the time room: the owner's running timer, an entry of theirs, and their week's timesheet
+    "timer_id": lambda seed: seed.world.as_("owner").post("/timers", {
+        "customer_id": seed.shared("customer_id")["id"]}).json["timer"],
+    "entry_id": lambda seed: seed.post("/time-entries", {
+        "customer_id": seed.shared("customer_id")["id"], "date": "2027-01-05", "minutes": 30}),  # not in that week
+    "timesheet_id": lambda seed: {"id": f"{seed.world.users['owner']}--2026-W23"},
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------

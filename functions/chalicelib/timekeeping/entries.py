@@ -96,7 +96,7 @@ def build_entry(principal: Principal, user_id: str, target: Target, ctx: Context
 
 def stage_create(tx: Transaction, principal: Principal, entry: TimeEntry) -> None:
     entry.index()
-    check_week_open(tx, principal.tenant_id, entry.timesheet_id, f"the week of {entry.date}")
+    check_week_open(tx, principal.tenant_id, entry.timesheet_id, f"an entry dated {entry.date}")
     tx.create(entry, on_entry_refused(entry.id))
     tx.publish(TimeEntryCreated(entry=entry_data(entry)).event(principal.tenant_id))
 
@@ -163,7 +163,7 @@ def update_entry(principal: Principal, entry_id: str, changes: dict[str, Any], e
     tx = Transaction()
     check_week_open(tx, principal.tenant_id, before.timesheet_id, f"time entry {entry_id}")
     if entry.timesheet_id != before.timesheet_id:
-        check_week_open(tx, principal.tenant_id, entry.timesheet_id, f"the week of {entry.date}")
+        check_week_open(tx, principal.tenant_id, entry.timesheet_id, f"an entry dated {entry.date}")
     tx.put(entry, unlocked_condition(before), on_entry_refused(entry_id))
     tx.publish(TimeEntryUpdated(before=before, after=entry_data(entry)).event(principal.tenant_id))
     tx.commit()
