@@ -87,6 +87,30 @@ def _ticket_created(world: Any, api: Any, queued: bool) -> Event:
                          queue_id=ticket["queue_id"], at=ticket["created_at"]).event(world.tenant_id)
 
 
+def _time_entry(world: Any, api: Any) -> dict[str, Any]:
+    entry = api.post("/time-entries", {"customer_id": create_customer(api)["id"], "date": "2026-06-02", "minutes": 30})
+    assert entry.status == 201, entry.body
+    return entry.json
+
+
+def _time_entry_created(world: Any, api: Any) -> Event:
+    from chalicelib.timekeeping.events import EntryData, TimeEntryCreated
+
+    entry = _time_entry(world, api)
+    return TimeEntryCreated(entry=EntryData.model_validate({k: entry[k] for k in EntryData.model_fields})
+                            ).event(world.tenant_id)
+
+
+def _timesheet_approved(world: Any, api: Any) -> Event:
+    from chalicelib.timekeeping.events import TimesheetApproved
+
+    entry = _time_entry(world, api)
+    api.post(f"/timesheets/{entry['timesheet_id']}/submit", {})
+    assert api.post(f"/timesheets/{entry['timesheet_id']}/approve", {}).status == 200
+    return TimesheetApproved(timesheet_id=entry["timesheet_id"], user_id=world.users["owner"], week="2026-W23",
+                             entry_ids=[entry["id"]]).event(world.tenant_id)
+
+
 # Every registered consumer needs a scenario here: a consumer added without one fails below.
 SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_seed_library": _tenant_created,
@@ -96,6 +120,8 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_count_project_created": _project_applied,
     "tickets_sla_rollup": lambda world, api: _ticket_created(world, api, queued=False),
     "queues_count_open": lambda world, api: _ticket_created(world, api, queued=True),
+    "time_daily_rollup": _time_entry_created,
+    "time_follow_timesheet": _timesheet_approved,
 }
 
 

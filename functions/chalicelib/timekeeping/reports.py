@@ -68,7 +68,7 @@ def time_report(principal: Principal, group_by: str, date_from: str, date_to: st
         out_rows.append(row_out)
     tracked = sum(r["minutes"] for r in out_rows)
     billed = sum(r["billable_minutes"] for r in out_rows)
-    return {"group_by": group_by, "from": date_from, "to": date_to, "rows": out_rows,
+    return {"group_by": group_by, "period": {"from": date_from, "to": date_to}, "rows": out_rows,
             "totals": {"minutes": tracked, "billable_minutes": billed,
                        "billable_utilisation": utilisation(billed, tracked)}}
 

@@ -8,7 +8,7 @@ from datetime import date as Date
 from typing import Annotated, Any, Literal
 
 from chalice import Blueprint, Response
-from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_validator, model_validator
+from pydantic import Field, RootModel, StrictBool, StrictInt, StringConstraints, field_validator, model_validator
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import validation_error
@@ -27,6 +27,7 @@ Minutes = Annotated[StrictInt, Field(ge=1, le=entries.MAX_MINUTES)]
 Status = Literal["open", "submitted", "approved", "invoiced"]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 MAX_MAP = 500
+CSV = "text/csv"
 
 
 class _Target(Strict):
@@ -162,6 +163,10 @@ class TimerOut(Out):
     notes: str | None = None
     elapsed_minutes: int
     stale: bool
+
+
+class CurrentTimerOut(RootModel[TimerOut | None]):
+    """Your running timer, or null."""
 
 
 class StoppedOut(Out):
@@ -342,8 +347,7 @@ class TimeReportQuery(Strict):
 
 class TimeReportOut(Out):
     group_by: str
-    from_: str = Field(alias="from")
-    to: str
+    period: dict[str, str] = Field(description="the report's `from` and `to` dates")
     rows: list[dict[str, Any]]
     totals: dict[str, Any]
 
@@ -361,7 +365,7 @@ def start_timer(principal: Principal, body: StartTimer) -> StartedOut:
 
 
 @route(bp, "/timers/current", "GET", summary="Your running timer, or null", permission="time:read",
-       response=TimerOut)
+       response=CurrentTimerOut)
 def current_timer(principal: Principal) -> Any:
     timer = timers.current(principal)
     body = None if timer is None else TimerOut.model_validate(timers.timer_view(timer)).model_dump(mode="json")
@@ -391,7 +395,7 @@ def create_entry(principal: Principal, body: CreateEntry) -> EntryOut:
 
 
 @route(bp, "/time-entries", "GET", summary="List time entries (or ?format=csv)", permission="time:read",
-       query=EntryQuery, response=ListOf[FinancialEntryOut])
+       query=EntryQuery, response=ListOf[FinancialEntryOut], also=(CSV,))
 def list_entries(principal: Principal, query: EntryQuery) -> Any:
     if query.format == "csv":
         columns, rows = entries.entries_csv(principal, query.filters())
@@ -514,7 +518,7 @@ def put_rates(principal: Principal, body: RatesBody) -> RatesOut:
 # ---------- report ----------
 
 @route(bp, "/reports/time", "GET", summary="Time by customer, project, member, category, task type or week",
-       permission="reports:time", query=TimeReportQuery, response=TimeReportOut)
+       permission="reports:time", query=TimeReportQuery, response=TimeReportOut, also=(CSV,))
 def time_report(principal: Principal, query: TimeReportQuery) -> Any:
     report = reports.time_report(principal, query.group_by, query.from_.isoformat(), query.to.isoformat(),
                                  query.billable)
