@@ -64,6 +64,13 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:share": {"owner": A, "admin": A, "member": A},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
+    # Billing: owners and admins manage invoices, readonly reads them; members and contractors
+    # see no invoices (contractors never see amounts; members' time is the time room's).
+    "invoices:read": {"owner": A, "admin": A, "readonly": A},
+    "invoices:write": {"owner": A, "admin": A},
+    "invoices:settings": {"owner": A, "admin": A},
+    "invoices:export": {"owner": A, "admin": A, "readonly": A},
+    "billing_reports:read": {"owner": A, "admin": A, "readonly": A},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a
