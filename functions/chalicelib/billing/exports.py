@@ -3,7 +3,6 @@ reached through a short-lived link), and the QuickBooks imports (Online CSV, Des
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from datetime import date
@@ -12,6 +11,7 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.core import spreadsheet
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import validation_error
 from chalicelib.core.settings import get_settings
@@ -34,39 +34,22 @@ ITEM = {"time": "Services", "manual": "Services"}
 EXPORTED = (FINALIZED, SENT, PAID)
 
 
-# ---------- CSV that opens in Excel ----------
+# ---------- CSV (core/spreadsheet: BOM, CRLF, formula cells escaped) ----------
 
 
-def excel_safe(value: Any) -> str:
-    """A cell beginning with = + - or @ would be a formula: prefixed with an apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def csv_text(header: list[str], rows: list[list[Any]], escape: bool = True) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([excel_safe(cell) if escape else ("" if cell is None else str(cell)) for cell in row])
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
-
-
-def csv_response(body: bytes, filename: str) -> Response:
-    return Response(body=body.decode("utf-8"), status_code=200,
-                    headers={"Content-Type": "text/csv; charset=utf-8",
-                             "Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def invoice_csv(invoice: Invoice) -> bytes:
+def invoice_csv(invoice: Invoice) -> Response:
     header = ["Line", "Kind", "Description", "Service date", "Minutes", "Quantity", "Rate", "Amount", "Currency"]
-    rows = [[n, line["kind"], line["description"], line.get("service_date") or "", line.get("minutes", ""),
+    rows = [[n, line["kind"], line["description"], line.get("service_date") or "", line.get("minutes"),
              line["quantity"], money.decimal_text(line["rate"], invoice.currency),
              money.decimal_text(line["amount"], invoice.currency), invoice.currency]
             for n, line in enumerate(invoice.lines, start=1)]
     rows.append(["", "total", "Total", "", "", "", "", money.decimal_text(int(invoice.total), invoice.currency),
                  invoice.currency])
-    return csv_text(header, rows)
+    return spreadsheet.csv_response(f"invoice-{invoice.number or invoice.id}.csv", header, rows)
+
+
+def _csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
+    return spreadsheet.csv_text(header, rows).encode("utf-8")
 
 
 # ---------- S3 ----------
@@ -173,10 +156,10 @@ def qbo_files(invoices: list[Invoice]) -> dict[str, bytes]:
             counts.append(0)
         files[-1] += rows
         counts[-1] += 1
-    named = {("invoices.csv" if len(files) == 1 else f"invoices-{n:03d}.csv"): csv_text(QBO_COLUMNS, rows)
+    named = {("invoices.csv" if len(files) == 1 else f"invoices-{n:03d}.csv"): _csv_bytes(QBO_COLUMNS, rows)
              for n, rows in enumerate(files, start=1)}
     if credits:
-        named["credits.csv"] = csv_text(CREDIT_COLUMNS, credits)
+        named["credits.csv"] = _csv_bytes(CREDIT_COLUMNS, credits)
     return named
 
 
@@ -193,7 +176,9 @@ def quickbooks_online(principal: Principal, date_from: str, date_to: str, custom
     303 to a short-lived link: the API never streams file bytes)."""
     files = qbo_files(exported_invoices(principal.tenant_id, date_from, date_to, customer_id))
     if list(files) == ["invoices.csv"]:
-        return csv_response(files["invoices.csv"], f"quickbooks-online-{date_from}-{date_to}.csv")
+        return Response(body=files["invoices.csv"].decode("utf-8"), status_code=200, headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="quickbooks-online-{date_from}-{date_to}.csv"'})
     from chalicelib.core.ids import new_id
 
     key = _key(principal.tenant_id, "exports", f"quickbooks-online-{date_from}-{date_to}-{new_id()}.zip")

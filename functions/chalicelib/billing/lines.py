@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from chalicelib.core.ids import new_id
+from chalicelib.timekeeping.rules import RoundingMode, round_minutes
 
 from . import money
 
@@ -32,17 +33,18 @@ class EntryLike(Protocol):
     rate: int | None
     currency: str | None
     category: str | None
-    notes: str | None
 
 
 @dataclass(frozen=True)
 class Rounding:
+    """The tenant's invoice rounding (a time setting; the time room's rule applies it)."""
+
     increment: int = 1
-    mode: money.RoundingMode = "nearest"
+    mode: RoundingMode = "nearest"
 
 
 def entry_minutes(entry: EntryLike, rounding: Rounding) -> int:
-    return money.round_minutes(int(entry.minutes), rounding.increment, rounding.mode)
+    return round_minutes(int(entry.minutes), rounding.increment, rounding.mode)
 
 
 def _describe(group_by: str, key: dict[str, Any], names: dict[str, str], entries: Sequence[EntryLike]) -> str:
@@ -58,7 +60,7 @@ def _describe(group_by: str, key: dict[str, Any], names: dict[str, str], entries
     if group_by == "person":
         return f"Time: {name(key['user_id'], 'team member')}"
     entry = entries[0]
-    return f"{entry.date} {entry.notes or name(entry.project_id, 'time')}"[:500]
+    return f"{entry.date} {getattr(entry, 'notes', None) or name(entry.project_id, entry.category or 'time')}"[:500]
 
 
 def time_lines(entries: Iterable[EntryLike], group_by: str, rounding: Rounding,

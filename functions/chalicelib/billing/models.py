@@ -115,7 +115,6 @@ class InvoiceNumber(TableItem):
 
 class BillingSettings(VersionedItem):
     number_format = UnicodeAttribute()
-    rounding = JSONAttribute()  # {"increment": 15, "mode": "up"}
     credit_rules = JSONAttribute(default=list)  # [{"tier", "target", "percent_per_breach", "cap_percent"}]
     default_terms = UnicodeAttribute()
     branding = JSONAttribute(default=dict)  # {"name", "address", "email", "color"}

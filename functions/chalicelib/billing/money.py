@@ -2,8 +2,9 @@
 
 - A time line's amount is its rounded minutes times its hourly rate (minor units per hour),
   divided by 60 once, rounded half up to the minor unit: `line_amount`.
-- Rounding of worked minutes (increment 1, 6, 10, 15 or 30; `up` | `nearest` | `down`) is
-  applied per entry when invoicing, never to the entries themselves: `round_minutes`.
+- Rounding of worked minutes (increment 1, 6, 10, 15 or 30; `up` | `nearest` | `down`: the
+  time room's rule, timekeeping.rules.round_minutes) is applied per entry when invoicing,
+  never to the entries themselves (billing/lines.py).
 - A credit is a share (basis points) of a base amount, rounded half up: `share`.
 - The total is the sum of the lines shown: `total`.
 """
@@ -11,10 +12,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
-
-RoundingMode = Literal["up", "nearest", "down"]
-INCREMENTS = (1, 6, 10, 15, 30)
 
 # ISO 4217 minor-unit exponents that are not 2 (everything else has cents).
 _EXPONENTS = {"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
@@ -25,18 +22,6 @@ _EXPONENTS = {"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF":
 def exponent(currency: str) -> int:
     """Digits after the decimal point of `currency`'s minor unit."""
     return _EXPONENTS.get(currency.upper(), 2)
-
-
-def round_minutes(minutes: int, increment: int = 1, mode: RoundingMode = "nearest") -> int:
-    """`minutes` rounded to a multiple of `increment` (`nearest`: halves go up)."""
-    if increment not in INCREMENTS:
-        raise ValueError(f"increment must be one of {INCREMENTS}")
-    whole, rest = divmod(minutes, increment)
-    if rest == 0 or mode == "down":
-        return whole * increment
-    if mode == "up" or 2 * rest >= increment:
-        return (whole + 1) * increment
-    return whole * increment
 
 
 def _div_half_up(numerator: int, denominator: int) -> int:

@@ -11,7 +11,7 @@ from chalice import Blueprint, Response
 from pydantic import Field, StrictInt, field_validator
 
 from chalicelib.core.auth import Principal
-from chalicelib.core.http import expected_version, json_response, route
+from chalicelib.core.http import expected_version, route
 from chalicelib.core.models import (
     Currency,
     Id,
@@ -101,15 +101,9 @@ class Branding(Strict):
     color: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$")
 
 
-class Rounding(Strict):
-    increment: Literal[1, 6, 10, 15, 30] = 1
-    mode: Literal["up", "nearest", "down"] = "nearest"
-
-
 class BillingSettingsIn(Strict):
     version: VersionFromZero
     number_format: str = Field(billing_settings.DEFAULT_FORMAT, min_length=6, max_length=60)
-    rounding: Rounding = Field(default_factory=Rounding)
     default_terms: Terms = "net_30"
     credit_rules: list[CreditRule] = Field(default_factory=list, max_length=50)
     branding: Branding = Field(default_factory=Branding)
@@ -120,12 +114,11 @@ class BillingSettingsIn(Strict):
         return billing_settings.check_number_format(value)
 
     model_config = _example({"version": 0, "number_format": "INV-{YYYY}-{seq:04}",
-                             "rounding": {"increment": 15, "mode": "up"},
                              "credit_rules": [{"tier": "enterprise", "target": "resolution",
                                                "percent_per_breach": 5, "cap_percent": 20}]})
 
     def stored(self) -> dict[str, Any]:
-        return {"number_format": self.number_format, "rounding": self.rounding.model_dump(),
+        return {"number_format": self.number_format,
                 "default_terms": self.default_terms,
                 "branding": self.branding.model_dump(exclude_none=True),
                 "credit_rules": [{"tier": r.tier, "target": r.target,
@@ -143,7 +136,6 @@ class CreditRuleOut(Out):
 class BillingSettingsOut(Out):
     version: int
     number_format: str
-    rounding: dict[str, Any]
     default_terms: str
     credit_rules: list[CreditRuleOut]
     branding: dict[str, Any]
@@ -251,12 +243,12 @@ def put_settings(principal: Principal, body: BillingSettingsIn) -> BillingSettin
 
 
 @route(bp, "/invoices/{invoice_id}", "GET", summary="Read an invoice (?format=csv for a spreadsheet)",
-       permission="invoices:read", query=InvoiceReadQuery, media_type=CSV)
-def get_invoice(principal: Principal, invoice_id: str, query: InvoiceReadQuery) -> Response:
+       permission="invoices:read", query=InvoiceReadQuery, response=InvoiceOut)
+def get_invoice(principal: Principal, invoice_id: str, query: InvoiceReadQuery) -> InvoiceOut | Response:
     invoice = service.get_invoice(principal, invoice_id)
     if query.format == "csv":
-        return exports.csv_response(exports.invoice_csv(invoice), f"invoice-{invoice.number or invoice.id}.csv")
-    return json_response(_out(invoice, principal).model_dump(mode="json", by_alias=True))
+        return exports.invoice_csv(invoice)
+    return _out(invoice, principal)
 
 
 @route(bp, "/invoices/{invoice_id}", "PATCH", summary="Edit a draft invoice", permission="invoices:write",

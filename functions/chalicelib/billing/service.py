@@ -157,7 +157,7 @@ def draft_invoice(principal: Principal, fields: dict[str, Any]) -> Invoice:
             claimed += claims.claim_batch(tenant, invoice_id, batch)
         mine = set(claimed)
         billed = [entry for entry in found if entry.id in mine]
-        rounding = billing_settings.rounding_of(config)
+        rounding = time_source.rounding(tenant)
         drafted = lines.time_lines(billed, fields["group_by"], rounding)
         drafted += credits.credit_lines(tenant, customer_id, customer.tier, fields["from"], fields["to"],
                                         config["credit_rules"], drafted)

@@ -1,5 +1,6 @@
-"""The tenant's billing settings: the invoice number format, rounding when invoicing, default
-terms, branding on the PDF, and SLA service-credit rules per customer tier."""
+"""The tenant's billing settings: the invoice number format, default terms, branding on the PDF,
+and SLA service-credit rules per customer tier. (Rounding when invoicing is a time setting,
+PUT /time/settings, read through billing/time_source.py.)"""
 
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ from chalicelib.core.errors import Conflict, validation_error
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso
 
-from .lines import Rounding
 from .models import BillingSettings
 
 DEFAULT_FORMAT = "INV-{YYYY}-{seq:04}"
-DEFAULTS: dict[str, Any] = {"number_format": DEFAULT_FORMAT, "rounding": {"increment": 1, "mode": "nearest"},
-                            "credit_rules": [], "default_terms": "net_30", "branding": {}}
+DEFAULTS: dict[str, Any] = {"number_format": DEFAULT_FORMAT, "credit_rules": [], "default_terms": "net_30",
+                            "branding": {}}
 TERMS_DAYS = {"due_on_receipt": 0, "net_15": 15, "net_30": 30, "net_45": 45, "net_60": 60}
 _PLACEHOLDER = re.compile(r"\{(YYYY|YY|MM|seq(?::0([1-9]))?)\}")
 _LITERAL = re.compile(r"^[A-Za-z0-9_\-/.]*$")
@@ -54,12 +54,8 @@ def load(tenant_id: str) -> dict[str, Any]:
         item = BillingSettings.get(BillingSettings.pk(tenant_id), BillingSettings.SORT)
     except BillingSettings.DoesNotExist:
         return {**DEFAULTS, "version": 0}
-    return {"number_format": item.number_format, "rounding": item.rounding, "credit_rules": item.credit_rules,
+    return {"number_format": item.number_format, "credit_rules": item.credit_rules,
             "default_terms": item.default_terms, "branding": item.branding or {}, "version": item.version}
-
-
-def rounding_of(settings: dict[str, Any]) -> Rounding:
-    return Rounding(int(settings["rounding"]["increment"]), settings["rounding"]["mode"])
 
 
 def replace(principal: Principal, fields: dict[str, Any], expected_version: int) -> dict[str, Any]:
