@@ -224,5 +224,5 @@ def _negated(quantity: str) -> str:
 def quickbooks_desktop(principal: Principal, date_from: str, date_to: str) -> Response:
     body = iif_text(exported_invoices(principal.tenant_id, date_from, date_to, None))
     return Response(body=body.decode("utf-8"), status_code=200,
-                    headers={"Content-Type": "application/octet-stream",
+                    headers={"Content-Type": "text/plain; charset=utf-8",
                              "Content-Disposition": f'attachment; filename="quickbooks-{date_from}-{date_to}.iif"'})

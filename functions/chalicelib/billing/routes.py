@@ -319,7 +319,7 @@ def quickbooks_online(principal: Principal, query: ExportQuery) -> Response:
 
 
 @route(bp, "/exports/quickbooks-desktop.iif", "GET", summary="Invoices as an IIF file for QuickBooks Desktop",
-       permission="invoices:export", query=IifQuery, media_type="application/octet-stream")
+       permission="invoices:export", query=IifQuery, media_type="text/plain")
 def quickbooks_desktop(principal: Principal, query: IifQuery) -> Response:
     return exports.quickbooks_desktop(principal, query.from_.isoformat(), query.to.isoformat())
 
