@@ -105,6 +105,10 @@ PATH_FACTORIES: dict[str, Factory] = {
     }),
     "queue_id": lambda seed: seed.post("/queues", {"name": unique("Matrix queue ")}),
     "job_id": big_apply_job,
+    "invoice_id": lambda seed: seed.post("/invoices", {
+        "customer_id": seed.shared("customer_id")["id"], "from": "2026-06-01", "to": "2026-06-30"}),
+    "line_id": lambda seed: {"id": seed.post(f"/invoices/{seed.shared('invoice_id')['id']}/lines", {
+        "description": "Matrix fee", "rate": 1000})["lines"][-1]["id"]},
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------
