@@ -26,7 +26,7 @@ def _rows(tenant_id: str, date_from: str, date_to: str) -> dict[tuple[str, str, 
 
 
 def uninvoiced(principal: Principal, date_from: str, date_to: str) -> dict[str, Any]:
-    require(principal, "billing_reports:read")
+    require(principal, "reports:billing")
     items = [{"customer_id": customer, "project_id": project or None, "currency": currency,
               "minutes": figures["uninvoiced_minutes"], "amount": figures["uninvoiced_amount"]}
              for (customer, project, currency), figures in sorted(_rows(principal.tenant_id, date_from,
@@ -41,7 +41,7 @@ def uninvoiced(principal: Principal, date_from: str, date_to: str) -> dict[str, 
 def leakage(principal: Principal, date_from: str, date_to: str) -> dict[str, Any]:
     """Billable time worked vs billable time invoiced; leakage is the share worked but not
     invoiced (basis points, and as a percent text)."""
-    require(principal, "billing_reports:read")
+    require(principal, "reports:billing")
     by_customer: dict[tuple[str, str], dict[str, int]] = {}
     for (customer, _project, currency), figures in _rows(principal.tenant_id, date_from, date_to).items():
         total = by_customer.setdefault((customer, currency), dict.fromkeys(FIGURES, 0))

@@ -58,17 +58,14 @@ class DraftInvoice(Strict):
 class UpdateInvoice(Strict):
     version: Version = None
     due_date: date | None = None
-    terms: Terms | None = None
+    terms: Terms = Field(None)  # null is no term: refused
     notes: LongText | None = None
     po_number: ShortText | None = None
 
     model_config = _example({"version": 1, "terms": "net_15", "po_number": "PO-778"})
 
     def changes(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json", exclude_unset=True, exclude={"version"})
-        if "terms" in data and data["terms"] is None:
-            raise ValueError("terms")
-        return data
+        return self.model_dump(mode="json", exclude_unset=True, exclude={"version"})
 
 
 class ManualLine(Strict):
@@ -336,12 +333,12 @@ class ReportOut(Out):
 
 
 @route(bp, "/reports/uninvoiced", "GET", summary="Approved billable time not yet invoiced, per customer and project",
-       permission="billing_reports:read", query=ReportQuery, response=ReportOut)
+       permission="reports:billing", query=ReportQuery, response=ReportOut)
 def uninvoiced(principal: Principal, query: ReportQuery) -> ReportOut:
     return ReportOut.model_validate(reports.uninvoiced(principal, query.from_.isoformat(), query.to.isoformat()))
 
 
 @route(bp, "/reports/billing-leakage", "GET", summary="Billable time worked vs invoiced",
-       permission="billing_reports:read", query=ReportQuery, response=ReportOut)
+       permission="reports:billing", query=ReportQuery, response=ReportOut)
 def leakage(principal: Principal, query: ReportQuery) -> ReportOut:
     return ReportOut.model_validate(reports.leakage(principal, query.from_.isoformat(), query.to.isoformat()))

@@ -83,7 +83,7 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "invoices:write": {"owner": A, "admin": A},
     "invoices:settings": {"owner": A, "admin": A},
     "invoices:export": {"owner": A, "admin": A, "readonly": A},
-    "billing_reports:read": {"owner": A, "admin": A, "readonly": A},
+    "reports:billing": {"owner": A, "admin": A, "readonly": A},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a
