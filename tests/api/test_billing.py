@@ -373,3 +373,53 @@ def test_a_draft_is_all_or_nothing_under_an_injected_failure(fresh_tenant, monke
     complete = draft(fresh_tenant, fresh, "detailed")
     assert complete.status == 201
     assert sorted(e for line in complete.json["lines"] for e in line["entry_ids"]) == sorted(fresh_ids)
+
+
+# ---------- reports from rollups ----------
+
+
+def _entry(customer: str, **fields: Any) -> dict[str, Any]:
+    base = {"id": "e" + customer[-6:], "user_id": "u1", "customer_id": customer, "project_id": "p1",
+            "date": "2026-06-10", "minutes": 60, "billable": True, "billable_source": "customer",
+            "category": "support", "rate": 12_000,
+            "rate_source": "customer", "amount": 12_000, "currency": "USD", "status": "open",
+            "timesheet_id": "u1--2026-W24", "version": 1}
+    return {**base, **fields}
+
+
+def _publish(world, *events: tuple[str, dict[str, Any]]) -> None:
+    from bluehill_dev.harness_env import event_bus
+
+    with tenant_scope(world.tenant_id):
+        tx = table.Transaction()
+        tx.publish(*(new_event(world.tenant_id, kind, data) for kind, data in events))
+        tx.commit()
+    event_bus().drain()
+
+
+def test_uninvoiced_and_leakage_reports_follow_the_entry_events(fresh_tenant):
+    owner = fresh_tenant.as_("owner")
+    customer = new_customer(fresh_tenant)
+    opened = _entry(customer)
+    approved = {**opened, "status": "approved", "version": 2}
+    invoiced = {**approved, "status": "invoiced", "invoice_id": "inv1", "version": 3}
+    other = _entry(customer, id="x" + customer[-6:], project_id=None, minutes=30, amount=5_000)
+    internal = _entry(customer, id="y" + customer[-6:], billable=False, minutes=500, amount=0)
+    _publish(fresh_tenant, ("TimeEntry.Created", {"entry": opened}), ("TimeEntry.Created", {"entry": other}),
+             ("TimeEntry.Created", {"entry": internal}),
+             ("TimeEntry.Updated", {"before": opened, "after": approved}),
+             ("TimeEntry.Updated", {"before": other, "after": {**other, "status": "approved"}}))
+    report = owner.get("/reports/uninvoiced?from=2026-06-01&to=2026-06-30").json
+    assert {(i["project_id"], i["minutes"], i["amount"]) for i in report["items"]} == {("p1", 60, 12_000),
+                                                                                      (None, 30, 5_000)}
+    assert report["totals"] == {"minutes": 90, "amount": {"USD": 17_000}}
+    _publish(fresh_tenant, ("TimeEntry.Updated", {"before": approved, "after": invoiced}))
+    after = owner.get("/reports/uninvoiced?from=2026-06-01&to=2026-06-30").json
+    assert [(i["project_id"], i["minutes"]) for i in after["items"]] == [(None, 30)]
+    leak = owner.get("/reports/billing-leakage?from=2026-06-01&to=2026-06-30").json
+    assert leak["totals"]["worked_minutes"] == 90 and leak["totals"]["invoiced_minutes"] == 60
+    assert leak["totals"]["leakage_bp"] == 3333 and leak["totals"]["leakage"] == "33.33%"
+    assert owner.get("/reports/uninvoiced?from=2026-07-01&to=2026-07-31").json["items"] == []
+    assert fresh_tenant.as_("readonly").get("/reports/billing-leakage?from=2026-06-01&to=2026-06-30").status == 200
+    assert fresh_tenant.as_("member").get("/reports/uninvoiced?from=2026-06-01&to=2026-06-30").status == 403
+    assert owner.get("/reports/uninvoiced?from=2026-06-30&to=2026-06-01").status == 422

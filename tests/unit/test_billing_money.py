@@ -169,9 +169,10 @@ def test_iif_parses_back_and_every_transaction_sums_to_zero():
 
 def test_the_pdf_is_a_well_formed_document_with_the_invoice_on_it():
     view = {"id": "i1", "number": "INV-2026-0007", "status": "finalized", "customer_id": "c", "currency": "EUR",
-            "customer_name": "Café (Zürich) \\ AG", "from": "2026-06-01", "to": "2026-06-30", "issue_date": "2026-07-01",
-            "due_date": "2026-07-31", "terms": "net_30", "po_number": None, "notes": "Thank you",
-            "lines": [_time_line(90, 12_000, f"Line {n}") for n in range(50)], "total": 50 * 18_000,
+            "customer_name": "Café (Zürich) \\ AG", "from": "2026-06-01", "to": "2026-06-30",
+            "issue_date": "2026-07-01", "due_date": "2026-07-31", "terms": "net_30", "po_number": None,
+            "notes": "Thank you", "lines": [_time_line(90, 12_000, f"Line {n}") for n in range(50)],
+            "total": 50 * 18_000,
             "amount_paid": 0, "balance": 50 * 18_000}
     document = pdf.render(view, {"name": "Acme Consulting", "color": "#aa3300", "address": "1 Main St"})
     assert document.startswith(b"%PDF-1.4") and document.rstrip().endswith(b"%%EOF")

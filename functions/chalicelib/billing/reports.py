@@ -27,7 +27,7 @@ def _rows(tenant_id: str, date_from: str, date_to: str) -> dict[tuple[str, str, 
 
 def uninvoiced(principal: Principal, date_from: str, date_to: str) -> dict[str, Any]:
     require(principal, "reports:billing")
-    items = [{"customer_id": customer, "project_id": project or None, "currency": currency,
+    items = [{"customer_id": customer, "project_id": None if project == "-" else project, "currency": currency,
               "minutes": figures["uninvoiced_minutes"], "amount": figures["uninvoiced_amount"]}
              for (customer, project, currency), figures in sorted(_rows(principal.tenant_id, date_from,
                                                                          date_to).items())
