@@ -1,41 +1,16 @@
-"""Approved, billable time for the billing tests. The time room's timesheet approval routes come
-in their own branch; until they are merged these helpers write entries as that room's approval
-leaves them (status approved, billable, on no invoice, indexed), through its own model."""
+"""Approved billable time (bluehill_dev.billing_seed), customers and drafts for the billing tests."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
-from chalicelib.core.ids import new_id
-from chalicelib.core.scope import tenant_scope
-from chalicelib.core.table import now_iso
-from chalicelib.timekeeping.models import TimeEntry
-
+from bluehill_dev import billing_seed
 from bluehill_dev.harness_env import TenantWorld
 
-_day = itertools.count()
 
-
-def approved_entries(world: TenantWorld, customer_id: str, count: int, *, day: str = "2026-06-10",
-                     minutes: int = 50, rate: int = 12_000, project_id: str | None = "p1",
-                     user: str = "member", currency: str = "USD", **extra: Any) -> list[str]:
-    ids = []
-    now = now_iso()
-    with tenant_scope(world.tenant_id), TimeEntry.batch_write() as batch:
-        for n in range(count):
-            entry_id = new_id()
-            user_id = world.users[user]
-            entry = TimeEntry(TimeEntry.pk(world.tenant_id, entry_id), TimeEntry.SORT, type="TimeEntry",
-                              tenant_id=world.tenant_id, id=entry_id, user_id=user_id, customer_id=customer_id,
-                              project_id=project_id, date=day, minutes=minutes + n % 7, billable=True,
-                              billable_source="customer", category=extra.get("category", "support"), rate=rate,
-                              rate_source="customer", amount=0, currency=currency, status="approved",
-                              timesheet_id=f"{user_id}--2026-W24", version=1, created_at=now, updated_at=now,
-                              task_id=extra.get("task_id"))
-            batch.save(entry.index())
-            ids.append(entry_id)
-    return ids
+def approved_entries(world: TenantWorld, customer_id: str, count: int, *, user: str = "member",
+                     **fields: Any) -> list[str]:
+    return billing_seed.approved_entries(world.tenant_id, world.users[user], customer_id, count, **fields)
 
 
 def new_customer(world: TenantWorld, name: str = "Billed Co", tier: str | None = None) -> str:

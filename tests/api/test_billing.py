@@ -423,3 +423,13 @@ def test_uninvoiced_and_leakage_reports_follow_the_entry_events(fresh_tenant):
     assert fresh_tenant.as_("readonly").get("/reports/billing-leakage?from=2026-06-01&to=2026-06-30").status == 200
     assert fresh_tenant.as_("member").get("/reports/uninvoiced?from=2026-06-01&to=2026-06-30").status == 403
     assert owner.get("/reports/uninvoiced?from=2026-06-30&to=2026-06-01").status == 422
+
+
+def test_claiming_reads_the_claims_once_per_batch_not_once_per_entry(fresh_tenant, monkeypatch):
+    customer = new_customer(fresh_tenant)
+    ids = approved_entries(fresh_tenant, customer, 150)
+    reads = []
+    real = claims.read_items
+    monkeypatch.setattr(claims, "read_items", lambda *args: reads.append(1) or real(*args))
+    assert draft(fresh_tenant, customer, "detailed").status == 201
+    assert len(reads) == len(claims.batches(ids)) == 2

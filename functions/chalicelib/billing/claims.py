@@ -74,7 +74,8 @@ def add_claims(tx: Transaction, tenant_id: str, invoice_id: str, entry_ids: Iter
 def claim_batch(tenant_id: str, invoice_id: str, wanted: list[str]) -> list[str]:
     """Claim what it can of `wanted` (at most one batch) in one transaction: the ids it
     claimed. An entry another invoice claimed meanwhile is left out and the rest sent again."""
-    remaining = [e for e in wanted if e not in held(tenant_id, wanted, invoice_id)]
+    taken = held(tenant_id, wanted, invoice_id)
+    remaining = [e for e in wanted if e not in taken]
     for _ in range(CLAIM_ATTEMPTS):
         if not remaining:
             return []
@@ -84,7 +85,8 @@ def claim_batch(tenant_id: str, invoice_id: str, wanted: list[str]) -> list[str]
             tx.commit()
             return remaining
         except EntryTaken:
-            remaining = [e for e in remaining if e not in held(tenant_id, remaining, invoice_id)]
+            taken = held(tenant_id, remaining, invoice_id)
+            remaining = [e for e in remaining if e not in taken]
     raise Conflict("the time entries are being invoiced by other requests right now; retry")
 
 
