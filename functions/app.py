@@ -3,6 +3,7 @@
 import chalicelib.wiring  # noqa: F401 (process-wide setup)
 from chalice import Chalice
 from chalicelib.audit.routes import bp as audit_routes
+from chalicelib.billing.routes import bp as billing_routes
 from chalicelib.canned.routes import bp as canned_routes
 from chalicelib.core.http import auth_bp, problem_details_middleware
 from chalicelib.customers.routes import bp as customer_routes
@@ -28,5 +29,5 @@ app.register_middleware(problem_details_middleware, "http")
 app.register_blueprint(auth_bp)
 for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, event_functions,
                   ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes, work_jobs,
-                  view_routes, job_routes, job_runner, time_routes):
+                  view_routes, job_routes, job_runner, time_routes, billing_routes):
     app.register_blueprint(blueprint)

@@ -11,6 +11,9 @@ the handler, so a job's or a consumer's Lambda never imports `app.py`: each impo
 from __future__ import annotations
 
 # Each room's events.py declares the types it publishes, its consumers.py what it does on others'.
+from chalicelib.billing import credits as _billing_credits  # noqa: F401
+from chalicelib.billing import events as _billing_events  # noqa: F401
+from chalicelib.billing import rollups as _billing_rollups  # noqa: F401
 from chalicelib.canned import events as _canned_events  # noqa: F401
 from chalicelib.core import auth
 from chalicelib.core.tenant_guard import install_tenant_guard

@@ -111,6 +111,17 @@ def _timesheet_approved(world: Any, api: Any) -> Event:
                              entry_ids=[entry["id"]]).event(world.tenant_id)
 
 
+def _invoice_drafted(world: Any, api: Any) -> Event:
+    from chalicelib.billing.events import InvoiceDrafted
+
+    entry = _time_entry(world, api)
+    api.post(f"/timesheets/{entry['timesheet_id']}/submit", {})
+    api.post(f"/timesheets/{entry['timesheet_id']}/approve", {})
+    event_bus().drain()  # the entry follows its approved week
+    return InvoiceDrafted(invoice_id="inv-events", customer_id=entry["customer_id"], entry_ids=[entry["id"]]
+                          ).event(world.tenant_id)
+
+
 # Every registered consumer needs a scenario here: a consumer added without one fails below.
 SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_seed_library": _tenant_created,
@@ -122,6 +133,7 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "queues_count_open": lambda world, api: _ticket_created(world, api, queued=True),
     "time_daily_rollup": _time_entry_created,
     "time_follow_timesheet": _timesheet_approved,
+    "time_invoice_links": _invoice_drafted,
 }
 
 

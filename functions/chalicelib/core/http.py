@@ -85,8 +85,6 @@ class RouteSpec:
     public: bool
     media_type: str = JSON
     accepted: type[BaseModel] | None = None  # the 202 body, when the route may answer with a job
-    # Other media types the route may answer with (a `?format=csv` download): the view returns a Response.
-    also: tuple[str, ...] = ()
 
     @property
     def idempotent(self) -> bool:
@@ -228,7 +226,6 @@ def route(
     public: bool = False,
     media_type: str = JSON,
     accepted: type[BaseModel] | None = None,
-    also: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view. The view receives the principal (unless public), the path parameters,
     and `body=` / `query=` as validated Pydantic models; it returns a model (or None for 204),
@@ -249,7 +246,6 @@ def route(
             public=public,
             media_type=media_type,
             accepted=accepted,
-            also=also,
         )
         ROUTES[(path, method)] = spec
 

@@ -77,6 +77,13 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "timesheets:approve": {"owner": A, "admin": A, "member": OWN, "contractor": OWN},
     "timesheets:reopen": {"owner": A, "admin": A},
     "reports:time": {"owner": A, "admin": A, "member": OWN, "contractor": OWN, "readonly": A},
+    # Billing: owners and admins manage invoices, readonly reads them; members and contractors
+    # see no invoices (contractors never see amounts; members' time is the time room's).
+    "invoices:read": {"owner": A, "admin": A, "readonly": A},
+    "invoices:write": {"owner": A, "admin": A},
+    "invoices:settings": {"owner": A, "admin": A},
+    "invoices:export": {"owner": A, "admin": A, "readonly": A},
+    "reports:billing": {"owner": A, "admin": A, "readonly": A},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a

@@ -1,16 +1,18 @@
-"""What the time room derives from its own events (see core/consumers.py): the daily rollups
-the time report reads (rollups.py), and the entries' own status following their week's
-timesheet (the lock itself is the timesheet, timesheets.py)."""
+"""What the time room does on events (see core/consumers.py): on its own, the daily rollups the
+time report reads (rollups.py) and the entries' own status following their week's timesheet
+(the lock itself is the timesheet, timesheets.py); on billing's, its entries marked invoiced on
+a draft and approved again when released or voided (invoicing.py: billing never writes them)."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from chalicelib.billing.events import InvoiceDrafted, InvoiceLinesReleased, InvoiceVoided
 from chalicelib.core.consumers import consumer
 from chalicelib.core.events import Event
 from chalicelib.core.table import Transaction, now_iso
 
-from . import rollups
+from . import invoicing, rollups
 from .events import (
     TimeEntryCreated,
     TimeEntryDeleted,
@@ -62,3 +64,14 @@ def follow_timesheet(event: Event) -> int:
             tx.publish(TimeEntryUpdated(before=before, after=entry_data(entry)).event(event.tenant_id))
         tx.commit()
     return len(entries)
+
+
+@consumer("time_invoice_links", InvoiceDrafted, InvoiceLinesReleased, InvoiceVoided)
+def follow_invoices(event: Event) -> int:
+    """A draft's entries become `invoiced` on it; released or voided, `approved` with no invoice.
+    Idempotent (an entry already so is left alone) and order-tolerant per invoice."""
+    data = event.typed()
+    assert isinstance(data, InvoiceDrafted | InvoiceLinesReleased | InvoiceVoided)
+    if isinstance(data, InvoiceDrafted):
+        return invoicing.link_to_invoice(event.tenant_id, data.invoice_id, data.entry_ids)
+    return invoicing.release_from_invoice(event.tenant_id, data.invoice_id, data.entry_ids)

@@ -27,7 +27,6 @@ Minutes = Annotated[StrictInt, Field(ge=1, le=entries.MAX_MINUTES)]
 Status = Literal["open", "submitted", "approved", "invoiced"]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 MAX_MAP = 500
-CSV = "text/csv"
 
 
 class _Target(Strict):
@@ -395,7 +394,7 @@ def create_entry(principal: Principal, body: CreateEntry) -> EntryOut:
 
 
 @route(bp, "/time-entries", "GET", summary="List time entries (or ?format=csv)", permission="time:read",
-       query=EntryQuery, response=ListOf[FinancialEntryOut], also=(CSV,))
+       query=EntryQuery, response=ListOf[FinancialEntryOut])
 def list_entries(principal: Principal, query: EntryQuery) -> Any:
     if query.format == "csv":
         columns, rows = entries.entries_csv(principal, query.filters())
@@ -518,7 +517,7 @@ def put_rates(principal: Principal, body: RatesBody) -> RatesOut:
 # ---------- report ----------
 
 @route(bp, "/reports/time", "GET", summary="Time by customer, project, member, category, task type or week",
-       permission="reports:time", query=TimeReportQuery, response=TimeReportOut, also=(CSV,))
+       permission="reports:time", query=TimeReportQuery, response=TimeReportOut)
 def time_report(principal: Principal, query: TimeReportQuery) -> Any:
     report = reports.time_report(principal, query.group_by, query.from_.isoformat(), query.to.isoformat(),
                                  query.billable)
