@@ -244,3 +244,26 @@ def test_rerate_is_a_dry_run_by_default_and_never_touches_approved_entries(world
     assert owner.get(f"/time-entries/{loose['id']}").json["amount"] == 9000
     assert owner.get(f"/time-entries/{locked['id']}").json["amount"] == 6000
     assert world.as_("member").post("/time-entries/rerate", {}).status == 403
+
+
+def test_an_invoice_draft_marks_its_entries_invoiced_and_a_void_releases_them(world, deliver):
+    cust = customer(world)
+    put_rates(world, [{"amount": 12000, "currency": "USD"}])
+    made = entry(world, "member", cust)
+    world.as_("member").post(f"/timesheets/{made['timesheet_id']}/submit", {})
+    world.as_("owner").post(f"/timesheets/{made['timesheet_id']}/approve", {})
+    deliver()
+    owner = world.as_("owner")
+    draft = owner.post("/invoices", {"customer_id": cust, "from": "2026-06-01", "to": "2026-06-30"})
+    assert draft.status == 201, draft.body
+    deliver()
+    current = owner.get(f"/time-entries/{made['id']}").json
+    assert (current["status"], current["invoice_id"]) == ("invoiced", draft.json["id"])
+    assert owner.patch(f"/time-entries/{made['id']}", {"version": current["version"], "minutes": 1}).json[
+        "locked_by"] == "invoice"
+    finalized = owner.post(f"/invoices/{draft.json['id']}/finalize", {})
+    assert finalized.status == 200, finalized.body
+    assert owner.post(f"/invoices/{draft.json['id']}/void", {}).status == 200
+    deliver()
+    back = owner.get(f"/time-entries/{made['id']}").json
+    assert (back["status"], back["invoice_id"]) == ("approved", None)
