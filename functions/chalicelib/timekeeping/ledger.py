@@ -84,5 +84,7 @@ def effective_status(entry: TimeEntry, sheet: Timesheet | None) -> str:
     lands, its timesheet decides — so no reader sees a week half approved."""
     if entry.status == "invoiced" or entry.invoice_id:
         return "invoiced"
-    sheet_status = sheet.status if sheet is not None else "open"
+    if sheet is None:  # no timesheet was ever stored for the week: the entry's own status
+        return entry.status
+    sheet_status = sheet.status
     return {"submitted": "submitted", "approved": "approved"}.get(sheet_status, "open")
