@@ -238,3 +238,22 @@ def test_a_week_of_200_entries_is_approved_and_locked_with_no_reader_seeing_it_h
 def _bounds():
     from datetime import date
     return date(2026, 6, 1), date(2026, 6, 7)
+
+
+def test_the_sample_approval_event_locks_the_weeks_entries_through_the_consumers_lambda(world, http):
+    from templating import sample_event
+
+    made = entry(world, "member", customer(world))
+    sheet = made["timesheet_id"]
+    world.as_("member").post(f"/timesheets/{sheet}/submit", {})
+    world.as_("owner").post(f"/timesheets/{sheet}/approve", {})
+    fidelity.settle()
+    event = sample_event("timesheet-approved.json", tenant_id=world.tenant_id, timesheet_id=sheet,
+                         user_id=world.users["member"], entry_ids=[made["id"]])
+    http.lambda_.invoke("time_follow_timesheet", event)
+    from chalicelib.core.scope import tenant_scope
+    from chalicelib.timekeeping.models import TimeEntry
+
+    with tenant_scope(world.tenant_id):
+        stored = TimeEntry.get(TimeEntry.pk(world.tenant_id, made["id"]), TimeEntry.SORT)
+    assert (stored.status, stored.GSI5PK is not None) == ("approved", True)
