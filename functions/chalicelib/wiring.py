@@ -27,6 +27,8 @@ from chalicelib.templates import consumers as _template_consumers  # noqa: F401
 from chalicelib.templates import events as _template_events  # noqa: F401
 from chalicelib.tickets import consumers as _ticket_consumers  # noqa: F401
 from chalicelib.tickets import events as _ticket_events  # noqa: F401
+from chalicelib.timekeeping import consumers as _time_consumers  # noqa: F401
+from chalicelib.timekeeping import events as _time_events  # noqa: F401
 from chalicelib.views import events as _view_events  # noqa: F401
 from chalicelib.work import events as _work_events  # noqa: F401
 

@@ -105,6 +105,41 @@ def _billable_entry(world: Any, api: Any) -> Event:
         "timesheet_id": "u--2026-W24", "version": 1}}).event(world.tenant_id)
 
 
+def _time_entry(world: Any, api: Any) -> dict[str, Any]:
+    entry = api.post("/time-entries", {"customer_id": create_customer(api)["id"], "date": "2026-06-02", "minutes": 30})
+    assert entry.status == 201, entry.body
+    return entry.json
+
+
+def _time_entry_created(world: Any, api: Any) -> Event:
+    from chalicelib.timekeeping.events import EntryData, TimeEntryCreated
+
+    entry = _time_entry(world, api)
+    return TimeEntryCreated(entry=EntryData.model_validate({k: entry[k] for k in EntryData.model_fields})
+                            ).event(world.tenant_id)
+
+
+def _timesheet_approved(world: Any, api: Any) -> Event:
+    from chalicelib.timekeeping.events import TimesheetApproved
+
+    entry = _time_entry(world, api)
+    api.post(f"/timesheets/{entry['timesheet_id']}/submit", {})
+    assert api.post(f"/timesheets/{entry['timesheet_id']}/approve", {}).status == 200
+    return TimesheetApproved(timesheet_id=entry["timesheet_id"], user_id=world.users["owner"], week="2026-W23",
+                             entry_ids=[entry["id"]]).event(world.tenant_id)
+
+
+def _invoice_drafted(world: Any, api: Any) -> Event:
+    from chalicelib.billing.events import InvoiceDrafted
+
+    entry = _time_entry(world, api)
+    api.post(f"/timesheets/{entry['timesheet_id']}/submit", {})
+    api.post(f"/timesheets/{entry['timesheet_id']}/approve", {})
+    event_bus().drain()  # the entry follows its approved week
+    return InvoiceDrafted(invoice_id="inv-events", customer_id=entry["customer_id"], entry_ids=[entry["id"]]
+                          ).event(world.tenant_id)
+
+
 # Every registered consumer needs a scenario here: a consumer added without one fails below.
 SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_seed_library": _tenant_created,
@@ -116,6 +151,9 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "queues_count_open": lambda world, api: _ticket_created(world, api, queued=True),
     "billing_sla_credit_ledger": _sla_breached,
     "billing_rollups": _billable_entry,
+    "time_daily_rollup": _time_entry_created,
+    "time_follow_timesheet": _timesheet_approved,
+    "time_invoice_links": _invoice_drafted,
 }
 
 

@@ -4,6 +4,7 @@ an invoice), and the key reads of entries and timesheets."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from chalicelib.core.errors import Conflict
 from chalicelib.core.table import Transaction, read_items
@@ -54,10 +55,11 @@ def check_week_open(tx: Transaction, tenant_id: str, sheet_id: str, what: str) -
              lambda: locked_by_timesheet(what, "submitted or approved"))
 
 
-def unlocked_condition(entry: TimeEntry) -> object:
-    """The condition an entry's change or delete carries: same version, not approved/invoiced."""
-    return (TimeEntry.version == entry.version) & TimeEntry.status.is_in("open", "submitted") \
-        & TimeEntry.invoice_id.does_not_exist()
+def unlocked_condition(entry: TimeEntry | EntryData) -> Any:
+    """The condition an entry's change or delete carries: the version read, on no invoice (the
+    week's lock is the timesheet check beside it)."""
+    return (TimeEntry.version == entry.version) & TimeEntry.invoice_id.does_not_exist() \
+        & (TimeEntry.status != "invoiced")
 
 
 def on_entry_refused(entry_id: str) -> Callable[[], Conflict]:

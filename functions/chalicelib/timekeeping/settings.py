@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Conflict
+from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.permissions import require
 from chalicelib.core.reads import ReadPlan
 from chalicelib.core.table import Transaction, now_iso
@@ -66,10 +66,14 @@ def context_for(plan: ReadPlan, tenant_id: str) -> Callable[[], Context]:
     return answer
 
 
-def context(tenant_id: str) -> Context:
+def context(tenant_id: str, user_id: str | None = None) -> Context:
+    """The context; with `user_id`, a 404 unless the tenant has that user (one BatchGet)."""
     plan = ReadPlan()
     answer = context_for(plan, tenant_id)
+    exists = team.user_exists_for(plan, tenant_id, user_id) if user_id else None
     plan.run()
+    if exists is not None and not exists():
+        raise NotFound(f"user {user_id} not found")
     return answer()
 
 
@@ -114,4 +118,9 @@ def put_rates(principal: Principal, rate_rules: list[dict[str, Any]], expected_v
     tx = Transaction()
     _versioned_put(tx, item, expected_version, "rate rules")
     tx.commit()
+    return context(principal.tenant_id)
+
+
+def get_rates(principal: Principal) -> Context:
+    require(principal, "rates:read")
     return context(principal.tenant_id)
