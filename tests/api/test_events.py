@@ -87,6 +87,24 @@ def _ticket_created(world: Any, api: Any, queued: bool) -> Event:
                          queue_id=ticket["queue_id"], at=ticket["created_at"]).event(world.tenant_id)
 
 
+def _sla_breached(world: Any, api: Any) -> Event:
+    from chalicelib.tickets.events import TicketSLABreached
+
+    return TicketSLABreached(ticket_id="tk1", target="resolution", due_at="2026-06-03T10:00:00Z", escalation_level=1,
+                             at="2026-06-03T10:00:00Z", priority="high", customer_tier="enterprise",
+                             customer_id=create_customer(api)["id"]).event(world.tenant_id)
+
+
+def _billable_entry(world: Any, api: Any) -> Event:
+    from chalicelib.timekeeping.events import TimeEntryCreated
+
+    return TimeEntryCreated.model_validate({"entry": {
+        "id": "e1", "user_id": world.users["member"], "customer_id": create_customer(api)["id"], "date": "2026-06-10",
+        "minutes": 60, "billable": True, "billable_source": "customer", "category": "support", "rate": 12_000,
+        "rate_source": "customer", "amount": 12_000, "currency": "USD", "status": "approved",
+        "timesheet_id": "u--2026-W24", "version": 1}}).event(world.tenant_id)
+
+
 def _time_entry(world: Any, api: Any) -> dict[str, Any]:
     entry = api.post("/time-entries", {"customer_id": create_customer(api)["id"], "date": "2026-06-02", "minutes": 30})
     assert entry.status == 201, entry.body
@@ -131,6 +149,8 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_count_project_created": _project_applied,
     "tickets_sla_rollup": lambda world, api: _ticket_created(world, api, queued=False),
     "queues_count_open": lambda world, api: _ticket_created(world, api, queued=True),
+    "billing_sla_credit_ledger": _sla_breached,
+    "billing_rollups": _billable_entry,
     "time_daily_rollup": _time_entry_created,
     "time_follow_timesheet": _timesheet_approved,
     "time_invoice_links": _invoice_drafted,
