@@ -116,6 +116,16 @@ PATH_FACTORIES: dict[str, Factory] = {
     "job_id": big_apply_job,
     "form_id": published_form,
     "n": lambda seed: {"id": str(seed.shared("form_id")["published_version"] or 1)},
+    # the time room: the owner's running timer, an entry of theirs, and their week's timesheet
+    "timer_id": lambda seed: seed.world.as_("owner").post("/timers", {
+        "customer_id": seed.shared("customer_id")["id"]}).json["timer"],
+    "entry_id": lambda seed: seed.post("/time-entries", {
+        "customer_id": seed.shared("customer_id")["id"], "date": "2027-01-05", "minutes": 30}),  # not in that week
+    "timesheet_id": lambda seed: {"id": f"{seed.world.users['owner']}--2026-W23"},
+    "invoice_id": lambda seed: seed.post("/invoices", {
+        "customer_id": seed.shared("customer_id")["id"], "from": "2026-06-01", "to": "2026-06-30"}),
+    "line_id": lambda seed: {"id": seed.post(f"/invoices/{seed.shared('invoice_id')['id']}/lines", {
+        "description": "Matrix fee", "rate": 1000})["lines"][-1]["id"]},
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------

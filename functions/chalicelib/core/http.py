@@ -302,6 +302,8 @@ def route(
 
                 def execute() -> dict[str, Any]:
                     result = view(*args, **kwargs)
+                    if isinstance(result, Response):  # a download the route offers beside its JSON (?format=csv)
+                        return {"status": result.status_code, "body": None, "response": result}
                     if isinstance(result, Accepted):
                         return {"status": 202, "body": _shape(result.body, None), "location": result.location}
                     return {"status": status, "body": _shape(result, response)}
@@ -317,6 +319,8 @@ def route(
                                            execute, lambda_context=request.lambda_context)
                     else:
                         outcome = execute()
+            if outcome.get("response") is not None:
+                return outcome["response"]
             if outcome["body"] is None:
                 return Response(body="", status_code=204)
             answer = json_response(outcome["body"], outcome["status"])
