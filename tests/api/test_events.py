@@ -111,6 +111,7 @@ def _form_submitted(world: Any, api: Any) -> Event:
                               on_behalf_of=world.users["owner"]),
                  SubmitAction(type="update_customer", changes={"segment": "From a form"})]).event(world.tenant_id)
 
+
 def _sla_breached(world: Any, api: Any) -> Event:
     from chalicelib.tickets.events import TicketSLABreached
 
