@@ -410,3 +410,32 @@ def test_a_changed_subdomain_is_released_for_others_and_keeping_it_is_no_conflic
     theirs = ok(globex.as_("owner").put("/tenant/branding", {"portal_subdomain": sub}))
     assert theirs["portal_subdomain"] == sub
     ok(globex.as_("owner").put("/tenant/branding", {"version": theirs["version"], "portal_subdomain": None}))
+
+
+def test_invoices_and_forms_reach_the_portal_through_their_rooms_never_drafts(fresh_tenant):
+    from billing_helpers import approved_entries, draft
+
+    from bluehill_dev import fidelity
+
+    owner, portal, customer = fresh_tenant.as_("owner"), fresh_tenant.as_("portal"), fresh_tenant.portal_customer_id
+    approved_entries(fresh_tenant, customer, 1)
+    drafted = draft(fresh_tenant, customer).json
+    approved_entries(fresh_tenant, customer, 1)
+    final = draft(fresh_tenant, customer).json
+    ok(owner.post(f"/invoices/{final['id']}/finalize"))
+    form = ok(owner.post("/forms", {"name": "Intake", "fields": [
+        {"key": "company", "type": "short_text", "label": "Company"}]}), 201)
+    ok(owner.post(f"/forms/{form['id']}/publish"), 201)
+    owner.post(f"/forms/{form['id']}/assignments", {"customer_id": customer, "due_date": "2026-12-31"})
+    fidelity.settle()
+    listed = ok(portal.get("/portal/invoices"))["items"]
+    assert [i["id"] for i in listed] == [final["id"]] and drafted["id"] not in json.dumps(listed)
+    detail = ok(portal.get(f"/portal/invoices/{final['id']}"))
+    assert detail["pdf_url"] and detail["lines"] and "entry_ids" not in json.dumps(detail)
+    assert portal.get(f"/portal/invoices/{drafted['id']}").status == 404
+    home = ok(portal.get("/portal/home"))
+    assert [i["id"] for i in home["invoices"]] == [final["id"]]
+    assert [f["form_id"] for f in home["forms_waiting"]] == [form["id"]]
+    waiting = ok(portal.get("/portal/waiting-on-you"))["items"]
+    assert {"kind": "form", "id": form["id"], "due_date": "2026-12-31"}.items() <= next(
+        item for item in waiting if item["kind"] == "form").items()

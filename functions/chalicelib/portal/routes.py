@@ -346,3 +346,43 @@ def portal_invite(principal: Principal, body: Invite) -> TeamMemberOut:
        permission="portal:read", response=WaitingOut)
 def portal_waiting_on_you(principal: Principal) -> WaitingOut:
     return WaitingOut.model_validate({"items": service.waiting_on_you(principal)})
+
+
+class InvoiceSummaryOut(Out):
+    id: str
+    number: str | None = None
+    status: str
+    currency: str
+    total: int
+    amount_paid: int
+    balance: int
+    issue_date: str | None = None
+    due_date: str | None = None
+    from_: str | None = Field(None, alias="from")
+    to: str | None = None
+    sent_at: str | None = None
+
+    model_config = Out.model_config | {"populate_by_name": True, "serialize_by_alias": True}
+
+
+class InvoicesOut(Out):
+    items: list[InvoiceSummaryOut]
+
+
+class InvoiceDetailOut(InvoiceSummaryOut):
+    lines: list[dict[str, Any]]
+    terms: str | None = None
+    po_number: str | None = None
+    pdf_url: str
+
+
+@route(bp, "/portal/invoices", "GET", summary="The company's invoices (never drafts)", permission="portal:read",
+       response=InvoicesOut)
+def portal_invoices(principal: Principal) -> InvoicesOut:
+    return InvoicesOut.model_validate({"items": service.invoices(principal)})
+
+
+@route(bp, "/portal/invoices/{invoice_id}", "GET", summary="One invoice with its PDF link", permission="portal:read",
+       response=InvoiceDetailOut)
+def portal_invoice(principal: Principal, invoice_id: str) -> InvoiceDetailOut:
+    return InvoiceDetailOut.model_validate(service.invoice(principal, invoice_id))

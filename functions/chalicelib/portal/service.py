@@ -11,11 +11,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from chalicelib.billing import exports as billing_exports
+from chalicelib.billing import service as billing
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso
 from chalicelib.customers import service as customers
+from chalicelib.forms import service as forms
 from chalicelib.sla import tracker
 from chalicelib.team import service as team
 from chalicelib.tickets import service as tickets
@@ -76,9 +79,8 @@ def open_tickets(principal: Principal) -> list[dict[str, Any]]:
 
 
 def forms_waiting(principal: Principal) -> list[dict[str, Any]]:
-    """Forms assigned to the customer's portal: the forms room is not on this branch yet."""
-    _customer_id(principal)
-    return []
+    """Forms assigned to the customer's portal and not yet submitted, due first (the forms room's read)."""
+    return forms.forms_waiting(principal.tenant_id, _customer_id(principal))
 
 
 def recent_documents(principal: Principal) -> list[dict[str, Any]]:
@@ -87,10 +89,29 @@ def recent_documents(principal: Principal) -> list[dict[str, Any]]:
     return []
 
 
+INVOICE_FIELDS = ("id", "number", "status", "currency", "total", "amount_paid", "balance", "issue_date",
+                  "due_date", "from", "to", "sent_at")
+
+
+def _invoice_summary(invoice: Any) -> dict[str, Any]:
+    view = billing.invoice_view(invoice, billing.today_for(invoice.tenant_id))
+    return {name: view[name] for name in INVOICE_FIELDS}
+
+
 def invoices(principal: Principal) -> list[dict[str, Any]]:
-    """Finalized, sent, paid and overdue invoices: the billing room is not on this branch yet."""
-    _customer_id(principal)
-    return []
+    """The customer's finalized, sent (or overdue), paid and void invoices — never a draft (the billing room's read)."""
+    found = billing.portal_invoices(principal.tenant_id, _customer_id(principal), 50, None).items
+    return [_invoice_summary(invoice) for invoice in found]
+
+
+def invoice(principal: Principal, invoice_id: str) -> dict[str, Any]:
+    """One of the customer's invoices with its lines and a short-lived link to its PDF."""
+    found = billing.portal_invoice(principal.tenant_id, _customer_id(principal), invoice_id)
+    view = billing.invoice_view(found, billing.today_for(principal.tenant_id))
+    lines = [{k: line[k] for k in ("kind", "description", "quantity", "rate", "amount", "service_date") if k in line}
+             for line in view["lines"]]
+    return {**_invoice_summary(found), "lines": lines, "terms": view["terms"], "po_number": view["po_number"],
+            "pdf_url": billing_exports.pdf_link(principal, found)["url"]}
 
 
 def home(principal: Principal, today: date) -> dict[str, Any]:
@@ -225,7 +246,7 @@ def _ticket_paused_since(ticket: Any) -> str | None:
 
 def waiting_on_you(principal: Principal) -> list[dict[str, Any]]:
     """Tasks in the waiting_on_customer column, tickets waiting on them (the SLA clock paused
-    since when), milestones awaiting approval — oldest first. Forms due come with the forms room."""
+    since when), forms due, milestones awaiting approval — oldest first."""
     customer_id = _customer_id(principal)
     items: list[dict[str, Any]] = []
     for shared in work.shared_projects(principal.tenant_id, customer_id):
@@ -249,7 +270,8 @@ def waiting_on_you(principal: Principal) -> list[dict[str, Any]]:
         paused = _ticket_paused_since(ticket)
         items.append({"kind": "ticket", "id": ticket.id, "title": ticket.subject, "since": paused or ticket.updated_at,
                       "sla_clock": {"paused": paused is not None, "paused_since": paused}})
-    items.extend(forms_waiting(principal))
+    items.extend({"kind": "form", "id": form["form_id"], "title": form["form_name"], "since": form["assigned_at"],
+                  "due_date": form["due_date"]} for form in forms_waiting(principal))
     return sorted(items, key=lambda item: (item["since"] or "", item["id"]))
 
 
