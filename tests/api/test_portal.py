@@ -58,7 +58,7 @@ def shared(acme):
 def portal_paths(shared):
     """Every /portal route, with the shared records' ids."""
     ids = {"project_id": shared["project"]["id"], "task_id": shared["approval"]["id"],
-           "ticket_id": shared["ticket"]["id"]}
+           "ticket_id": shared["ticket"]["id"], "invoice_id": "01jz0000000000000000000000"}
     bodies = {("/portal/tickets", "POST"): {"subject": "x", "description": "y"},
               ("/portal/tickets/{ticket_id}/messages", "POST"): {"body": "hi"},
               ("/portal/milestones/{task_id}/request-changes", "POST"): {"comment": "no"},
@@ -101,7 +101,8 @@ def test_a_portal_user_of_another_tenant_or_company_never_reaches_these_records(
             if method == "POST" and path in ("/portal/tickets", "/portal/team"):
                 continue  # their own company's: no record of acme's company is named
             response = api.request(method, path, body)
-            names_acme_record = path.startswith(("/portal/projects/", "/portal/milestones/", "/portal/tickets/"))
+            names_acme_record = path.startswith(("/portal/projects/", "/portal/milestones/", "/portal/tickets/",
+                                                 "/portal/invoices/"))
             expected = 404 if names_acme_record else 200  # the rest answer about their own company
             assert response.status == expected, (method, path, response.body)
         text = json.dumps(ok(api.get("/portal/home"))) + json.dumps(ok(api.get("/portal/waiting-on-you")))
