@@ -64,6 +64,14 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:share": {"owner": A, "admin": A, "member": A},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
+    # The timeline (timeline/reading.py): members reach their customers' entries, contractors the
+    # entries of what is assigned to them, portal users their own customer's shared entries.
+    "interactions:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "interactions:write": {"owner": A, "admin": A, "member": OWN},
+    "interaction_types:write": {"owner": A, "admin": A},
+    "timeline:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "activity:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
+    "reports:activity": {"owner": A, "admin": A, "member": OWN, "readonly": A},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a
