@@ -107,7 +107,8 @@ def test_quick_logging_from_a_task_and_a_ticket_links_them(fresh_tenant: TenantW
     company = customer(api)
     project = ok(api.post(f"/customers/{company['id']}/projects", {"name": "Onboarding"}), 201)
     task = ok(api.post(f"/projects/{project['id']}/tasks", {"title": "Kickoff"}), 201)
-    ticket = ok(api.post("/tickets", {"subject": "Login broken", "description": "d", "customer_id": company["id"]}), 201)
+    ticket = ok(api.post("/tickets", {"subject": "Login broken", "description": "d",
+                                      "customer_id": company["id"]}), 201)
     on_task = ok(api.post(f"/tasks/{task['id']}/interactions", {"type": "meeting"}), 201)
     assert (on_task["customer_id"], on_task["project_id"], on_task["task_id"], on_task["summary"]) == (
         company["id"], project["id"], task["id"], "Meeting logged")
@@ -235,7 +236,8 @@ def test_replaying_the_events_changes_nothing(fresh_tenant: TenantWorld, deliver
     before = (feed(api, f"/customers/{company['id']}/timeline"), ok(api.get(path)))
     bus = event_bus()
     again = [bus.dispatch(d.event) for d in delivered]
-    assert all(outcome == "duplicate" for d in again for name, outcome in d.outcomes.items() if name.startswith("timeline"))
+    assert all(outcome == "duplicate" for d in again for name, outcome in d.outcomes.items()
+               if name.startswith("timeline"))
     with tenant_scope(fresh_tenant.tenant_id):  # even past the replay guard: an entry is applied once
         for d in delivered:
             entry = project(d.event)

@@ -9,9 +9,6 @@ import secrets
 from collections import Counter
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 import chalicelib.wiring  # noqa: F401 (registers the consumers)
 from chalicelib.core.consumers import CONSUMERS, deliver
 from chalicelib.core.events import Actor, Event
@@ -21,6 +18,8 @@ from chalicelib.timeline.events import InteractionCreated, InteractionDeleted, I
 from chalicelib.timeline.models import DayCounter
 from chalicelib.timeline.registry import Entry
 from chalicelib.work.events import TaskCreated
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 CUSTOMERS, PROJECTS, AUTHORS = ("c1", "c2"), ("p1", None), ("u1", "u2")
 TYPES, DAYS = ("call", "note", "meeting"), ("2026-11-01", "2026-11-02", "2026-11-09")
