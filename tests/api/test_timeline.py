@@ -279,3 +279,22 @@ def test_another_tenant_sees_nothing(acme: TenantWorld, globex: TenantWorld) -> 
     assert other.get(f"/interactions/{call['id']}").status == 404
     assert other.get(f"/customers/{company['id']}/timeline").status == 404
     assert other.post(f"/customers/{company['id']}/interactions", {"type": "call", "summary": "s"}).status == 404
+
+
+def test_the_gantt_overlays_activity_per_week(fresh_tenant: TenantWorld, deliver: Any) -> None:
+    from work_helpers import day
+
+    api = fresh_tenant.as_("owner")
+    company = customer(api)
+    board = ok(api.post(f"/customers/{company['id']}/projects", {"name": "Rollout", "start_date": day(-20)}), 201)
+    task = ok(api.post(f"/projects/{board['id']}/tasks", {"title": "Train"}), 201)
+    ok(api.post(f"/tasks/{task['id']}/interactions", {"type": "training"}), 201)
+    ok(api.post(f"/tasks/{task['id']}/move", {"status": "in_progress"}))
+    deliver()
+    plain = ok(api.get(f"/projects/{board['id']}/gantt"))
+    assert plain.get("activity") is None
+    gantt = ok(api.get(f"/projects/{board['id']}/gantt?overlay=activity&bucket=week"))
+    assert sum(b["interactions"] for b in gantt["activity"]) == 1
+    assert sum(b["status_changes"] for b in gantt["activity"]) == 1
+    assert gantt["activity"][0]["start"] <= day(-20) and len(gantt["activity"]) >= 3
+    assert_problem(api.get(f"/projects/{board['id']}/gantt?overlay=heat"), 422, "overlay")
