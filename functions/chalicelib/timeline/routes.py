@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, route
@@ -24,6 +24,7 @@ from chalicelib.core.models import (
 )
 
 from . import kinds, reading, service
+from .shapes import Csv, HeatmapQuery
 
 bp = Blueprint(__name__)
 
@@ -34,16 +35,6 @@ Direction = Literal["inbound", "outbound", "internal"]
 Visibility = Literal["internal", "shared"]
 Sentiment = Literal["positive", "neutral", "negative"]
 DateOrInstant = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$")]
-
-
-def _csv(value: Any) -> Any:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
-Csv = Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=60)]], BeforeValidator(_csv),
-                Field(max_length=50)]
 
 
 class FollowUp(Strict):
@@ -178,21 +169,6 @@ class TimelineQuery(_Range):
 class ActivityQuery(_Range):
     customer_id: Id | None = None
     actor_id: Id | None = None
-
-
-Scope = Annotated[str, StringConstraints(pattern=r"^(org|(customer|project|member):[A-Za-z0-9_\-]{1,64})$")]
-
-
-class HeatmapQuery(Strict):
-    scope: Scope = "org"
-    rows: Literal["customer", "task", "member", "type"] = "customer"
-    bucket: Literal["day", "week", "month", "quarter"] = "week"
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
-    types: Csv | None = None
-    system: bool | None = None
-
-    _ordered = ordered_range("from_", "to", "to")
 
 
 class HeatmapRow(Out):
