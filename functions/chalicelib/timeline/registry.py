@@ -53,7 +53,7 @@ class Entry:
 
     @property
     def actor_id(self) -> str | None:
-        return self.actor.get("id") if self.actor.get("type") in ("user", "portal") else None
+        return self.actor.get("id") if self.actor.get("type") == "user" else None
 
 
 Projector = Callable[[Event, Any, "Lookup"], Entry | None]
