@@ -298,3 +298,20 @@ def test_the_gantt_overlays_activity_per_week(fresh_tenant: TenantWorld, deliver
     assert sum(b["status_changes"] for b in gantt["activity"]) == 1
     assert gantt["activity"][0]["start"] <= day(-20) and len(gantt["activity"]) >= 3
     assert_problem(api.get(f"/projects/{board['id']}/gantt?overlay=heat"), 422, "overlay")
+
+
+def test_the_sample_event_is_projected_by_the_feed_consumer_once(fresh_tenant: TenantWorld) -> None:
+    """events/interaction-created.json (also what `bluehill invoke timeline_feed` sends)."""
+    from chalicelib.core.consumers import CONSUMERS, deliver
+    from chalicelib.core.events import Event
+    from templating import sample_event
+
+    api = fresh_tenant.as_("owner")
+    company = customer(api)
+    raw = sample_event("interaction-created.json", tenant_id=fresh_tenant.tenant_id, customer_id=company["id"],
+                       author_id=fresh_tenant.users["owner"])
+    event = Event.from_bus(raw)
+    assert [deliver(CONSUMERS["timeline_feed"], event) for _ in range(3)] == ["applied", "duplicate", "duplicate"]
+    [entry] = feed(api, f"/customers/{company['id']}/timeline")
+    assert (entry["summary"], entry["type"], entry["occurred_at"]) == (
+        "Renewal call with Dana", "call", "2026-11-20T10:00:00Z")
