@@ -315,3 +315,29 @@ def test_the_sample_event_is_projected_by_the_feed_consumer_once(fresh_tenant: T
     [entry] = feed(api, f"/customers/{company['id']}/timeline")
     assert (entry["summary"], entry["type"], entry["occurred_at"]) == (
         "Renewal call with Dana", "call", "2026-11-20T10:00:00Z")
+
+
+def test_time_entries_and_form_submissions_join_the_feed(fresh_tenant: TenantWorld, deliver: Any) -> None:
+    """The rooms of this wave add their kinds by registering projections (timeline/projections.py)."""
+    from chalicelib.core.consumers import CONSUMERS
+    from chalicelib.core.consumers import deliver as deliver_to
+    from chalicelib.forms.events import AnswerLine, FormSubmitted
+
+    api = fresh_tenant.as_("owner")
+    company = customer(api)
+    entry = ok(api.post("/time-entries", {"customer_id": company["id"], "date": "2026-11-18", "minutes": 45}), 201)
+    deliver()
+    [logged] = [e for e in feed(api, f"/customers/{company['id']}/timeline") if e["kind"] == "TimeEntry.Created"]
+    assert (logged["id"], logged["summary"].split(" (")[0], logged["visibility"]) == (entry["id"], "45 min logged",
+                                                                                      "internal")
+    ok(api.delete(f"/time-entries/{entry['id']}"), 204)
+    deliver()
+    assert "TimeEntry.Created" not in kinds(feed(api, f"/customers/{company['id']}/timeline"))
+    mine = fresh_tenant.portal_customer_id
+    submitted = FormSubmitted(form_id="f1", form_name="Intake", form_version=1, submission_id="s1", customer_id=mine,
+                              channel="portal", summary=[AnswerLine(key="k", label="K", answer="a")]
+                              ).event(fresh_tenant.tenant_id)
+    assert deliver_to(CONSUMERS["timeline_feed"], submitted) == "applied"
+    portal_feed = feed(fresh_tenant.as_("portal"), f"/customers/{mine}/timeline")
+    [form] = [e for e in portal_feed if e["kind"] == "Form.Submitted"]
+    assert form["summary"] == "Form submitted: Intake"

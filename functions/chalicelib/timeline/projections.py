@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from chalicelib.core.events import Event
 from chalicelib.customers.events import ContactCreated, CustomerUpdated
+from chalicelib.forms.events import FormSubmitted
 from chalicelib.templates.events import TemplateApplied
 from chalicelib.tickets.events import (
     TicketCreated,
@@ -18,6 +19,7 @@ from chalicelib.tickets.events import (
     TicketSLAWarning,
     TicketStatusChanged,
 )
+from chalicelib.timekeeping.events import EntryData, TimeEntryCreated, TimeEntryDeleted, TimeEntryUpdated
 from chalicelib.work.events import ProjectStatusChanged, TaskCompleted, TaskCreated, TaskStatusChanged
 
 from . import kinds
@@ -156,3 +158,32 @@ def contact_added(event: Event, data: ContactCreated, look: Lookup) -> Entry:
     contact = look.contact(data.contact_id)
     name = f": {contact.name}" if contact else ""
     return entry(event, f"Contact added{name}", customer_id=data.customer_id, contact_ids=[data.contact_id])
+
+
+# ---------- forms and time (rooms of this wave: a few lines each) ----------
+
+
+@projection(FormSubmitted)
+def form_submitted(event: Event, data: FormSubmitted, look: Lookup) -> Entry | None:
+    if not data.customer_id:
+        return None
+    return entry(event, f"Form submitted: {data.form_name}", visibility=data.visibility, customer_id=data.customer_id,
+                 contact_ids=[data.contact_id] if data.contact_id else [])
+
+
+def _time_entry(event: Event, time: EntryData, version: int, removed: bool = False) -> Entry:
+    """A time entry (its minutes and category; never its rate or amount), replaced as it changes."""
+    return Entry(id=time.id, kind="TimeEntry.Created", occurred_at=time.started_at or f"{time.date}T00:00:00Z",
+                 summary=f"{time.minutes} min logged ({time.category.replace('_', ' ')})",
+                 actor={"type": "user", "id": time.user_id}, customer_id=time.customer_id, project_id=time.project_id,
+                 task_id=time.task_id, ticket_id=time.ticket_id, assignee_ids=[time.user_id], version=version,
+                 removed=removed)
+
+
+@projection(TimeEntryCreated, TimeEntryUpdated, TimeEntryDeleted)
+def time_entry(event: Event, data: TimeEntryCreated | TimeEntryUpdated | TimeEntryDeleted, look: Lookup) -> Entry:
+    if isinstance(data, TimeEntryUpdated):
+        return _time_entry(event, data.after, data.after.version)
+    if isinstance(data, TimeEntryDeleted):
+        return _time_entry(event, data.entry, data.entry.version + 1, removed=True)
+    return _time_entry(event, data.entry, data.entry.version)
