@@ -64,6 +64,12 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:share": {"owner": A, "admin": A, "member": A},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
+    # Follow-ups: members reach those assigned to them and those of their customers (followups/service.py);
+    # contractors those assigned to them. Internal work: never the portal's.
+    "followups:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
+    "followups:write": {"owner": A, "admin": A, "member": OWN},
+    "followups:update": {"owner": A, "admin": A, "member": OWN, "contractor": S},
+    "followups:report": {"owner": A, "admin": A, "readonly": A},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a
