@@ -38,7 +38,7 @@ def new_follow_up(world, role="owner", **fields):
 
 
 def set_timezone(world, role, timezone):
-    user = [u for u in world.as_("owner").get("/users").json["items"] if u["id"] == world.users[role]][0]
+    user = next(u for u in world.as_("owner").get("/users").json["items"] if u["id"] == world.users[role])
     answer = world.as_("owner").patch(f"/users/{user['id']}", {"version": user["version"], "timezone": timezone})
     assert answer.status == 200, answer.body
     assert answer.json["timezone"] == timezone
@@ -98,7 +98,8 @@ def test_a_bad_follow_up_is_a_422_naming_the_field_and_writes_nothing(desk, fiel
 def test_an_inactive_assignee_is_refused(desk):
     users = {u["id"]: u for u in desk.as_("owner").get("/users").json["items"]}
     member = users[desk.users["member"]]
-    assert desk.as_("owner").patch(f"/users/{member['id']}", {"version": member["version"], "active": False}).status == 200
+    deactivated = desk.as_("owner").patch(f"/users/{member['id']}", {"version": member["version"], "active": False})
+    assert deactivated.status == 200
     answer = desk.as_("owner").post("/follow-ups", {"customer_id": desk.customer_id, "title": "T",
                                                     "due_date": "2030-05-10", "assignee_id": member["id"]})
     assert answer.status == 422 and answer.json["errors"][0]["field"] == "assignee_id"
@@ -191,11 +192,13 @@ def test_buckets_in_utc_minus_8_a_follow_up_due_today_is_yesterday_in_utc(desk, 
     passed_today = new_follow_up(desk, due_at="2003-03-04T05:00:00Z", **mine)  # 21:00 local: an hour ago
     later_today = new_follow_up(desk, due_at="2003-03-04T07:30:00Z", **mine)  # 23:30 local
     in_15_days = new_follow_up(desk, due_date="2003-03-18", **mine)
+    after_midnight = new_follow_up(desk, due_at="2003-03-04T09:00:00Z", **mine)  # today in UTC, tomorrow for them
     aws_fidelity.settle()
     assert bucket(desk, "member", "overdue") == [yesterday["id"], passed_today["id"]]
     assert bucket(desk, "member", "due_today") == [later_today["id"], today["id"]]
-    assert bucket(desk, "member", "upcoming") == [tomorrow["id"]]
-    assert bucket(desk, "member", "upcoming", upcoming_days=15) == [tomorrow["id"], in_15_days["id"]]
+    assert bucket(desk, "member", "upcoming") == [after_midnight["id"], tomorrow["id"]]
+    assert bucket(desk, "member", "upcoming", upcoming_days=15) == [after_midnight["id"], tomorrow["id"],
+                                                                   in_15_days["id"]]
     assert today["due_at"] == "2003-03-04T08:00:00Z"
     listed = desk.as_("member").get("/follow-ups?bucket=due_today")
     assert listed.json["timezone"] == "America/Los_Angeles"
