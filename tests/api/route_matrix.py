@@ -105,6 +105,9 @@ PATH_FACTORIES: dict[str, Factory] = {
     }),
     "queue_id": lambda seed: seed.post("/queues", {"name": unique("Matrix queue ")}),
     "job_id": big_apply_job,
+    "follow_up_id": lambda seed: seed.post("/follow-ups", {
+        "customer_id": seed.shared("customer_id")["id"], "title": unique("Matrix follow-up "), "due_date": "2030-06-01",
+    }),
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------
