@@ -25,11 +25,13 @@ from chalicelib.core.reads import ReadPlan
 from chalicelib.core.table import Transaction, query_reader, require_version
 from chalicelib.customers import service as customers
 from chalicelib.team import service as team
+from chalicelib.tickets import service as tickets
+from chalicelib.work import service as work
 
 from . import dates
 from .events import FollowUpCancelled, FollowUpCompleted, FollowUpCreated, FollowUpPostponed
 from .models import OPEN_STATES, FollowUp, FollowUpHistory, assignee_pk, customer_pk, due_pk, due_shard
-from .stats import Tally, late_bucket
+from .stats import Tally, every_page, late_bucket
 
 MAX_NEXT = 10
 MAX_POSTPONEMENTS = 100  # the history of one follow-up stays one small Query
@@ -52,14 +54,8 @@ def reaches(principal: Principal, reach: Reach, follow_up: FollowUp) -> bool:
 
 def _read(principal: Principal, follow_up_id: str) -> tuple[FollowUp, list[FollowUpHistory]]:
     """The follow-up and its history: one Query of its partition (and its pages)."""
-    read = query_reader(FollowUp, FollowUp.pk(principal.tenant_id, follow_up_id), models=[FollowUp, FollowUpHistory])
-    found: list[Any] = []
-    last: dict[str, Any] | None = None
-    while True:
-        page, last = read(1000, last)
-        found += page
-        if last is None:
-            break
+    found = every_page(query_reader(FollowUp, FollowUp.pk(principal.tenant_id, follow_up_id),
+                                    models=[FollowUp, FollowUpHistory]))
     item = next((each for each in found if isinstance(each, FollowUp)), None)
     if item is None:
         raise NotFound(f"follow-up {follow_up_id} not found")
@@ -206,23 +202,20 @@ def _require_links(principal: Principal, draft: Draft) -> None:
     except Forbidden as refused:
         raise validation_error("customer_id", f"customer {draft.customer_id} does not exist") from refused
     if draft.ticket_id:
-        from chalicelib.tickets import service as tickets  # read-only, through its service
-
-        try:
-            ticket = tickets.get_ticket(principal, draft.ticket_id)
-        except (NotFound, Forbidden) as missing:
-            raise validation_error("ticket_id", f"ticket {draft.ticket_id} does not exist") from missing
-        if ticket.customer_id != draft.customer_id:
-            raise validation_error("ticket_id", "the ticket belongs to another customer")
+        _require_link("ticket", draft.ticket_id, draft.customer_id,
+                      lambda: tickets.get_ticket(principal, draft.ticket_id))
     if draft.project_id:
-        from chalicelib.work import service as work
+        _require_link("project", draft.project_id, draft.customer_id,
+                      lambda: work.get_project(principal, draft.project_id))
 
-        try:
-            project = work.get_project(principal, draft.project_id)
-        except (NotFound, Forbidden) as missing:
-            raise validation_error("project_id", f"project {draft.project_id} does not exist") from missing
-        if project.customer_id != draft.customer_id:
-            raise validation_error("project_id", "the project belongs to another customer")
+
+def _require_link(kind: str, item_id: str, customer_id: str, read: Callable[[], Any]) -> None:
+    try:
+        linked = read()
+    except (NotFound, Forbidden) as missing:
+        raise validation_error(f"{kind}_id", f"{kind} {item_id} does not exist") from missing
+    if linked.customer_id != customer_id:
+        raise validation_error(f"{kind}_id", f"the {kind} belongs to another customer")
 
 
 def commit(tx: Transaction, principal: Principal | None, change: Change,

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.core.counters import shard_sort_key
+from chalicelib.core.pagination import PageReader
 from chalicelib.core.table import Transaction, query_reader
 
 from .models import COUNTERS, LATE_BUCKETS, LATE_DAYS_EXACT, FollowUp, FollowUpStat
@@ -61,19 +62,22 @@ def _months(start: date, end: date) -> list[str]:
     return months
 
 
+def every_page(read: PageReader[Any]) -> list[Any]:
+    """Everything a page reader finds, page after page (for partitions bounded by design)."""
+    found: list[Any] = []
+    last: dict[str, Any] | None = None
+    while True:
+        page, last = read(1000, last)
+        found += page
+        if last is None:
+            return found
+
+
 def _rows(tenant_id: str, dimension: str, start: date, end: date) -> list[FollowUpStat]:
     """The rows of one dimension in the range: one Query (and its pages) per month."""
-    rows: list[FollowUpStat] = []
     low, high = f"{dimension}#{start.isoformat()}", f"{dimension}#{end.isoformat()}#~"
-    for month in _months(start, end):
-        read = query_reader(FollowUpStat, FollowUpStat.pk(tenant_id, month), FollowUpStat.SK.between(low, high))
-        last: dict[str, Any] | None = None
-        while True:
-            found, last = read(1000, last)
-            rows += found
-            if last is None:
-                break
-    return rows
+    return [row for month in _months(start, end) for row in every_page(
+        query_reader(FollowUpStat, FollowUpStat.pk(tenant_id, month), FollowUpStat.SK.between(low, high)))]
 
 
 def median_late(histogram: dict[int, int]) -> float | None:
