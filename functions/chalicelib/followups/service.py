@@ -22,7 +22,7 @@ from chalicelib.core.events import Event
 from chalicelib.core.ids import new_id
 from chalicelib.core.permissions import Reach, require
 from chalicelib.core.reads import ReadPlan
-from chalicelib.core.table import Transaction, query_reader, require_version
+from chalicelib.core.table import Transaction, item_typer, require_version
 from chalicelib.customers import service as customers
 from chalicelib.team import service as team
 from chalicelib.tickets import service as tickets
@@ -31,7 +31,7 @@ from chalicelib.work import service as work
 from . import dates
 from .events import FollowUpCancelled, FollowUpCompleted, FollowUpCreated, FollowUpPostponed
 from .models import OPEN_STATES, FollowUp, FollowUpHistory, assignee_pk, customer_pk, due_pk, due_shard
-from .stats import Tally, every_page, late_bucket
+from .stats import Tally, late_bucket
 
 MAX_NEXT = 10
 MAX_POSTPONEMENTS = 100  # the history of one follow-up stays one small Query
@@ -53,9 +53,18 @@ def reaches(principal: Principal, reach: Reach, follow_up: FollowUp) -> bool:
 
 
 def _read(principal: Principal, follow_up_id: str) -> tuple[FollowUp, list[FollowUpHistory]]:
-    """The follow-up and its history: one Query of its partition (and its pages)."""
-    found = every_page(query_reader(FollowUp, FollowUp.pk(principal.tenant_id, follow_up_id),
-                                    models=[FollowUp, FollowUpHistory]))
+    """The follow-up and its history: one strongly consistent Query of its partition (a change
+    reads what the last change wrote; the partition holds at most MAX_POSTPONEMENTS + a few)."""
+    typed = item_typer([FollowUp, FollowUpHistory])
+    connection, found = FollowUp._get_connection(), []
+    start: dict[str, Any] | None = None
+    while True:
+        answer = connection.query(FollowUp.pk(principal.tenant_id, follow_up_id), consistent_read=True,
+                                  exclusive_start_key=start)
+        found += [typed(raw) for raw in answer.get("Items", [])]
+        start = answer.get("LastEvaluatedKey")
+        if start is None:
+            break
     item = next((each for each in found if isinstance(each, FollowUp)), None)
     if item is None:
         raise NotFound(f"follow-up {follow_up_id} not found")
