@@ -267,6 +267,18 @@ def test_postponing_keeps_from_to_reason_who_and_when(desk, monkeypatch):
          "2030-05-08T18:00:00Z")]
 
 
+def test_a_timezone_change_keeps_due_instants_and_the_next_postponement_uses_the_new_zone(desk, monkeypatch):
+    set_timezone(desk, "owner", "America/Los_Angeles")
+    clock(monkeypatch, "2030-05-08T18:00:00Z")
+    follow_up = new_follow_up(desk)
+    set_timezone(desk, "owner", "Australia/Brisbane")
+    read = desk.as_("owner").get(f"/follow-ups/{follow_up['id']}").json
+    assert (read["due_at"], read["timezone"]) == ("2030-05-11T07:00:00Z", "America/Los_Angeles")
+    postponed = desk.as_("owner").post(f"/follow-ups/{follow_up['id']}/postpone",
+                                       {"until": "2030-05-20", "reason": "r"})
+    assert (postponed.json["due_at"], postponed.json["timezone"]) == ("2030-05-20T14:00:00Z", "Australia/Brisbane")
+
+
 @pytest.mark.parametrize(("body", "status"), [
     ({"preset": "tomorrow"}, 422),  # no reason
     ({"preset": "tomorrow", "reason": ""}, 422),

@@ -4,6 +4,13 @@ follow-up, its history entry, its report counters (stats.py), its audit entry an
 Nothing is deleted and nothing expires: a follow-up leaves the lists only when someone
 completes or cancels it. Lists and buckets: listing.py; the overdue sweep: sweep.py.
 
+Timezones: a due date becomes a due instant (UTC) in the assignee's timezone when it is set —
+at creation and at each postponement — and the follow-up keeps that instant (and the zone, in
+`timezone`). If the assignee's timezone (or the tenant's, which they fall back to) changes
+later, their open follow-ups stay due at the instants fixed before; the buckets ("today") are
+computed in the new zone from the next request on, and the next postponement fixes its due
+time in the new zone.
+
 Reach (the permission table decides the role; this who): owners, admins and readonly users
 reach every follow-up; a member those assigned to them and those of the customers they reach;
 a contractor those assigned to them. A follow-up out of reach is a 404."""
@@ -298,7 +305,10 @@ def postpone(principal: Principal, follow_up_id: str, preset: str | None, until:
     if current.postponements >= MAX_POSTPONEMENTS:
         raise Conflict(f"a follow-up may be postponed at most {MAX_POSTPONEMENTS} times; complete or cancel it")
     change = Change(principal.tenant_id, now(), principal.user_id)
-    timezone = current.timezone
+    plan = ReadPlan()
+    zones = team.timezones_for(plan, principal.tenant_id, [current.assignee_id])
+    plan.run()
+    timezone = zones().get(current.assignee_id, current.timezone)  # the assignee's now: the date is set again
     if preset is not None:
         due = dates.postponed_to(preset, change.at, timezone)
     elif isinstance(until, datetime):
@@ -309,7 +319,7 @@ def postpone(principal: Principal, follow_up_id: str, preset: str | None, until:
     if due.at <= change.at:
         raise validation_error("until", "must be later than now")
     after = copy(current)
-    after.due_at, after.due_date, after.all_day = due.iso, due.day.isoformat(), due.all_day
+    after.due_at, after.due_date, after.all_day, after.timezone = due.iso, due.day.isoformat(), due.all_day, timezone
     after.status, after.overdue_at = "open", None
     after.postponements = int(current.postponements or 0) + 1
     tx = Transaction()
