@@ -18,6 +18,7 @@ from chalicelib.system.routes import bp as system_routes
 from chalicelib.team.routes import bp as team_routes
 from chalicelib.templates.routes import bp as template_routes
 from chalicelib.tickets.routes import bp as ticket_routes
+from chalicelib.timeline.routes import bp as timeline_routes
 from chalicelib.views.routes import bp as view_routes
 from chalicelib.work.jobs import bp as work_jobs
 from chalicelib.work.routes import bp as work_routes
@@ -29,5 +30,5 @@ app.register_middleware(problem_details_middleware, "http")
 app.register_blueprint(auth_bp)
 for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, event_functions,
                   ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes, work_jobs,
-                  view_routes, job_routes, job_runner, follow_up_routes, follow_up_jobs):
+                  view_routes, job_routes, job_runner, timeline_routes, follow_up_routes, follow_up_jobs):
     app.register_blueprint(blueprint)

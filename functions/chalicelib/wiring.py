@@ -25,6 +25,8 @@ from chalicelib.templates import consumers as _template_consumers  # noqa: F401
 from chalicelib.templates import events as _template_events  # noqa: F401
 from chalicelib.tickets import consumers as _ticket_consumers  # noqa: F401
 from chalicelib.tickets import events as _ticket_events  # noqa: F401
+from chalicelib.timeline import consumers as _timeline_consumers  # noqa: F401
+from chalicelib.timeline import events as _timeline_events  # noqa: F401
 from chalicelib.views import events as _view_events  # noqa: F401
 from chalicelib.work import events as _work_events  # noqa: F401
 

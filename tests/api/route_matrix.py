@@ -105,6 +105,9 @@ PATH_FACTORIES: dict[str, Factory] = {
     }),
     "queue_id": lambda seed: seed.post("/queues", {"name": unique("Matrix queue ")}),
     "job_id": big_apply_job,
+    "interaction_id": lambda seed: seed.post(f"/customers/{seed.shared('customer_id')['id']}/interactions", {
+        "type": "call", "summary": "Matrix call", "visibility": "shared",
+    }),
     "follow_up_id": lambda seed: seed.post("/follow-ups", {
         "customer_id": seed.shared("customer_id")["id"], "title": unique("Matrix follow-up "), "due_date": "2030-06-01",
     }),

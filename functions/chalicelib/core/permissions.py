@@ -64,6 +64,14 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:share": {"owner": A, "admin": A, "member": A},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
+    # The timeline (timeline/reading.py): members reach their customers' entries, contractors the
+    # entries of what is assigned to them, portal users their own customer's shared entries.
+    "interactions:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "interactions:write": {"owner": A, "admin": A, "member": OWN},
+    "interaction_types:write": {"owner": A, "admin": A},
+    "timeline:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "activity:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
+    "reports:activity": {"owner": A, "admin": A, "member": OWN, "readonly": A},
     # Follow-ups: members reach those assigned to them and those of their customers (followups/service.py);
     # contractors those assigned to them. Internal work: never the portal's.
     "followups:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
