@@ -258,6 +258,10 @@ def create_follow_up(principal: Principal, draft: Draft) -> FollowUp:
     return follow_up
 
 
+class AlreadyCreated(Conflict):
+    """A follow-up with this id exists: the change that asked for it was applied before."""
+
+
 def create_from_event(tenant_id: str, draft: Draft, by: str | None, tx: Transaction) -> FollowUp | None:
     """For this room's consumers: a follow-up that another room's change asked for (the caller
     was authorized there). Its writes join `tx`, which the consumer commits once; None when
@@ -270,7 +274,7 @@ def create_from_event(tenant_id: str, draft: Draft, by: str | None, tx: Transact
         return None
     change = Change(tenant_id, now(), by)
     follow_up = build(change, draft, timezone)
-    tx.create(follow_up, lambda: Conflict(f"follow-up {follow_up.id} already exists"))
+    tx.create(follow_up, lambda: AlreadyCreated(f"follow-up {follow_up.id} already exists"))
     for entry in change.history:
         tx.create(entry, lambda: Conflict("history entry already exists"))
     change.tally.write(tx)
