@@ -8,6 +8,8 @@ from chalicelib.canned.routes import bp as canned_routes
 from chalicelib.core.http import auth_bp, problem_details_middleware
 from chalicelib.customers.routes import bp as customer_routes
 from chalicelib.event_functions import bp as event_functions
+from chalicelib.followups.jobs import bp as follow_up_jobs
+from chalicelib.followups.routes import bp as follow_up_routes
 from chalicelib.forms.routes import bp as form_routes
 from chalicelib.jobs.routes import bp as job_routes
 from chalicelib.jobs.runner import bp as job_runner
@@ -31,5 +33,6 @@ app.register_middleware(problem_details_middleware, "http")
 app.register_blueprint(auth_bp)
 for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, event_functions,
                   ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes, work_jobs,
-                  view_routes, job_routes, job_runner, form_routes, time_routes, billing_routes, timeline_routes):
+                  view_routes, job_routes, job_runner, form_routes, time_routes, billing_routes, timeline_routes,
+                  follow_up_routes, follow_up_jobs):
     app.register_blueprint(blueprint)

@@ -22,7 +22,7 @@ DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
 STACK_NAME = "BlueHill"
 
 # Chalice functions (Python names) that are system jobs and run under the system role.
-SYSTEM_FUNCTIONS: tuple[str, ...] = ("sla_sweep", "board_status_refresh")
+SYSTEM_FUNCTIONS: tuple[str, ...] = ("sla_sweep", "board_status_refresh", "follow_up_sweep")
 
 
 def cdk_json_context(path: Path = CDK_JSON) -> dict[str, object]:

@@ -96,6 +96,14 @@ def _interaction_logged(world: Any, api: Any) -> Event:
                               visibility="internal", author_id=world.users["owner"]).event(world.tenant_id)
 
 
+def _interaction_with_follow_up(world: Any, api: Any) -> Event:
+    from chalicelib.timeline.events import FollowUpRequest
+
+    event = _interaction_logged(world, api)
+    request = FollowUpRequest(title="Scenario follow-up", due_date="2030-05-10", assignee_id=world.users["owner"])
+    return event.model_copy(update={"data": {**event.data, "follow_up": request.model_dump()}})
+
+
 def _customer_created(world: Any, api: Any) -> Event:
     from chalicelib.customers.events import CustomerCreated
 
@@ -193,6 +201,7 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "queues_count_open": lambda world, api: _ticket_created(world, api, queued=True),
     "timeline_feed": _interaction_logged,
     "timeline_customer_touch": _customer_created,
+    "followups_from_interactions": _interaction_with_follow_up,
     "forms_seed_defaults": _tenant_created,
     "forms_count_answers": _form_submitted,
     "work_tasks_from_form": _form_submitted,

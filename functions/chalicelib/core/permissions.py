@@ -64,6 +64,20 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:share": {"owner": A, "admin": A, "member": A},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
+    # The timeline (timeline/reading.py): members reach their customers' entries, contractors the
+    # entries of what is assigned to them, portal users their own customer's shared entries.
+    "interactions:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "interactions:write": {"owner": A, "admin": A, "member": OWN},
+    "interaction_types:write": {"owner": A, "admin": A},
+    "timeline:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "activity:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
+    "reports:activity": {"owner": A, "admin": A, "member": OWN, "readonly": A},
+    # Follow-ups: members reach those assigned to them and those of their customers (followups/service.py);
+    # contractors those assigned to them. Internal work: never the portal's.
+    "followups:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
+    "followups:write": {"owner": A, "admin": A, "member": OWN},
+    "followups:update": {"owner": A, "admin": A, "member": OWN, "contractor": S},
+    "followups:report": {"owner": A, "admin": A, "readonly": A},
     # Forms: the team builds and shares them; portal users read and submit those assigned to
     # their company (forms/service.assigned_form: a submission needs the caller's customer, so
     # owners and admins pass the gate but have no form to submit); results are the team's.
@@ -92,14 +106,6 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "invoices:settings": {"owner": A, "admin": A},
     "invoices:export": {"owner": A, "admin": A, "readonly": A},
     "reports:billing": {"owner": A, "admin": A, "readonly": A},
-    # The timeline (timeline/reading.py): members reach their customers' entries, contractors the
-    # entries of what is assigned to them, portal users their own customer's shared entries.
-    "interactions:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
-    "interactions:write": {"owner": A, "admin": A, "member": OWN},
-    "interaction_types:write": {"owner": A, "admin": A},
-    "timeline:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
-    "activity:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
-    "reports:activity": {"owner": A, "admin": A, "member": OWN, "readonly": A},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a

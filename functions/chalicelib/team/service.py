@@ -24,7 +24,7 @@ from .events import HolidaysUpdated, TenantCreated, TenantUpdated, UserInvited, 
 from .models import Holidays, Tenant, User
 
 TENANT_FIELDS = ("name", "timezone", "week_start", "default_currency")
-USER_FIELDS = ("email", "name", "role", "customer_id", "active")
+USER_FIELDS = ("email", "name", "role", "customer_id", "active", "timezone")
 OWNER = "owner"
 
 
@@ -119,6 +119,21 @@ def tenant_holidays_for(plan: ReadPlan, tenant_id: str) -> Callable[[], list[dat
     """`tenant_holidays`, read as part of another room's batch (core.reads)."""
     key = plan.want(Holidays, Holidays.pk(tenant_id), Holidays.SORT)
     return lambda: _holiday_dates(plan.item(key))
+
+
+def timezones_for(plan: ReadPlan, tenant_id: str, user_ids: list[str]) -> Callable[[], dict[str, str]]:
+    """For other rooms (follow-up buckets, due times), read as part of their batch (core.reads):
+    each user's timezone — their own setting, else the tenant's. Unknown users are absent."""
+    tenant_key_ = plan.want(Tenant, Tenant.pk(tenant_id), Tenant.SORT)
+    user_keys = {user_id: plan.want(User, User.pk(tenant_id, user_id), User.SORT) for user_id in user_ids}
+
+    def answer() -> dict[str, str]:
+        tenant = plan.item(tenant_key_)
+        fallback = (tenant.timezone if tenant is not None else None) or "UTC"
+        found = {user_id: plan.item(key) for user_id, key in user_keys.items()}
+        return {user_id: user.timezone or fallback for user_id, user in found.items() if user is not None}
+
+    return answer
 
 
 def set_holidays(principal: Principal, holidays: list[dict[str, Any]], expected_version: int) -> Holidays:
