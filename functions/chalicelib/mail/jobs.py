@@ -31,7 +31,7 @@ def handle_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                             "thread_method": outcome.thread_method})
         outcomes.append({"key": key, "status": outcome.status, "mail_id": outcome.mail_id,
                          "tenant_id": outcome.tenant_id, "reason": outcome.reason, "ticket_id": outcome.ticket_id,
-                         "thread_method": outcome.thread_method})
+                         "new_ticket": outcome.new_ticket, "thread_method": outcome.thread_method})
     return outcomes
 
 

@@ -475,8 +475,8 @@ def headers_only(raw: bytes) -> Parsed:
     return parsed
 
 
-def parse(raw: bytes, limit: int = MAX_MESSAGE_BYTES) -> Parsed:
-    if len(raw) > limit:
+def parse(raw: bytes, limit: int | None = None) -> Parsed:
+    if len(raw) > (MAX_MESSAGE_BYTES if limit is None else limit):
         raise TooLarge(len(raw))
     fingerprint = hashlib.sha256(raw).hexdigest()
     message = email.message_from_bytes(normalise_line_endings(raw), policy=default_policy)

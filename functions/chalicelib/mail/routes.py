@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from chalice import Blueprint
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import route
-from chalicelib.core.models import ListOf, ListQuery, Name, Out, Strict
+from chalicelib.core.models import Email, ListOf, ListQuery, Name, Out, Strict
 
 from . import service
 
@@ -66,7 +66,7 @@ class MailOut(Out):
 
 class NewContact(Strict):
     name: Name | None = None
-    email: EmailStr | None = Field(None, description="default: the message's sender")
+    email: Email | None = Field(None, description="default: the message's sender")
 
 
 class AssignMail(Strict):

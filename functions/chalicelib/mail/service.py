@@ -165,10 +165,13 @@ def receive(raw: bytes, s3_key: str, store: Store, *, retry_of: MailMessage | No
     except parser.TooLarge as too_large:
         parsed, address = None, _tenant_address(parser.headers_only(raw), domain)
         reason = ("too_large", str(too_large))
-    if address is None or not _tenant_exists(address.tenant_id):
-        return Outcome(status="unroutable", reason="unknown_recipient",
-                       detail="no recipient is a tenant's support or log address")
+    unroutable = Outcome(status="unroutable", reason="unknown_recipient",
+                         detail="no recipient is a tenant's support or log address")
+    if address is None:
+        return unroutable
     with tenant_scope(address.tenant_id):
+        if not _tenant_exists(address.tenant_id):
+            return unroutable
         if parsed is None:
             return _quarantine_only(address, parser.headers_only(raw), s3_key, reason, retry_of)
         return _receive(address, parsed, s3_key, store, retry_of, customer_id, contact_id)

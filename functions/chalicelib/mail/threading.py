@@ -69,8 +69,8 @@ def _mac(key: bytes, tenant_id: str, ticket_id: str) -> str:
 
 def ticket_token(key: bytes, tenant_id: str, ticket_id: str) -> str:
     """The plus tag that names a ticket in a Reply-To: `t.<ticket id>.<mac>` (a mail address's
-    local part is case-insensitive in practice: ids and macs are lower-cased)."""
-    return f"{TOKEN_TAG}{ticket_id.lower()}.{_mac(key, tenant_id, ticket_id.upper())}"
+    local part is case-insensitive in practice: ids (core.ids) and macs are lower case)."""
+    return f"{TOKEN_TAG}{ticket_id.lower()}.{_mac(key, tenant_id, ticket_id.lower())}"
 
 
 def ticket_from_token(key: bytes, tenant_id: str, tag: str | None) -> str | None:
@@ -78,9 +78,9 @@ def ticket_from_token(key: bytes, tenant_id: str, tag: str | None) -> str | None
     if not tag or not tag.startswith(TOKEN_TAG):
         return None
     ticket_id, _, mac = tag[len(TOKEN_TAG):].rpartition(".")
-    if not ticket_id or not hmac.compare_digest(mac, _mac(key, tenant_id, ticket_id.upper())):
+    if not ticket_id or not hmac.compare_digest(mac, _mac(key, tenant_id, ticket_id)):
         return None
-    return ticket_id.upper()
+    return ticket_id
 
 
 def subject_token(number: int) -> str:
