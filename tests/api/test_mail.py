@@ -9,7 +9,6 @@ import boto3
 import pytest
 
 from bluehill_dev import resources
-
 from tests.api.mail_helpers import log, message, receive, sent, support
 
 
@@ -363,7 +362,7 @@ def _dsn(to: str, original_message_id: str, recipient: str) -> bytes:
 
 
 def test_a_dsn_for_a_sent_reply_marks_the_contact_bouncing_notes_the_ticket_and_holds_later_replies(desk, deliver):
-    world, customer, contact = desk
+    world, _customer, contact = desk
     ticket_id = _open_ticket(world, deliver)
     answer = _answered(world, deliver, ticket_id)
     outcome = receive(_dsn(support(world.tenant_id), answer["Message-ID"], "jane@initech.example"),
@@ -413,8 +412,8 @@ def test_the_resolution_email_carries_the_csat_link_and_auto_submitted(desk, del
                                                     "assignee_id": world.users["member"]}).json
     owner.patch(f"/tickets/{ticket_id}", {"version": ticket["version"], "status": "resolved"})
     _applied(deliver)
-    resolution = [one for one in sent() if "/csat/" in one.get_body(("plain",)).get_content()
-                  and ticket_id.lower() in one["Message-ID"].lower() or False]
+    resolution = [one for one in sent() if ("/csat/" in one.get_body(("plain",)).get_content()
+                  and ticket_id.lower() in one["Message-ID"].lower()) or False]
     mails = [one for one in sent() if "/csat/" in one.get_body(("plain",)).get_content()
              and one["Reply-To"] and ticket_id.lower() in one["Reply-To"]]
     assert mails, resolution
@@ -423,7 +422,6 @@ def test_the_resolution_email_carries_the_csat_link_and_auto_submitted(desk, del
 
 def test_a_permanent_send_failure_is_shown_on_the_message(desk, deliver, monkeypatch):
     from botocore.exceptions import ClientError
-
     from chalicelib.mail import storage
 
     world, _, _ = desk
@@ -444,7 +442,6 @@ def test_a_permanent_send_failure_is_shown_on_the_message(desk, deliver, monkeyp
 
 def test_a_transient_send_failure_is_retried(desk, deliver, monkeypatch):
     from botocore.exceptions import ClientError
-
     from chalicelib.mail import storage
 
     world, _, _ = desk
@@ -478,7 +475,7 @@ def test_a_customer_mail_to_the_log_address_is_an_inbound_interaction_without_a_
 
 
 def test_a_team_member_mailing_the_log_address_logs_their_own_outbound_mail(desk, deliver):
-    world, customer, contact = desk
+    world, _customer, contact = desk
     outcome = receive(message(sender=world.emails["member"], to="jane@initech.example", message_id=_uid()),
                       log(world.tenant_id))
     assert outcome["status"] == "routed"
