@@ -35,7 +35,17 @@ def handle_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return outcomes
 
 
+def _records(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """S3 notification records, from either shape: S3's own notification (`Records`) or S3's
+    "Object Created" event through EventBridge (how the stack wires it: `detail`)."""
+    if "Records" in event:
+        return list(event["Records"])
+    detail = event.get("detail") or {}
+    return [{"s3": {"bucket": {"name": detail["bucket"]["name"]}, "object": {"key": detail["object"]["key"]}}}]
+
+
 @bp.lambda_function(name=INBOUND_FUNCTION)
 def mail_inbound(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """S3 ObjectCreated notifications of the inbound bucket (raw/ prefix)."""
-    return {"outcomes": handle_records(event.get("Records", []))}
+    """An object SES wrote under raw/ in the inbound bucket (S3 "Object Created", through
+    EventBridge in the stack; as an S3 notification record locally)."""
+    return {"outcomes": handle_records(_records(event))}
