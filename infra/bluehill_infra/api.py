@@ -469,7 +469,8 @@ class Api(Construct):
         # Ticket replies go out from the tenants' addresses under the inbound domain (mail room).
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["ses:SendRawEmail"],
-            resources=[stack.format_arn(service="ses", resource="identity", resource_name=storage.mail_identity.email_identity_name)]))
+            resources=[stack.format_arn(service="ses", resource="identity",
+                                        resource_name=storage.mail_identity.email_identity_name)]))
         reason = (
             "Object-level S3 actions must name objects: files are keyed per tenant at run time "
             "(any key in the files bucket); inbound mail is read only under raw/."
