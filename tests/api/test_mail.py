@@ -501,3 +501,39 @@ def test_an_over_size_message_is_stored_and_quarantined(desk, monkeypatch):
 def test_mail_to_an_unknown_tenant_is_dropped_unrouted(aws):
     outcome = receive(message(to=support("tnosuchtenant")), support("tnosuchtenant"))
     assert outcome["status"] == "unroutable"
+
+
+# ---------- mailbox connectors ----------
+
+
+class FakeConnector:
+    """A mailbox with two messages; the cursor after them returns nothing new."""
+
+    name = "fake"
+
+    def __init__(self, messages: list[bytes]) -> None:
+        self.messages = messages
+
+    def fetch(self, cursor):
+        return ([], cursor) if cursor == "end" else (self.messages, "end")
+
+
+def test_a_mailbox_connector_delivers_into_the_same_pipeline_exactly_once(desk, deliver):
+    from chalicelib.mail import connectors, jobs
+
+    world, customer, _ = desk
+    s3 = boto3.client("s3")
+    mailbox = FakeConnector([message(to="csm@ourcompany.example", subject=f"Sync {n}", message_id=_uid())
+                             for n in range(2)])
+
+    def put(key, data):
+        s3.put_object(Bucket=resources.MAIL_BUCKET, Key=key, Body=data)
+
+    first = connectors.sync(mailbox, log(world.tenant_id), None, put)
+    again = connectors.sync(FakeConnector(mailbox.messages), log(world.tenant_id), None, put)  # a re-sync
+    assert first.cursor == "end" and connectors.sync(mailbox, log(world.tenant_id), "end", put).keys == []
+    outcomes = [jobs.handle_records([{"s3": {"bucket": {"name": resources.MAIL_BUCKET}, "object": {"key": key}}}])[0]
+                for key in first.keys + again.keys]
+    assert [o["status"] for o in outcomes] == ["routed", "routed", "duplicate", "duplicate"]
+    received = [d.event for d in _applied(deliver) if d.event.type == "Mail.Received"]
+    assert {e.data["customer_id"] for e in received} == {customer["id"]} and len(received) == 2
