@@ -3,10 +3,12 @@
 import chalicelib.wiring  # noqa: F401 (process-wide setup)
 from chalice import Chalice
 from chalicelib.audit.routes import bp as audit_routes
+from chalicelib.billing.routes import bp as billing_routes
 from chalicelib.canned.routes import bp as canned_routes
 from chalicelib.core.http import auth_bp, problem_details_middleware
 from chalicelib.customers.routes import bp as customer_routes
 from chalicelib.event_functions import bp as event_functions
+from chalicelib.forms.routes import bp as form_routes
 from chalicelib.jobs.routes import bp as job_routes
 from chalicelib.jobs.runner import bp as job_runner
 from chalicelib.mail.jobs import bp as mail_jobs
@@ -18,6 +20,7 @@ from chalicelib.system.routes import bp as system_routes
 from chalicelib.team.routes import bp as team_routes
 from chalicelib.templates.routes import bp as template_routes
 from chalicelib.tickets.routes import bp as ticket_routes
+from chalicelib.timekeeping.routes import bp as time_routes
 from chalicelib.views.routes import bp as view_routes
 from chalicelib.work.jobs import bp as work_jobs
 from chalicelib.work.routes import bp as work_routes
@@ -29,5 +32,6 @@ app.register_middleware(problem_details_middleware, "http")
 app.register_blueprint(auth_bp)
 for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, event_functions,
                   ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes, work_jobs,
-                  view_routes, job_routes, job_runner, mail_routes, mail_jobs):
+                  view_routes, job_routes, job_runner, form_routes, time_routes, billing_routes, mail_routes,
+                  mail_jobs):
     app.register_blueprint(blueprint)

@@ -11,11 +11,16 @@ the handler, so a job's or a consumer's Lambda never imports `app.py`: each impo
 from __future__ import annotations
 
 # Each room's events.py declares the types it publishes, its consumers.py what it does on others'.
+from chalicelib.billing import credits as _billing_credits  # noqa: F401
+from chalicelib.billing import events as _billing_events  # noqa: F401
+from chalicelib.billing import rollups as _billing_rollups  # noqa: F401
 from chalicelib.canned import events as _canned_events  # noqa: F401
 from chalicelib.core import auth
 from chalicelib.core.tenant_guard import install_tenant_guard
 from chalicelib.customers import consumers as _customer_consumers  # noqa: F401
 from chalicelib.customers import events as _customer_events  # noqa: F401
+from chalicelib.forms import consumers as _form_consumers  # noqa: F401
+from chalicelib.forms import events as _form_events  # noqa: F401
 from chalicelib.mail import consumers as _mail_consumers  # noqa: F401
 from chalicelib.mail import events as _mail_events  # noqa: F401
 from chalicelib.queues import consumers as _queue_consumers  # noqa: F401
@@ -27,7 +32,10 @@ from chalicelib.templates import consumers as _template_consumers  # noqa: F401
 from chalicelib.templates import events as _template_events  # noqa: F401
 from chalicelib.tickets import consumers as _ticket_consumers  # noqa: F401
 from chalicelib.tickets import events as _ticket_events  # noqa: F401
+from chalicelib.timekeeping import consumers as _time_consumers  # noqa: F401
+from chalicelib.timekeeping import events as _time_events  # noqa: F401
 from chalicelib.views import events as _view_events  # noqa: F401
+from chalicelib.work import consumers as _work_consumers  # noqa: F401
 from chalicelib.work import events as _work_events  # noqa: F401
 
 install_tenant_guard()

@@ -81,6 +81,15 @@ def big_apply_job(seed: Seed) -> dict[str, Any]:
     return response.json
 
 
+def published_form(seed: Seed) -> dict[str, Any]:
+    """A form with a published version 1 (links, assignments and submissions need one)."""
+    form = seed.post("/forms", {"name": unique("Matrix form "), "fields": [
+        {"key": "company", "type": "short_text", "label": "Company"}]})
+    response = seed.world.as_("owner").post(f"/forms/{form['id']}/publish")
+    assert response.status == 201, response.body
+    return {**form, "published_version": 1}
+
+
 # ---------- extend here: path parameter → factory ----------
 PATH_FACTORIES: dict[str, Factory] = {
     "customer_id": lambda seed: seed.post("/customers", {
@@ -106,6 +115,18 @@ PATH_FACTORIES: dict[str, Factory] = {
     }),
     "queue_id": lambda seed: seed.post("/queues", {"name": unique("Matrix queue ")}),
     "job_id": big_apply_job,
+    "form_id": published_form,
+    "n": lambda seed: {"id": str(seed.shared("form_id")["published_version"] or 1)},
+    # the time room: the owner's running timer, an entry of theirs, and their week's timesheet
+    "timer_id": lambda seed: seed.world.as_("owner").post("/timers", {
+        "customer_id": seed.shared("customer_id")["id"]}).json["timer"],
+    "entry_id": lambda seed: seed.post("/time-entries", {
+        "customer_id": seed.shared("customer_id")["id"], "date": "2027-01-05", "minutes": 30}),  # not in that week
+    "timesheet_id": lambda seed: {"id": f"{seed.world.users['owner']}--2026-W23"},
+    "invoice_id": lambda seed: seed.post("/invoices", {
+        "customer_id": seed.shared("customer_id")["id"], "from": "2026-06-01", "to": "2026-06-30"}),
+    "line_id": lambda seed: {"id": seed.post(f"/invoices/{seed.shared('invoice_id')['id']}/lines", {
+        "description": "Matrix fee", "rate": 1000})["lines"][-1]["id"]},
     # An inbound mail from an unknown sender (in triage), through the inbound handler.
     "message_id": lambda seed: {"id": receive(message(sender=f"{unique('m')}@nowhere.example",
                                                       to=support(seed.world.tenant_id)),
@@ -128,7 +149,9 @@ QUERY_PROBES: dict[str, Callable[[Seed], str]] = {
 }
 
 PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"),
-                 ("POST", "/csat/{token}")}  # a survey answer: the signed, single-use token is the credential
+                 ("POST", "/csat/{token}"),  # a survey answer: the signed, single-use token is the credential
+                 # a form through its signed link (rate-limited per link and address, body-size-limited)
+                 ("GET", "/public/forms/{token}"), ("POST", "/public/forms/{token}/submissions")}
 
 SPECS: list[RouteSpec] = declared_routes()
 PROTECTED = [spec for spec in SPECS if not spec.public]

@@ -87,6 +87,82 @@ def _ticket_created(world: Any, api: Any, queued: bool) -> Event:
                          queue_id=ticket["queue_id"], at=ticket["created_at"]).event(world.tenant_id)
 
 
+def _form_submitted(world: Any, api: Any) -> Event:
+    """A real portal submission (its own event left undelivered) and a Form.Submitted naming it,
+    with one action of each kind the consumers run."""
+    from chalicelib.forms.events import AnswerLine, FormSubmitted, SubmitAction
+
+    customer = world.portal_customer_id
+    project = api.post(f"/customers/{customer}/projects", {"name": "Form board"}).json
+    template = create_template(api)
+    form = api.post("/forms", {"name": "Intake", "fields": [
+        {"key": "company", "type": "short_text", "label": "Company"},
+        {"key": "size", "type": "radio", "label": "Size", "options": ["S", "L"]}]}).json
+    api.post(f"/forms/{form['id']}/publish")
+    api.post(f"/forms/{form['id']}/assignments", {"customer_id": customer})
+    sent = world.as_("portal").post(f"/forms/{form['id']}/submissions", {"answers": {"company": "Co", "size": "L"}})
+    assert sent.status == 201, sent.body
+    event_bus().reader.skip_to_end()
+    return FormSubmitted(
+        form_id=form["id"], form_name="Intake", form_version=1, submission_id=sent.json["id"], customer_id=customer,
+        channel="portal", summary=[AnswerLine(key="company", label="Company", answer="Co")],
+        actions=[SubmitAction(type="create_task", project_id=project["id"], title="Onboard Co"),
+                 SubmitAction(type="apply_template", template_id=template["id"], anchor_date=date.today().isoformat(),
+                              on_behalf_of=world.users["owner"]),
+                 SubmitAction(type="update_customer", changes={"segment": "From a form"})]).event(world.tenant_id)
+
+
+def _sla_breached(world: Any, api: Any) -> Event:
+    from chalicelib.tickets.events import TicketSLABreached
+
+    return TicketSLABreached(ticket_id="tk1", target="resolution", due_at="2026-06-03T10:00:00Z", escalation_level=1,
+                             at="2026-06-03T10:00:00Z", priority="high", customer_tier="enterprise",
+                             customer_id=create_customer(api)["id"]).event(world.tenant_id)
+
+
+def _billable_entry(world: Any, api: Any) -> Event:
+    from chalicelib.timekeeping.events import TimeEntryCreated
+
+    return TimeEntryCreated.model_validate({"entry": {
+        "id": "e1", "user_id": world.users["member"], "customer_id": create_customer(api)["id"], "date": "2026-06-10",
+        "minutes": 60, "billable": True, "billable_source": "customer", "category": "support", "rate": 12_000,
+        "rate_source": "customer", "amount": 12_000, "currency": "USD", "status": "approved",
+        "timesheet_id": "u--2026-W24", "version": 1}}).event(world.tenant_id)
+
+
+def _time_entry(world: Any, api: Any) -> dict[str, Any]:
+    entry = api.post("/time-entries", {"customer_id": create_customer(api)["id"], "date": "2026-06-02", "minutes": 30})
+    assert entry.status == 201, entry.body
+    return entry.json
+
+
+def _time_entry_created(world: Any, api: Any) -> Event:
+    from chalicelib.timekeeping.events import EntryData, TimeEntryCreated
+
+    entry = _time_entry(world, api)
+    return TimeEntryCreated(entry=EntryData.model_validate({k: entry[k] for k in EntryData.model_fields})
+                            ).event(world.tenant_id)
+
+
+def _timesheet_approved(world: Any, api: Any) -> Event:
+    from chalicelib.timekeeping.events import TimesheetApproved
+
+    entry = _time_entry(world, api)
+    api.post(f"/timesheets/{entry['timesheet_id']}/submit", {})
+    assert api.post(f"/timesheets/{entry['timesheet_id']}/approve", {}).status == 200
+    return TimesheetApproved(timesheet_id=entry["timesheet_id"], user_id=world.users["owner"], week="2026-W23",
+                             entry_ids=[entry["id"]]).event(world.tenant_id)
+
+
+def _invoice_drafted(world: Any, api: Any) -> Event:
+    from chalicelib.billing.events import InvoiceDrafted
+
+    entry = _time_entry(world, api)
+    api.post(f"/timesheets/{entry['timesheet_id']}/submit", {})
+    api.post(f"/timesheets/{entry['timesheet_id']}/approve", {})
+    event_bus().drain()  # the entry follows its approved week
+    return InvoiceDrafted(invoice_id="inv-events", customer_id=entry["customer_id"], entry_ids=[entry["id"]]
+                          ).event(world.tenant_id)
 def _mail_ticket(world: Any, api: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     from tests.api.foundation_helpers import unique
 
@@ -144,6 +220,16 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "templates_count_project_created": _project_applied,
     "tickets_sla_rollup": lambda world, api: _ticket_created(world, api, queued=False),
     "queues_count_open": lambda world, api: _ticket_created(world, api, queued=True),
+    "forms_seed_defaults": _tenant_created,
+    "forms_count_answers": _form_submitted,
+    "work_tasks_from_form": _form_submitted,
+    "templates_apply_from_form": _form_submitted,
+    "customers_fields_from_form": _form_submitted,
+    "billing_sla_credit_ledger": _sla_breached,
+    "billing_rollups": _billable_entry,
+    "time_daily_rollup": _time_entry_created,
+    "time_follow_timesheet": _timesheet_approved,
+    "time_invoice_links": _invoice_drafted,
     "tickets_mail_received": _mail_received,
     "tickets_mail_bounced": _mail_bounced,
     "customers_mail_bounced": _mail_bounced,

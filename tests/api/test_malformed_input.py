@@ -14,6 +14,7 @@ from chalicelib.core.http import MAX_BODY_BYTES
 from foundation_helpers import assert_problem, declared_routes
 
 BODY_ROUTES = sorted((spec.method, spec.path) for spec in declared_routes() if spec.body is not None)
+BODY_LIMITS = {(spec.method, spec.path): spec.max_body_bytes for spec in declared_routes()}
 ANY_ID = "01hzzzzzzzzzzzzzzzzzzzzzzz"
 
 GARBAGE_BODIES: dict[str, tuple[bytes, int]] = {
@@ -43,6 +44,8 @@ def concrete(path: str) -> str:
 @pytest.mark.parametrize("garbage", sorted(GARBAGE_BODIES))
 def test_garbage_bodies_are_refused_before_anything_happens(acme: Any, method: str, path: str, garbage: str) -> None:
     raw, status = GARBAGE_BODIES[garbage]
+    if len(raw) > BODY_LIMITS[(method, path)]:  # a route with a smaller limit (a public one) refuses it first
+        status = 413
     assert_problem(acme.as_("owner").request(method, concrete(path), raw=raw), status,
                    "body" if status == 422 else None)
 

@@ -20,10 +20,12 @@ class DomainError(ChaliceUnhandledError):
     """Base of every error a request can end in. Subclassing ChaliceUnhandledError lets the
     exception reach the HTTP middleware instead of being turned into a Chalice 500."""
 
-    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+    def __init__(self, detail: str, errors: list[FieldError] | None = None,
+                 extensions: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+        self.extensions = extensions or {}  # RFC 9457 extension members (e.g. a 409's `locked_by`)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -96,6 +98,7 @@ class Problem:
     kind: ProblemKind
     detail: str
     errors: list[FieldError] = field(default_factory=list)
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     def body(self, request_id: str) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -108,14 +111,14 @@ class Problem:
         }
         if self.errors:
             body["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
-        return body
+        return {**self.extensions, **body}
 
 
 def problem_for(error: DomainError) -> Problem:
     for cls in type(error).__mro__:
         kind = PROBLEM_KINDS.get(cls)  # type: ignore[arg-type]
         if kind:
-            return Problem(kind, error.detail, error.errors)
+            return Problem(kind, error.detail, error.errors, dict(getattr(error, "extensions", {})))
     return Problem(STATUS_KINDS[500], "An internal error occurred.")
 
 

@@ -85,6 +85,7 @@ class RouteSpec:
     public: bool
     media_type: str = JSON
     accepted: type[BaseModel] | None = None  # the 202 body, when the route may answer with a job
+    max_body_bytes: int = MAX_BODY_BYTES  # a larger body is a 413
 
     @property
     def idempotent(self) -> bool:
@@ -99,6 +100,15 @@ _current_request_id: ContextVar[str | None] = ContextVar("bluehill_request_id", 
 
 def request_id() -> str | None:
     return _current_request_id.get()
+
+
+def client_ip() -> str:
+    """The caller's address as API Gateway saw it (never a client-supplied header)."""
+    request = _current_request.get()
+    if request is None:
+        return "unknown"
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
 
 
 def header(name: str) -> str | None:
@@ -164,10 +174,10 @@ def _finite(text: str) -> float:
     return value
 
 
-def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:
+def parse_body(model: type[BaseModel], raw: bytes | None, limit: int = MAX_BODY_BYTES) -> BaseModel:
     raw = raw or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
     try:
         data = json.loads(raw, parse_constant=_not_json, parse_float=_finite) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: absurdly deep nesting
@@ -226,10 +236,12 @@ def route(
     public: bool = False,
     media_type: str = JSON,
     accepted: type[BaseModel] | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view. The view receives the principal (unless public), the path parameters,
     and `body=` / `query=` as validated Pydantic models; it returns a model (or None for 204),
-    or `Accepted` (a route declaring `accepted=`, the model of its 202 body)."""
+    or `Accepted` (a route declaring `accepted=`, the model of its 202 body). `max_body_bytes`:
+    a smaller body limit (413 past it), for public routes."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -246,6 +258,7 @@ def route(
             public=public,
             media_type=media_type,
             accepted=accepted,
+            max_body_bytes=max_body_bytes,
         )
         ROUTES[(path, method)] = spec
 
@@ -280,7 +293,7 @@ def route(
                 if query is not None:
                     kwargs["query"] = parse_query(query, request.query_params)
                 if body is not None:
-                    kwargs["body"] = parse_body(body, request.raw_body)
+                    kwargs["body"] = parse_body(body, request.raw_body, max_body_bytes)
                 args = () if principal is None else (principal,)
                 # Every cursor a list hands out is bound to this request's whole query and caller.
                 query_params = kwargs["query"].model_dump(mode="json") if query is not None else {}
@@ -289,6 +302,8 @@ def route(
 
                 def execute() -> dict[str, Any]:
                     result = view(*args, **kwargs)
+                    if isinstance(result, Response):  # a download the route offers beside its JSON (?format=csv)
+                        return {"status": result.status_code, "body": None, "response": result}
                     if isinstance(result, Accepted):
                         return {"status": 202, "body": _shape(result.body, None), "location": result.location}
                     return {"status": status, "body": _shape(result, response)}
@@ -304,6 +319,8 @@ def route(
                                            execute, lambda_context=request.lambda_context)
                     else:
                         outcome = execute()
+            if outcome.get("response") is not None:
+                return outcome["response"]
             if outcome["body"] is None:
                 return Response(body="", status_code=204)
             answer = json_response(outcome["body"], outcome["status"])

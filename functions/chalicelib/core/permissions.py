@@ -64,6 +64,34 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:share": {"owner": A, "admin": A, "member": A},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
+    # Forms: the team builds and shares them; portal users read and submit those assigned to
+    # their company (forms/service.assigned_form: a submission needs the caller's customer, so
+    # owners and admins pass the gate but have no form to submit); results are the team's.
+    "forms:read": {"owner": A, "admin": A, "member": A, "readonly": A, "portal": C},
+    "forms:write": {"owner": A, "admin": A, "member": A},
+    "forms:share": {"owner": A, "admin": A, "member": A},
+    "forms:submit": {"owner": A, "admin": A, "portal": C},
+    "forms:results": {"owner": A, "admin": A, "member": A, "readonly": A},
+    # Time (timekeeping/): members and contractors reach their own time (OWNED: their own
+    # entries, timers and timesheets), owners and admins everyone's, readonly reads; contractors
+    # never see rates or amounts (sees_financials); portal users nothing here.
+    "time:read": {"owner": A, "admin": A, "member": OWN, "contractor": OWN, "readonly": A},
+    "time:write": {"owner": A, "admin": A, "member": OWN, "contractor": OWN},
+    "time:settings": {"owner": A, "admin": A},
+    "time:rerate": {"owner": A, "admin": A},
+    "rates:read": {"owner": A, "admin": A, "member": A, "readonly": A},
+    "rates:write": {"owner": A, "admin": A},
+    # Approving a week: owners and admins; a user their own week when the tenant's self_approval is on.
+    "timesheets:approve": {"owner": A, "admin": A, "member": OWN, "contractor": OWN},
+    "timesheets:reopen": {"owner": A, "admin": A},
+    "reports:time": {"owner": A, "admin": A, "member": OWN, "contractor": OWN, "readonly": A},
+    # Billing: owners and admins manage invoices, readonly reads them; members and contractors
+    # see no invoices (contractors never see amounts; members' time is the time room's).
+    "invoices:read": {"owner": A, "admin": A, "readonly": A},
+    "invoices:write": {"owner": A, "admin": A},
+    "invoices:settings": {"owner": A, "admin": A},
+    "invoices:export": {"owner": A, "admin": A, "readonly": A},
+    "reports:billing": {"owner": A, "admin": A, "readonly": A},
     # Mail triage and quarantine: unrouted mail belongs to no customer yet, so no customer reach.
     "mail:read": {"owner": A, "admin": A, "member": A, "readonly": A},
     "mail:write": {"owner": A, "admin": A, "member": A},

@@ -587,6 +587,38 @@ def display_names(tenant_id: str, customer_id: str, contact_id: str | None) -> t
         return customer, None
 
 
+# Customer fields a form may fill from an answer (forms room, on Form.Submitted): the kind of
+# value each takes and, for a choice, its allowed values. `custom_fields.<key>` takes text,
+# number, date or bool.
+FORM_MAPPABLE_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "tier": ("choice", ("enterprise", "mid_market", "smb")),
+    "segment": ("text", ()),
+    "lifecycle_stage": ("choice", ("onboarding", "active", "at_risk", "renewal", "churned")),
+    "contract_start": ("date", ()),
+    "renewal_date": ("date", ()),
+    "signup_date": ("date", ()),
+}
+
+
+def apply_form_answers(automation: Principal, customer_id: str, changes: dict[str, Any]) -> Customer | None:
+    """Set customer fields from a form submission's mapped answers (already typed by the forms
+    room against FORM_MAPPABLE_FIELDS): on the customer's current version, retried when a
+    concurrent edit moved it; None when the customer is gone or archived. Setting the same
+    values again changes nothing, so a replay is harmless."""
+    for _ in range(3):
+        try:
+            current = _load(automation, customer_id, "customers:write")
+        except NotFound:
+            return None
+        if current.archived:
+            return None
+        try:
+            return update_customer(automation, customer_id, changes, current.version)
+        except Conflict:
+            continue
+    raise Conflict(f"customer {customer_id} kept changing; the form's answers will be retried")
+
+
 def mark_email_bouncing(tenant_id: str, email: str, status: str | None) -> Contact | None:
     """For the mail room's Mail.Bounced (customers/consumers.py): the contact with this email is
     `bouncing` — one conditional update with its Contact.Updated event; None when no contact

@@ -109,11 +109,14 @@ def _operation(spec: RouteSpec, names: dict[Any, str], defs: dict[str, Any]) -> 
             "content": {"application/json": {"schema": {"$ref": names[(spec.body, "validation")]}}},
         }
     success: dict[str, Any] = {"description": "OK"}
-    if spec.media_type != "application/json":
-        success["content"] = {spec.media_type: {"schema": {"type": "string"}}}
-    elif spec.response is not None:
+    if spec.response is not None:  # a route of another media type may also answer JSON (?format=)
         success["content"] = {"application/json": {"schema": {"$ref": names[(spec.response, "serialization")]}}}
-    status = "204" if spec.response is None and not spec.public else str(spec.status)
+    if spec.media_type != "application/json":
+        success["content"] = {**success.get("content", {}), spec.media_type: {"schema": {"type": "string"}}}
+    if spec.query is not None and "format" in spec.query.model_fields:  # `?format=csv`: a download beside the JSON
+        success.setdefault("content", {})["text/csv"] = {"schema": {"type": "string"}}
+    status = "204" if spec.response is None and spec.media_type == "application/json" and not spec.public \
+        else str(spec.status)
     problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     errors = {code: {"description": text, **problem} for code, text in _error_statuses(spec).items()}
     operation["responses"] = {status: success, **errors}

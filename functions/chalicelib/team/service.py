@@ -108,6 +108,13 @@ def tenant_settings_for(plan: ReadPlan, tenant_id: str) -> Callable[[], dict[str
     return answer
 
 
+def user_exists_for(plan: ReadPlan, tenant_id: str, user_id: str) -> Callable[[], bool]:
+    """For other rooms (whose week is a timesheet): whether the tenant has this user, read as
+    part of the caller's batch (core.reads)."""
+    key = plan.want(User, User.pk(tenant_id, user_id), User.SORT)
+    return lambda: plan.item(key) is not None
+
+
 def tenant_holidays_for(plan: ReadPlan, tenant_id: str) -> Callable[[], list[date]]:
     """`tenant_holidays`, read as part of another room's batch (core.reads)."""
     key = plan.want(Holidays, Holidays.pk(tenant_id), Holidays.SORT)

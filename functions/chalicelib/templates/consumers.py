@@ -12,9 +12,11 @@ from datetime import date
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.consumers import consumer
+from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.events import Event
 from chalicelib.core.observability import logger
 from chalicelib.customers.events import CustomerUpdated
+from chalicelib.forms.events import FormSubmitted
 from chalicelib.team.events import TenantCreated
 from chalicelib.templates.events import TemplateApplied
 from chalicelib.work.events import ProjectStatusChanged, TaskCompleted
@@ -73,3 +75,27 @@ def count_project_completion(event: Event) -> bool:
     if moved.to != DONE_STATUS:
         return False
     return apply.count_project_completed(event.tenant_id, moved.project_id, date.fromisoformat(event.occurred_at[:10]))
+
+
+@consumer("templates_apply_from_form", FormSubmitted)
+def apply_from_form(event: Event) -> int:
+    """A submitted form's apply_template actions build the customer's onboarding board, anchored
+    on the date answered, owned by whoever published the form; once per submission (the apply's
+    claim is keyed by the event)."""
+    submitted = event.data_as(FormSubmitted)
+    built = 0
+    for index, action in enumerate(submitted.actions):
+        if action.type != "apply_template" or not submitted.customer_id:
+            continue
+        request = {"customer_id": submitted.customer_id, "anchor": {"source": "date",
+                                                                 "date": date.fromisoformat(str(action.anchor_date))}}
+        publisher = Principal(tenant_id=event.tenant_id, user_id=action.on_behalf_of or AUTOMATION_USER, role="owner",
+                              email="")
+        try:
+            apply.apply_template(publisher, str(action.template_id), request,
+                                 request_key=f"form-{event.id}-{index}")
+            built += 1
+        except (NotFound, ValidationFailed, Conflict) as refused:  # template archived or removed since
+            logger().warning("form template not applied", extra={"tenant_id": event.tenant_id,
+                                                                 "reason": str(refused)})
+    return built

@@ -114,6 +114,7 @@ class _SlaMark(Measured):
     target: str
     due_at: str
     escalation_level: int
+    customer_id: str | None = None  # whose SLA it is (billing's service-credit ledger)
 
 
 class TicketSLAWarning(_SlaMark):

@@ -48,6 +48,7 @@ def apply_due(ticket: Ticket, now: datetime) -> list[Event]:
     events = [
         new_event(ticket.tenant_id, "Ticket.SLABreached" if kind == "breached" else "Ticket.SLAWarning",
                   {"ticket_id": ticket.id, "target": target, "due_at": due, "escalation_level": after.escalation_level,
+                   "customer_id": ticket.customer_id,
                    **machine.measured(after, now)})
         for target, kind, due in marks
     ]

@@ -19,7 +19,7 @@ from chalicelib.audit import service as audit
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, validation_error
 from chalicelib.core.events import Event, new_event
-from chalicelib.core.ids import new_id
+from chalicelib.core.ids import new_id, parent_of
 from chalicelib.core.pagination import (
     MAX_SORTED,
     Page,
@@ -684,3 +684,27 @@ def refresh_auto_status(project: Project, day: date) -> bool:
 def boards_to_refresh(shard: int) -> Iterable[Project]:
     """Live auto-status boards of every tenant in one shard (system scope)."""
     return Project.to_refresh.query(refresh_pk(shard))
+
+
+# ---------- reads for the time room ----------
+
+ESTIMATE_MINUTES = {"hour": 60, "day": 8 * 60}  # a day of estimate is a working day of 8 hours
+
+
+def task_for_time(principal: Principal, task_id: str) -> dict[str, Any]:
+    """For the time room: the task a person logs time on (404 unless they may read it), with
+    what an entry needs: its customer, project and task type."""
+    task, _ = access.load_task(principal, task_id, "tasks:read")
+    return {"id": task.id, "customer_id": task.customer_id, "project_id": task.project_id,
+            "task_type": task.task_type}
+
+
+def task_estimates(tenant_id: str, task_ids: Iterable[str]) -> dict[str, int | None]:
+    """For the time report: each task's `time_estimate` in minutes (None when it has none),
+    read by key (BatchGets of 100); tasks that no longer exist are absent."""
+    keys = [(project_pk(tenant_id, project_id), Task.sort_key(task_id))
+            for task_id in dict.fromkeys(task_ids) if (project_id := parent_of(task_id)) is not None]
+    found = [item for item in access.read_keys(keys) if isinstance(item, Task)] if keys else []
+    return {task.id: None if task.time_estimate is None
+            else round(float(task.time_estimate) * ESTIMATE_MINUTES.get(task.time_unit or "hour", 60))
+            for task in found}

@@ -255,14 +255,17 @@ def _commit_single(principal: Principal, reading: Reading, before: Task | None, 
 # ---------- operations ----------
 
 
-def create_task(principal: Principal, project_id: str, fields: dict[str, Any]) -> Task:
+def create_task(principal: Principal, project_id: str, fields: dict[str, Any], task_id: str | None = None) -> Task:
+    """`task_id` (a child id of the project, see core.ids): a consumer that must create the task
+    once whatever the replays names it, and a second create of it is refused."""
+
     def attempt() -> Task:
         project, _ = access.load_project(principal, project_id, "tasks:write")
         _require_open(project)
         pk = project_pk(principal.tenant_id, project_id)
         named = _named_in(fields)
         known = {t.id: t for t in access.read_keys((pk, Task.sort_key(t)) for t in named) if isinstance(t, Task)}
-        task = new_task(principal, project, fields)
+        task = new_task(principal, project, fields, task_id)
         _check_parent(task, known)
         _check_predecessors(task, known, None)  # a new task has no successors: no cycle possible
         _place(project, task, known)
