@@ -23,6 +23,8 @@ from chalicelib.followups import consumers as _follow_up_consumers  # noqa: F401
 from chalicelib.followups import events as _follow_up_events  # noqa: F401
 from chalicelib.forms import consumers as _form_consumers  # noqa: F401
 from chalicelib.forms import events as _form_events  # noqa: F401
+from chalicelib.mail import consumers as _mail_consumers  # noqa: F401
+from chalicelib.mail import events as _mail_events  # noqa: F401
 from chalicelib.queues import consumers as _queue_consumers  # noqa: F401
 from chalicelib.queues import events as _queue_events  # noqa: F401
 from chalicelib.sla import events as _sla_events  # noqa: F401

@@ -12,7 +12,7 @@ from .api import Api, ApiSettings
 from .data import Data
 from .events import DEFAULT_BUS_NAME, Events
 from .identity import Identity
-from .storage import Storage
+from .storage import RAW_MAIL_PREFIX, Storage
 
 
 class BlueHillStack(cdk.Stack):
@@ -52,6 +52,25 @@ class BlueHillStack(cdk.Stack):
 
         self.events.add_consumers(CONSUMERS.values(), self.api.function, self.api.role_of, self.api.configure_consumer)
 
+        # SES writes each inbound message under raw/; its creation runs the mail room's handler:
+        # S3 → EventBridge (the default bus) → a rule → mail_inbound. A direct S3 notification
+        # would need CDK's notification custom resource (the bucket and the function name each other).
+        from aws_cdk import aws_events as events
+        from aws_cdk import aws_events_targets as targets
+
+        mail_bucket = self.storage.mail_bucket.node.default_child
+        mail_bucket.add_property_override(  # type: ignore[union-attr]
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True)
+        events.Rule(
+            self, "InboundMailCreated",
+            description="A raw message SES wrote to the inbound bucket → the mail_inbound handler",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"], detail_type=["Object Created"],
+                detail={"bucket": {"name": [self.storage.mail_bucket.bucket_name]},
+                        "object": {"key": [{"prefix": RAW_MAIL_PREFIX}]}}),
+            targets=[targets.LambdaFunction(self.api.function("mail_inbound"), retry_attempts=8,
+                                            max_event_age=cdk.Duration.hours(6))],
+        )
         outputs = {
             "TableName": self.data.table.table_name,
             "IdempotencyTableName": self.data.idempotency_table.table_name,
@@ -59,6 +78,7 @@ class BlueHillStack(cdk.Stack):
             "FilesBucketName": self.storage.files_bucket.bucket_name,
             "InboundMailBucketName": self.storage.mail_bucket.bucket_name,
             "InboundMailRuleSetName": self.storage.receipt_rule_set.receipt_rule_set_name,
+            "MailDomain": self.storage.mail_domain,
             "UserPoolId": self.identity.user_pool.user_pool_id,
             "UserPoolClientId": self.identity.client.user_pool_client_id,
             "JwksUrl": self.identity.jwks_url,

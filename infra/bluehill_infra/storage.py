@@ -58,6 +58,13 @@ class Storage(Construct):
         mail_recipients: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        # The tenant-facing inbound domain: tenants' addresses are support@<tenant>.<domain> and
+        # log@<tenant>.<domain> (README: "Inbound mail DNS" for its MX, SPF, DKIM and DMARC).
+        self.mail_domain = cdk.CfnParameter(
+            scope, "InboundMailDomain", type="String", default="mail.bluehill.example",
+            description="Domain tenants' support and log addresses live under (support@<tenant>.<domain>)",
+            allowed_pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
+        ).value_as_string
 
         self.access_logs_bucket = _private_bucket(
             self,
@@ -97,6 +104,10 @@ class Storage(Construct):
             ],
         )
 
+        # The identity replies are sent from (support@<tenant>.<domain>: SES lets a verified
+        # domain send from its subdomains); Easy DKIM: its three CNAMEs are the identity's outputs.
+        self.mail_identity = ses.EmailIdentity(self, "MailIdentity", identity=ses.Identity.domain(self.mail_domain))
+
         # The S3 action adds the bucket policy that lets SES (for this account only) write
         # under raw/, and orders the rule after that policy.
         self.receipt_rule_set = ses.ReceiptRuleSet(
@@ -104,7 +115,8 @@ class Storage(Construct):
             "InboundMail",
             rules=[
                 ses.ReceiptRuleOptions(
-                    recipients=list(mail_recipients) or None,
+                    # A leading dot matches every subdomain: each tenant's <tenant>.<domain>.
+                    recipients=list(mail_recipients) or [f".{self.mail_domain}"],
                     scan_enabled=True,
                     actions=[ses_actions.S3(bucket=self.mail_bucket, object_key_prefix=RAW_MAIL_PREFIX)],
                 )

@@ -182,6 +182,9 @@ def _start_moto(port: int, stack: contextlib.ExitStack) -> str:
     except OSError as taken:
         raise PortTaken(port, "embedded AWS") from taken
     stack.callback(server.server_close)
+    from bluehill_dev import mail
+
+    mail.ses_sends_from_subdomains()  # the tenants' support addresses, as SES allows
     threading.Thread(target=server.serve_forever, daemon=True, name="moto-server").start()
     stack.callback(server.shutdown)
     endpoint = f"http://{HOST}:{port}"
@@ -228,6 +231,20 @@ def _start_relay(stack: contextlib.ExitStack) -> None:
     stopped = threading.Event()
     stack.callback(stopped.set)
     threading.Thread(target=bus.run, args=(stopped,), daemon=True, name="event-relay").start()
+
+
+def _start_inbound_mail(app: Any, stack: contextlib.ExitStack) -> None:
+    """What the inbound bucket's S3 notification is in AWS: each message `bluehill mail receive`
+    (or anything else) puts under raw/ goes to the app's `mail_inbound` handler, once."""
+    import boto3
+
+    from bluehill_dev import mail
+
+    notifier = mail.InboundNotifier(boto3.client("s3"), lambda event: invoke.run(app, "mail_inbound", event),
+                                    local_dir() / "inbound-mail-seen.json")
+    stopped = threading.Event()
+    stack.callback(stopped.set)
+    threading.Thread(target=notifier.run, args=(stopped,), daemon=True, name="inbound-mail").start()
 
 
 def _local_server(port: int) -> Any:
@@ -348,6 +365,7 @@ def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_POR
             running.callback(_stack_file().unlink, missing_ok=True)
             jobs = _start_jobs(server.app_object, running)
             _start_relay(running)
+            _start_inbound_mail(server.app_object, running)
             print(_banner(stack, tokens, created, jobs, switches), flush=True)
             server.serve_forever()
         except KeyboardInterrupt:

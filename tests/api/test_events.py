@@ -188,6 +188,52 @@ def _invoice_drafted(world: Any, api: Any) -> Event:
     event_bus().drain()  # the entry follows its approved week
     return InvoiceDrafted(invoice_id="inv-events", customer_id=entry["customer_id"], entry_ids=[entry["id"]]
                           ).event(world.tenant_id)
+def _mail_ticket(world: Any, api: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    from tests.api.foundation_helpers import unique
+
+    customer = create_customer(api)
+    contact = api.post(f"/customers/{customer['id']}/contacts", {"name": "Mail Contact",
+                                                                  "email": f"{unique('c')}@events.example"}).json
+    ticket = api.post("/tickets", {"subject": "Mail", "description": "d", "customer_id": customer["id"],
+                                   "requester_contact_id": contact["id"]}).json
+    return ticket, contact
+
+
+def _mail_received(world: Any, api: Any) -> Event:
+    from chalicelib.core.ids import new_id
+    from chalicelib.mail.events import MailReceived
+
+    return MailReceived(mail_id=new_id(), message_id="m@x.example", mailbox="support", direction="inbound",
+                        customer_id=create_customer(api)["id"], ticket_id=new_id(), new_ticket=True,
+                        from_address="a@x.example", subject="Help", snippet="b", body="b",
+                        received_at="2026-12-01T00:00:00Z").event(world.tenant_id)
+
+
+def _mail_bounced(world: Any, api: Any) -> Event:
+    from chalicelib.mail.events import MailBounced
+
+    ticket, contact = _mail_ticket(world, api)
+    return MailBounced(mail_id="m", original_message_id="o@x.example", recipients=[contact["email"]],
+                       status="5.1.1", permanent=True, ticket_id=ticket["id"]).event(world.tenant_id)
+
+
+def _reply_posted(world: Any, api: Any) -> Event:
+    from chalicelib.tickets.events import TicketMessagePosted
+
+    ticket, _ = _mail_ticket(world, api)
+    message = api.post(f"/tickets/{ticket['id']}/messages", {"body": "An answer"}).json
+    return TicketMessagePosted(ticket_id=ticket["id"], message_id=message["id"], visibility="public",
+                               author_type="team").event(world.tenant_id)
+
+
+def _ticket_resolved(world: Any, api: Any) -> Event:
+    from chalicelib.tickets.events import TicketResolved
+
+    ticket, _ = _mail_ticket(world, api)
+    opened = api.patch(f"/tickets/{ticket['id']}", {"version": ticket["version"], "status": "open",
+                                                     "assignee_id": world.users["owner"]}).json
+    resolved = api.patch(f"/tickets/{ticket['id']}", {"version": opened["version"], "status": "resolved"}).json
+    return TicketResolved(ticket_id=ticket["id"], resolved_at=resolved["resolved_at"]).event(world.tenant_id)
 
 
 # Every registered consumer needs a scenario here: a consumer added without one fails below.
@@ -212,6 +258,11 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "time_daily_rollup": _time_entry_created,
     "time_follow_timesheet": _timesheet_approved,
     "time_invoice_links": _invoice_drafted,
+    "tickets_mail_received": _mail_received,
+    "tickets_mail_bounced": _mail_bounced,
+    "customers_mail_bounced": _mail_bounced,
+    "mail_send_ticket_reply": _reply_posted,
+    "mail_send_resolution": _ticket_resolved,
 }
 
 

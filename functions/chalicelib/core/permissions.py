@@ -106,6 +106,9 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "invoices:settings": {"owner": A, "admin": A},
     "invoices:export": {"owner": A, "admin": A, "readonly": A},
     "reports:billing": {"owner": A, "admin": A, "readonly": A},
+    # Mail triage and quarantine: unrouted mail belongs to no customer yet, so no customer reach.
+    "mail:read": {"owner": A, "admin": A, "member": A, "readonly": A},
+    "mail:write": {"owner": A, "admin": A, "member": A},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a

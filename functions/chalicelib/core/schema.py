@@ -63,4 +63,6 @@ ENVIRONMENT_VARIABLES: tuple[str, ...] = (
     "JWT_AUDIENCE",
     "CURSOR_SIGNING_KEY",
     "CSAT_SIGNING_KEY",
+    "MAIL_DOMAIN",
+    "MAIL_TOKEN_KEY",
 )
