@@ -7,6 +7,8 @@ from chalicelib.canned.routes import bp as canned_routes
 from chalicelib.core.http import auth_bp, problem_details_middleware
 from chalicelib.customers.routes import bp as customer_routes
 from chalicelib.event_functions import bp as event_functions
+from chalicelib.files.jobs import bp as file_jobs
+from chalicelib.files.routes import bp as file_routes
 from chalicelib.jobs.routes import bp as job_routes
 from chalicelib.jobs.runner import bp as job_runner
 from chalicelib.queues.routes import bp as queue_routes
@@ -27,5 +29,5 @@ app.register_middleware(problem_details_middleware, "http")
 app.register_blueprint(auth_bp)
 for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, event_functions,
                   ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes, work_jobs,
-                  view_routes, job_routes, job_runner):
+                  view_routes, job_routes, job_runner, file_routes, file_jobs):
     app.register_blueprint(blueprint)

@@ -52,7 +52,7 @@ ITEM_ACTIONS = (
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
 )
-FILE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+FILE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging")
 
 # A tenant id becomes part of an IAM pattern: `*`, `?`, `$`, `#` or anything else outside
 # this set could widen it (StringLike wildcards, policy variables, the key delimiter).
