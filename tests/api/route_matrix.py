@@ -105,6 +105,10 @@ PATH_FACTORIES: dict[str, Factory] = {
     }),
     "queue_id": lambda seed: seed.post("/queues", {"name": unique("Matrix queue ")}),
     "job_id": big_apply_job,
+    "file_id": lambda seed: seed.post("/files", {
+        "filename": "Matrix.pdf", "content_type": "application/pdf", "size": 1024,
+        "customer_id": seed.shared("customer_id")["id"], "portal_visible": True,
+    }),
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------
