@@ -132,3 +132,18 @@ def test_the_local_s3_refuses_what_s3_refuses(form, length, code):
     with pytest.raises(s3_post_policy.Refused) as refused:
         s3_post_policy.check(form, length, "b")
     assert refused.value.code == code
+
+
+def test_the_upload_handler_reads_eventbridge_and_s3_notification_shapes():
+    from pathlib import Path
+
+    from chalicelib.files.jobs import created_objects
+
+    sample = json.loads((Path(__file__).resolve().parents[2] / "events" / "files-uploaded.json").read_text())
+    assert created_objects(sample) == [
+        ("bluehill-files", "tenants/tdemo/files/01jexamplefile0000000000000/Statement_of_work.pdf")]
+    notification = {"Records": [
+        {"eventName": "ObjectCreated:Post", "s3": {"bucket": {"name": "b"}, "object": {"key": "tenants/t/a+b%21.pdf"}}},
+        {"eventName": "ObjectRemoved:Delete", "s3": {"bucket": {"name": "b"}, "object": {"key": "x"}}}]}
+    assert created_objects(notification) == [("b", "tenants/t/a b!.pdf")]
+    assert created_objects({**sample, "detail-type": "Object Deleted"}) == []
