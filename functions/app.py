@@ -11,6 +11,8 @@ from chalicelib.files.jobs import bp as file_jobs
 from chalicelib.files.routes import bp as file_routes
 from chalicelib.jobs.routes import bp as job_routes
 from chalicelib.jobs.runner import bp as job_runner
+from chalicelib.mail.jobs import bp as mail_jobs
+from chalicelib.mail.routes import bp as mail_routes
 from chalicelib.queues.routes import bp as queue_routes
 from chalicelib.sla.jobs import bp as sla_jobs
 from chalicelib.sla.routes import bp as sla_routes
@@ -29,5 +31,5 @@ app.register_middleware(problem_details_middleware, "http")
 app.register_blueprint(auth_bp)
 for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, event_functions,
                   ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes, work_jobs,
-                  view_routes, job_routes, job_runner, file_routes, file_jobs):
+                  view_routes, job_routes, job_runner, file_routes, file_jobs, mail_routes, mail_jobs):
     app.register_blueprint(blueprint)

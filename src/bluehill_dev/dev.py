@@ -185,6 +185,9 @@ def _start_moto(port: int, stack: contextlib.ExitStack) -> str:
     except OSError as taken:
         raise PortTaken(port, "embedded AWS") from taken
     stack.callback(server.server_close)
+    from bluehill_dev import mail
+
+    mail.ses_sends_from_subdomains()  # the tenants' support addresses, as SES allows
     threading.Thread(target=server.serve_forever, daemon=True, name="moto-server").start()
     stack.callback(server.shutdown)
     endpoint = f"http://{HOST}:{port}"

@@ -168,6 +168,9 @@ def in_process_aws(jwks_url: str) -> Iterator[resources.LocalResources]:
     fidelity.install()
     fidelity.reset()
     s3_post_policy.install()
+    from bluehill_dev import mail
+
+    mail.ses_sends_from_subdomains()
     with mock_aws():
         created = resources.create_all()
         os.environ.update(created.environment(None, jwks_url))

@@ -69,6 +69,9 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "files:write": {"owner": A, "admin": A, "member": OWN},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
+    # Mail triage and quarantine: unrouted mail belongs to no customer yet, so no customer reach.
+    "mail:read": {"owner": A, "admin": A, "member": A, "readonly": A},
+    "mail:write": {"owner": A, "admin": A, "member": A},
 }
 
 # Actions that change who may do what: each request re-asks the user check (one GetItem), so a

@@ -168,6 +168,12 @@ def user_is_current(principal: Principal) -> bool:
     return user.active and user.role == principal.role and (user.customer_id or None) == principal.customer_id
 
 
+def active_user_by_email(tenant_id: str, email: str) -> User | None:
+    """For the mail room: the tenant's active user with this email (one Query on GSI1)."""
+    found = User.by_email.query(User.list_pk(tenant_id), User.GSI1SK.startswith(f"{email.lower()}#"), limit=5)
+    return next((user for user in found if user.active and user.email.lower() == email.lower()), None)
+
+
 def list_users(principal: Principal, limit: int, cursor: str | None) -> Page[User]:
     require(principal, "users:read")
     return read_page([query_reader(User.by_email, User.list_pk(principal.tenant_id))], limit, cursor)
