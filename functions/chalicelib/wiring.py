@@ -16,6 +16,7 @@ from chalicelib.core import auth
 from chalicelib.core.tenant_guard import install_tenant_guard
 from chalicelib.customers import consumers as _customer_consumers  # noqa: F401
 from chalicelib.customers import events as _customer_events  # noqa: F401
+from chalicelib.files import consumers as _file_consumers  # noqa: F401
 from chalicelib.files import events as _file_events  # noqa: F401
 from chalicelib.mail import consumers as _mail_consumers  # noqa: F401
 from chalicelib.mail import events as _mail_events  # noqa: F401
