@@ -251,6 +251,20 @@ def _start_s3_notifications(app: Any, stack: contextlib.ExitStack) -> None:
                                                          stopped), daemon=True, name="s3-notifications").start()
 
 
+def _start_inbound_mail(app: Any, stack: contextlib.ExitStack) -> None:
+    """What the inbound bucket's S3 notification is in AWS: each message `bluehill mail receive`
+    (or anything else) puts under raw/ goes to the app's `mail_inbound` handler, once."""
+    import boto3
+
+    from bluehill_dev import mail
+
+    notifier = mail.InboundNotifier(boto3.client("s3"), lambda event: invoke.run(app, "mail_inbound", event),
+                                    local_dir() / "inbound-mail-seen.json")
+    stopped = threading.Event()
+    stack.callback(stopped.set)
+    threading.Thread(target=notifier.run, args=(stopped,), daemon=True, name="inbound-mail").start()
+
+
 def _local_server(port: int) -> Any:
     from chalice.config import Config
     from chalice.local import create_local_server
@@ -370,6 +384,7 @@ def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_POR
             jobs = _start_jobs(server.app_object, running)
             _start_relay(running)
             _start_s3_notifications(server.app_object, running)
+            _start_inbound_mail(server.app_object, running)
             print(_banner(stack, tokens, created, jobs, switches), flush=True)
             server.serve_forever()
         except KeyboardInterrupt:

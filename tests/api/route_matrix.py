@@ -34,6 +34,7 @@ from chalicelib.core.http import RouteSpec
 from chalicelib.core.permissions import roles_allowed
 from chalicelib.templates.apply import JOB_THRESHOLD_TASKS
 from foundation_helpers import assert_problem, declared_routes, unique
+from mail_helpers import message, receive, support
 
 from bluehill_dev.harness_env import ROLES, Api, TenantWorld
 
@@ -109,6 +110,10 @@ PATH_FACTORIES: dict[str, Factory] = {
         "filename": "Matrix.pdf", "content_type": "application/pdf", "size": 1024,
         "customer_id": seed.shared("customer_id")["id"], "portal_visible": True,
     }),
+    # An inbound mail from an unknown sender (in triage), through the inbound handler.
+    "message_id": lambda seed: {"id": receive(message(sender=f"{unique('m')}@nowhere.example",
+                                                      to=support(seed.world.tenant_id)),
+                                              support(seed.world.tenant_id))["mail_id"]},
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------
