@@ -10,8 +10,8 @@ from collections import Counter
 from email import message_from_bytes
 
 import pytest
-
 from chalicelib.mail import parser, service
+
 from tests.api.mail_helpers import corpus, receive, support
 
 FILES = sorted(path.name for path in corpus().glob("*.eml"))
