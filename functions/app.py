@@ -8,6 +8,8 @@ from chalicelib.canned.routes import bp as canned_routes
 from chalicelib.core.http import auth_bp, problem_details_middleware
 from chalicelib.customers.routes import bp as customer_routes
 from chalicelib.event_functions import bp as event_functions
+from chalicelib.files.jobs import bp as file_jobs
+from chalicelib.files.routes import bp as file_routes
 from chalicelib.followups.jobs import bp as follow_up_jobs
 from chalicelib.followups.routes import bp as follow_up_routes
 from chalicelib.forms.routes import bp as form_routes
@@ -36,5 +38,5 @@ app.register_blueprint(auth_bp)
 for blueprint in (system_routes, team_routes, customer_routes, audit_routes, template_routes, event_functions,
                   ticket_routes, queue_routes, canned_routes, sla_routes, sla_jobs, work_routes, work_jobs,
                   view_routes, job_routes, job_runner, form_routes, time_routes, billing_routes, timeline_routes,
-                  follow_up_routes, follow_up_jobs, mail_routes, mail_jobs):
+                  follow_up_routes, follow_up_jobs, mail_routes, mail_jobs, file_routes, file_jobs):
     app.register_blueprint(blueprint)

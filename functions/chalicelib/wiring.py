@@ -19,6 +19,8 @@ from chalicelib.core import auth
 from chalicelib.core.tenant_guard import install_tenant_guard
 from chalicelib.customers import consumers as _customer_consumers  # noqa: F401
 from chalicelib.customers import events as _customer_events  # noqa: F401
+from chalicelib.files import consumers as _file_consumers  # noqa: F401
+from chalicelib.files import events as _file_events  # noqa: F401
 from chalicelib.followups import consumers as _follow_up_consumers  # noqa: F401
 from chalicelib.followups import events as _follow_up_events  # noqa: F401
 from chalicelib.forms import consumers as _form_consumers  # noqa: F401

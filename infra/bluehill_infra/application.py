@@ -51,6 +51,7 @@ def build_app(
         layer_dir=layer_dir,
         api_settings=ApiSettings(system_functions=SYSTEM_FUNCTIONS),
         mail_recipients=list(recipients),
+        upload_origins=list(app.node.try_get_context("bluehill:webOrigins") or ["*"]),
         description="BlueHill: customer operations platform (API, data, identity, mail)",
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
     )

@@ -26,12 +26,13 @@ class BlueHillStack(cdk.Stack):
         api_settings: ApiSettings | None = None,
         bus_name: str = DEFAULT_BUS_NAME,
         mail_recipients: Sequence[str] = (),
+        upload_origins: Sequence[str] = ("*",),
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
 
         self.data = Data(self, "Data")
-        self.storage = Storage(self, "Storage", mail_recipients=mail_recipients)
+        self.storage = Storage(self, "Storage", mail_recipients=mail_recipients, upload_origins=upload_origins)
         self.events = Events(self, "Events", bus_name=bus_name)
         self.identity = Identity(self, "Identity")
         self.api = Api(
@@ -45,6 +46,11 @@ class BlueHillStack(cdk.Stack):
             identity=self.identity,
             settings=api_settings,
         )
+
+        from chalicelib.files.jobs import UPLOADED_FUNCTION
+
+        self.storage.notify_uploads(self.api.function(UPLOADED_FUNCTION), self.api.role_of(UPLOADED_FUNCTION),
+                                    lambda queue: self.api.configure_consumer(UPLOADED_FUNCTION, queue))
 
         # One rule, retry policy and dead-letter queue per registered consumer (the registry).
         import chalicelib.wiring  # noqa: F401 (registers every room's consumers)

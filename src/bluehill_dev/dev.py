@@ -177,6 +177,9 @@ def _start_moto(port: int, stack: contextlib.ExitStack) -> str:
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
+    from bluehill_dev import s3_post_policy
+
+    s3_post_policy.install()  # form uploads checked against their policy, as S3 does
     try:
         server = make_server(HOST, port, DomainDispatcherApplication(create_backend_app), threaded=False)
     except OSError as taken:
@@ -231,6 +234,21 @@ def _start_relay(stack: contextlib.ExitStack) -> None:
     stopped = threading.Event()
     stack.callback(stopped.set)
     threading.Thread(target=bus.run, args=(stopped,), daemon=True, name="event-relay").start()
+
+
+def _start_s3_notifications(app: Any, stack: contextlib.ExitStack) -> None:
+    """Each bucket's ObjectCreated events to its handler (bluehill_dev.s3_notifications): what
+    `make dev` has in place of S3 invoking the function."""
+    import boto3
+
+    from bluehill_dev import s3_notifications
+
+    sqs = boto3.client("sqs")
+    url = s3_notifications.subscribe(boto3.client("s3"), sqs)
+    stopped = threading.Event()
+    stack.callback(stopped.set)
+    threading.Thread(target=s3_notifications.run, args=(sqs, url, lambda name, event: invoke.run(app, name, event),
+                                                         stopped), daemon=True, name="s3-notifications").start()
 
 
 def _start_inbound_mail(app: Any, stack: contextlib.ExitStack) -> None:
@@ -365,6 +383,7 @@ def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_POR
             running.callback(_stack_file().unlink, missing_ok=True)
             jobs = _start_jobs(server.app_object, running)
             _start_relay(running)
+            _start_s3_notifications(server.app_object, running)
             _start_inbound_mail(server.app_object, running)
             print(_banner(stack, tokens, created, jobs, switches), flush=True)
             server.serve_forever()

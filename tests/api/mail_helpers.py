@@ -34,8 +34,9 @@ def log(tenant_id: str) -> str:
 
 def receive(raw: bytes, to: str, key: str | None = None) -> dict[str, Any]:
     """Put the message in the inbound bucket (or deliver an existing key again) and run the handler."""
-    from bluehill_dev import fidelity
     from chalicelib.mail import jobs
+
+    from bluehill_dev import fidelity
 
     fidelity.settle()  # as the test client does before each request: earlier writes are in the indexes
     s3 = boto3.client("s3")

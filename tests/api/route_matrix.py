@@ -133,6 +133,10 @@ PATH_FACTORIES: dict[str, Factory] = {
         "customer_id": seed.shared("customer_id")["id"], "from": "2026-06-01", "to": "2026-06-30"}),
     "line_id": lambda seed: {"id": seed.post(f"/invoices/{seed.shared('invoice_id')['id']}/lines", {
         "description": "Matrix fee", "rate": 1000})["lines"][-1]["id"]},
+    "file_id": lambda seed: seed.post("/files", {
+        "filename": "Matrix.pdf", "content_type": "application/pdf", "size": 1024,
+        "customer_id": seed.shared("customer_id")["id"], "portal_visible": True,
+    }),
     # An inbound mail from an unknown sender (in triage), through the inbound handler.
     "message_id": lambda seed: {"id": receive(message(sender=f"{unique('m')}@nowhere.example",
                                                       to=support(seed.world.tenant_id)),

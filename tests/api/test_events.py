@@ -235,6 +235,21 @@ def _ticket_resolved(world: Any, api: Any) -> Event:
     resolved = api.patch(f"/tickets/{ticket['id']}", {"version": opened["version"], "status": "resolved"}).json
     return TicketResolved(ticket_id=ticket["id"], resolved_at=resolved["resolved_at"]).event(world.tenant_id)
 
+def _mail_with_attachment(world: Any, api: Any) -> Event:
+    import boto3
+    from chalicelib.mail.events import MailReceived
+
+    from bluehill_dev import resources
+
+    key = f"tenants/{world.tenant_id}/mail/m-events/001-sow.pdf"
+    boto3.client("s3").put_object(Bucket=resources.FILES_BUCKET, Key=key, Body=b"%PDF-1.4 sow")
+    return MailReceived(
+        mail_id="m-events", message_id="<m-events@initech.example>", mailbox="support", direction="inbound",
+        customer_id=create_customer(api)["id"], from_address="jane@initech.example", subject="SOW", snippet="",
+        body="", received_at="2026-12-04T09:30:00Z",
+        attachments=[{"filename": "sow.pdf", "content_type": "application/pdf", "size": 12, "key": key}],
+    ).event(world.tenant_id)
+
 
 # Every registered consumer needs a scenario here: a consumer added without one fails below.
 SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
@@ -263,6 +278,7 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "customers_mail_bounced": _mail_bounced,
     "mail_send_ticket_reply": _reply_posted,
     "mail_send_resolution": _ticket_resolved,
+    "files_mail_attachments": _mail_with_attachment,
 }
 
 

@@ -62,6 +62,11 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
     "views:write": {"owner": A, "admin": A, "member": A, "contractor": A},
     "views:share": {"owner": A, "admin": A, "member": A},
+    # Files: reach follows the file's customer; portal users see (and upload) only their own
+    # customer's portal-visible files (files/service.py).
+    "files:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "files:create": {"owner": A, "admin": A, "member": OWN, "portal": C},
+    "files:write": {"owner": A, "admin": A, "member": OWN},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
     # The timeline (timeline/reading.py): members reach their customers' entries, contractors the
