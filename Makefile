@@ -51,6 +51,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bluehill_dev.bench.isolation
 	$(BIN)/python -m bluehill_dev.bench.local_stack
 	$(BIN)/python -m bluehill_dev.bench.events
+	$(BIN)/python -m bluehill_dev.bench.timeline
 
 # A long randomized schemathesis campaign (the CI run in `make test` is short and seeded): every
 # operation as owner, member and portal, FUZZ_EXAMPLES cases each; prints what broke the document.

@@ -19,8 +19,14 @@ from chalicelib.core import auth
 from chalicelib.core.tenant_guard import install_tenant_guard
 from chalicelib.customers import consumers as _customer_consumers  # noqa: F401
 from chalicelib.customers import events as _customer_events  # noqa: F401
+from chalicelib.files import consumers as _file_consumers  # noqa: F401
+from chalicelib.files import events as _file_events  # noqa: F401
+from chalicelib.followups import consumers as _follow_up_consumers  # noqa: F401
+from chalicelib.followups import events as _follow_up_events  # noqa: F401
 from chalicelib.forms import consumers as _form_consumers  # noqa: F401
 from chalicelib.forms import events as _form_events  # noqa: F401
+from chalicelib.mail import consumers as _mail_consumers  # noqa: F401
+from chalicelib.mail import events as _mail_events  # noqa: F401
 from chalicelib.portal import events as _portal_events  # noqa: F401
 from chalicelib.queues import consumers as _queue_consumers  # noqa: F401
 from chalicelib.queues import events as _queue_events  # noqa: F401
@@ -33,6 +39,8 @@ from chalicelib.tickets import consumers as _ticket_consumers  # noqa: F401
 from chalicelib.tickets import events as _ticket_events  # noqa: F401
 from chalicelib.timekeeping import consumers as _time_consumers  # noqa: F401
 from chalicelib.timekeeping import events as _time_events  # noqa: F401
+from chalicelib.timeline import consumers as _timeline_consumers  # noqa: F401
+from chalicelib.timeline import events as _timeline_events  # noqa: F401
 from chalicelib.views import events as _view_events  # noqa: F401
 from chalicelib.work import consumers as _work_consumers  # noqa: F401
 from chalicelib.work import events as _work_events  # noqa: F401

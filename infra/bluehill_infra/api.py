@@ -245,6 +245,11 @@ class Api(Construct):
             "signs every portal user out who signed in with a magic link",
         )
 
+        self.mail_token_key = self._signing_key(
+            "MailTokenKey",
+            "HMAC key that signs the ticket token in outbound mail's Reply-To",
+            "only makes replies to earlier answers thread by their other headers (In-Reply-To, subject token)",
+        )
         self.role = self._function_role("FunctionRole", "Request handlers (tenant-scoped work)")
         self.system_role = self._function_role("SystemJobRole", "System jobs (cross-tenant, narrow)")
         self.authorizer_role = self._function_role("AuthorizerRole", "API authorizer (read-only)")
@@ -359,6 +364,8 @@ class Api(Construct):
             # deploy time, so the value is in neither the template nor the cloud assembly.
             "CURSOR_SIGNING_KEY": self.cursor_signing_key.secret_value.unsafe_unwrap(),
             "CSAT_SIGNING_KEY": self.csat_signing_key.secret_value.unsafe_unwrap(),
+            "MAIL_DOMAIN": storage.mail_domain,
+            "MAIL_TOKEN_KEY": self.mail_token_key.secret_value.unsafe_unwrap(),
             "PORTAL_SESSION_KEY": self.portal_session_key.secret_value.unsafe_unwrap(),
         }
         missing = set(schema.ENVIRONMENT_VARIABLES) - environment.keys()
@@ -465,6 +472,11 @@ class Api(Construct):
         )
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[raw_mail]))
         stack = cdk.Stack.of(self)
+        # Ticket replies go out from the tenants' addresses under the inbound domain (mail room).
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ses:SendRawEmail"],
+            resources=[stack.format_arn(service="ses", resource="identity",
+                                        resource_name=storage.mail_identity.email_identity_name)]))
         reason = (
             "Object-level S3 actions must name objects: files are keyed per tenant at run time "
             "(any key in the files bucket); inbound mail is read only under raw/."

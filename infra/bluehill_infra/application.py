@@ -22,7 +22,7 @@ DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
 STACK_NAME = "BlueHill"
 
 # Chalice functions (Python names) that are system jobs and run under the system role.
-SYSTEM_FUNCTIONS: tuple[str, ...] = ("sla_sweep", "board_status_refresh")
+SYSTEM_FUNCTIONS: tuple[str, ...] = ("sla_sweep", "board_status_refresh", "follow_up_sweep")
 
 
 def cdk_json_context(path: Path = CDK_JSON) -> dict[str, object]:
@@ -51,6 +51,7 @@ def build_app(
         layer_dir=layer_dir,
         api_settings=ApiSettings(system_functions=SYSTEM_FUNCTIONS),
         mail_recipients=list(recipients),
+        upload_origins=list(app.node.try_get_context("bluehill:webOrigins") or ["*"]),
         description="BlueHill: customer operations platform (API, data, identity, mail)",
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
     )

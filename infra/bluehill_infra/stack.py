@@ -12,7 +12,7 @@ from .api import Api, ApiSettings
 from .data import Data
 from .events import DEFAULT_BUS_NAME, Events
 from .identity import Identity
-from .storage import Storage
+from .storage import RAW_MAIL_PREFIX, Storage
 
 
 class BlueHillStack(cdk.Stack):
@@ -26,12 +26,13 @@ class BlueHillStack(cdk.Stack):
         api_settings: ApiSettings | None = None,
         bus_name: str = DEFAULT_BUS_NAME,
         mail_recipients: Sequence[str] = (),
+        upload_origins: Sequence[str] = ("*",),
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
 
         self.data = Data(self, "Data")
-        self.storage = Storage(self, "Storage", mail_recipients=mail_recipients)
+        self.storage = Storage(self, "Storage", mail_recipients=mail_recipients, upload_origins=upload_origins)
         self.events = Events(self, "Events", bus_name=bus_name)
         self.identity = Identity(self, "Identity")
         self.api = Api(
@@ -46,12 +47,36 @@ class BlueHillStack(cdk.Stack):
             settings=api_settings,
         )
 
+        from chalicelib.files.jobs import UPLOADED_FUNCTION
+
+        self.storage.notify_uploads(self.api.function(UPLOADED_FUNCTION), self.api.role_of(UPLOADED_FUNCTION),
+                                    lambda queue: self.api.configure_consumer(UPLOADED_FUNCTION, queue))
+
         # One rule, retry policy and dead-letter queue per registered consumer (the registry).
         import chalicelib.wiring  # noqa: F401 (registers every room's consumers)
         from chalicelib.core.consumers import CONSUMERS
 
         self.events.add_consumers(CONSUMERS.values(), self.api.function, self.api.role_of, self.api.configure_consumer)
 
+        # SES writes each inbound message under raw/; its creation runs the mail room's handler:
+        # S3 → EventBridge (the default bus) → a rule → mail_inbound. A direct S3 notification
+        # would need CDK's notification custom resource (the bucket and the function name each other).
+        from aws_cdk import aws_events as events
+        from aws_cdk import aws_events_targets as targets
+
+        mail_bucket = self.storage.mail_bucket.node.default_child
+        mail_bucket.add_property_override(  # type: ignore[union-attr]
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True)
+        events.Rule(
+            self, "InboundMailCreated",
+            description="A raw message SES wrote to the inbound bucket → the mail_inbound handler",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"], detail_type=["Object Created"],
+                detail={"bucket": {"name": [self.storage.mail_bucket.bucket_name]},
+                        "object": {"key": [{"prefix": RAW_MAIL_PREFIX}]}}),
+            targets=[targets.LambdaFunction(self.api.function("mail_inbound"), retry_attempts=8,
+                                            max_event_age=cdk.Duration.hours(6))],
+        )
         outputs = {
             "TableName": self.data.table.table_name,
             "IdempotencyTableName": self.data.idempotency_table.table_name,
@@ -59,6 +84,7 @@ class BlueHillStack(cdk.Stack):
             "FilesBucketName": self.storage.files_bucket.bucket_name,
             "InboundMailBucketName": self.storage.mail_bucket.bucket_name,
             "InboundMailRuleSetName": self.storage.receipt_rule_set.receipt_rule_set_name,
+            "MailDomain": self.storage.mail_domain,
             "UserPoolId": self.identity.user_pool.user_pool_id,
             "UserPoolClientId": self.identity.client.user_pool_client_id,
             "JwksUrl": self.identity.jwks_url,

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bluehill_dev import dev, dynamodb_local, fidelity_client, seed
@@ -65,6 +66,32 @@ def _invoke(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as unreadable:
         return _fail(f"cannot read the event {args.event}: {unreadable}")
     print(json.dumps(invoke.run(app, args.job, event), indent=2, default=str))
+    return 0
+
+
+def _mail_receive(args: argparse.Namespace) -> int:
+    import boto3
+
+    from bluehill_dev import mail, resources
+
+    stack = dev.Stack.load()
+    stack.activate()
+    try:
+        raw = Path(args.file).read_bytes()
+    except OSError as unreadable:
+        return _fail(f"cannot read {args.file}: {unreadable}")
+    to = args.to or f"support@{args.tenant}.{resources.MAIL_DOMAIN}"
+    key = mail.put_inbound(boto3.client("s3"), raw, to)
+    print(json.dumps({"bucket": resources.MAIL_BUCKET, "key": key, "to": to, "bytes": len(raw)}))
+    return 0
+
+
+def _mail_outbox(args: argparse.Namespace) -> int:
+    from bluehill_dev import mail
+
+    sent = mail.sent_messages(dev.Stack.load().endpoint)
+    for entry in sent[-args.last:] if args.last else sent:
+        print(json.dumps(entry, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -193,6 +220,18 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument("event", help="a sample event, e.g. events/<file>.json")
 
     command("openapi", _openapi, "print the OpenAPI document")
+
+    mail_parser = commands.add_parser("mail", help="the local stack's mail: receive a message, list what was sent")
+    mail_commands = mail_parser.add_subparsers(dest="mail_command", required=True)
+    receive = mail_commands.add_parser("receive", help="put a raw message (.eml) into the local inbound bucket as "
+                                       "SES does; the local stack's handler processes it")
+    receive.set_defaults(run=_mail_receive)
+    receive.add_argument("file", help="a raw RFC 5322 message, e.g. ../shared/mail/001-….eml")
+    receive.add_argument("--to", help="the envelope recipient (default: the tenant's support address)")
+    receive.add_argument("--tenant", default=seed.DEMO_TENANT, help="the tenant whose support address is the default")
+    outbox = mail_commands.add_parser("outbox", help="what the local SES sent: headers and bodies")
+    outbox.set_defaults(run=_mail_outbox)
+    outbox.add_argument("--last", type=int, default=0, help="only the last N messages")
 
     events = commands.add_parser("events", help="the local stack's events: tail, dead letters, replay, catalog")
     events_commands = events.add_subparsers(dest="events_command", required=True)

@@ -179,11 +179,17 @@ def _start_moto(port: int, stack: contextlib.ExitStack) -> str:
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
+    from bluehill_dev import s3_post_policy
+
+    s3_post_policy.install()  # form uploads checked against their policy, as S3 does
     try:
         server = make_server(HOST, port, DomainDispatcherApplication(create_backend_app), threaded=False)
     except OSError as taken:
         raise PortTaken(port, "embedded AWS") from taken
     stack.callback(server.server_close)
+    from bluehill_dev import mail
+
+    mail.ses_sends_from_subdomains()  # the tenants' support addresses, as SES allows
     threading.Thread(target=server.serve_forever, daemon=True, name="moto-server").start()
     stack.callback(server.shutdown)
     endpoint = f"http://{HOST}:{port}"
@@ -230,6 +236,35 @@ def _start_relay(stack: contextlib.ExitStack) -> None:
     stopped = threading.Event()
     stack.callback(stopped.set)
     threading.Thread(target=bus.run, args=(stopped,), daemon=True, name="event-relay").start()
+
+
+def _start_s3_notifications(app: Any, stack: contextlib.ExitStack) -> None:
+    """Each bucket's ObjectCreated events to its handler (bluehill_dev.s3_notifications): what
+    `make dev` has in place of S3 invoking the function."""
+    import boto3
+
+    from bluehill_dev import s3_notifications
+
+    sqs = boto3.client("sqs")
+    url = s3_notifications.subscribe(boto3.client("s3"), sqs)
+    stopped = threading.Event()
+    stack.callback(stopped.set)
+    threading.Thread(target=s3_notifications.run, args=(sqs, url, lambda name, event: invoke.run(app, name, event),
+                                                         stopped), daemon=True, name="s3-notifications").start()
+
+
+def _start_inbound_mail(app: Any, stack: contextlib.ExitStack) -> None:
+    """What the inbound bucket's S3 notification is in AWS: each message `bluehill mail receive`
+    (or anything else) puts under raw/ goes to the app's `mail_inbound` handler, once."""
+    import boto3
+
+    from bluehill_dev import mail
+
+    notifier = mail.InboundNotifier(boto3.client("s3"), lambda event: invoke.run(app, "mail_inbound", event),
+                                    local_dir() / "inbound-mail-seen.json")
+    stopped = threading.Event()
+    stack.callback(stopped.set)
+    threading.Thread(target=notifier.run, args=(stopped,), daemon=True, name="inbound-mail").start()
 
 
 def _local_server(port: int) -> Any:
@@ -350,6 +385,8 @@ def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_POR
             running.callback(_stack_file().unlink, missing_ok=True)
             jobs = _start_jobs(server.app_object, running)
             _start_relay(running)
+            _start_s3_notifications(server.app_object, running)
+            _start_inbound_mail(server.app_object, running)
             print(_banner(stack, tokens, created, jobs, switches), flush=True)
             server.serve_forever()
         except KeyboardInterrupt:

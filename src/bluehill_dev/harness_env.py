@@ -28,7 +28,8 @@ import boto3
 from moto import mock_aws
 from moto.utilities.utils import load_resource
 
-from bluehill_dev import fidelity, local_gateway, resources, tenants  # bluehill_dev puts functions/ on sys.path
+# bluehill_dev puts functions/ on sys.path
+from bluehill_dev import fidelity, local_gateway, resources, s3_post_policy, tenants
 from bluehill_dev.tenants import ROLES, Provisioned
 
 OFFLINE_ENVIRONMENT = {
@@ -167,6 +168,10 @@ def in_process_aws(jwks_url: str) -> Iterator[resources.LocalResources]:
     undo_log_transactions()
     fidelity.install()
     fidelity.reset()
+    s3_post_policy.install()
+    from bluehill_dev import mail
+
+    mail.ses_sends_from_subdomains()
     with mock_aws():
         created = resources.create_all()
         os.environ.update(created.environment(None, jwks_url))

@@ -15,6 +15,7 @@ TABLE = "bluehill"
 IDEMPOTENCY_TABLE = "bluehill-idempotency"
 BUS = "bluehill"
 FILES_BUCKET = "bluehill-files"
+MAIL_DOMAIN = "mail.bluehill.localhost"  # tenant addresses: support@<tenant>.mail.bluehill.localhost
 MAIL_BUCKET = "bluehill-inbound-mail"
 REGION = "us-east-1"
 POOL_NAME = "bluehill-users"
@@ -35,6 +36,8 @@ class LocalResources:
             "EVENT_BUS_NAME": BUS,
             "FILES_BUCKET": FILES_BUCKET,
             "INBOUND_MAIL_BUCKET": MAIL_BUCKET,
+            "MAIL_DOMAIN": MAIL_DOMAIN,
+            "MAIL_TOKEN_KEY": "local-mail-token-key",  # signs Reply-To ticket tokens (a secret when deployed)
             "USER_POOL_ID": self.user_pool_id,
             "USER_POOL_CLIENT_ID": self.client_id,
             "JWKS_URL": jwks_url,
@@ -109,6 +112,8 @@ def create_all(session: boto3.session.Session | None = None, endpoint: str | Non
     for bucket in (FILES_BUCKET, MAIL_BUCKET):
         if bucket not in buckets:
             s3.create_bucket(Bucket=bucket)
+    # SES sends only from verified identities (moto checks it too): the tenants' support addresses.
+    session.client("ses", endpoint_url=endpoint).verify_domain_identity(Domain=MAIL_DOMAIN)
     events = session.client("events", endpoint_url=endpoint)
     if BUS not in {b["Name"] for b in events.list_event_buses()["EventBuses"]}:
         events.create_event_bus(Name=BUS)

@@ -34,6 +34,7 @@ from chalicelib.core.http import RouteSpec
 from chalicelib.core.permissions import roles_allowed
 from chalicelib.templates.apply import JOB_THRESHOLD_TASKS
 from foundation_helpers import assert_problem, declared_routes, unique
+from mail_helpers import message, receive, support
 
 from bluehill_dev.harness_env import ROLES, Api, TenantWorld
 
@@ -114,6 +115,12 @@ PATH_FACTORIES: dict[str, Factory] = {
     }),
     "queue_id": lambda seed: seed.post("/queues", {"name": unique("Matrix queue ")}),
     "job_id": big_apply_job,
+    "interaction_id": lambda seed: seed.post(f"/customers/{seed.shared('customer_id')['id']}/interactions", {
+        "type": "call", "summary": "Matrix call", "visibility": "shared",
+    }),
+    "follow_up_id": lambda seed: seed.post("/follow-ups", {
+        "customer_id": seed.shared("customer_id")["id"], "title": unique("Matrix follow-up "), "due_date": "2030-06-01",
+    }),
     "form_id": published_form,
     "n": lambda seed: {"id": str(seed.shared("form_id")["published_version"] or 1)},
     # the time room: the owner's running timer, an entry of theirs, and their week's timesheet
@@ -126,6 +133,14 @@ PATH_FACTORIES: dict[str, Factory] = {
         "customer_id": seed.shared("customer_id")["id"], "from": "2026-06-01", "to": "2026-06-30"}),
     "line_id": lambda seed: {"id": seed.post(f"/invoices/{seed.shared('invoice_id')['id']}/lines", {
         "description": "Matrix fee", "rate": 1000})["lines"][-1]["id"]},
+    "file_id": lambda seed: seed.post("/files", {
+        "filename": "Matrix.pdf", "content_type": "application/pdf", "size": 1024,
+        "customer_id": seed.shared("customer_id")["id"], "portal_visible": True,
+    }),
+    # An inbound mail from an unknown sender (in triage), through the inbound handler.
+    "message_id": lambda seed: {"id": receive(message(sender=f"{unique('m')}@nowhere.example",
+                                                      to=support(seed.world.tenant_id)),
+                                              support(seed.world.tenant_id))["mail_id"]},
 }
 
 # ---------- extend here: query parameter → a value naming one of the seed tenant's records ----------

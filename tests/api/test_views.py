@@ -104,3 +104,18 @@ def test_another_tenant_sees_and_changes_none_of_these_views(acme: Any, globex: 
     assert shared["id"] not in ids(read_all(other, "/views"))
     assert_problem(other.patch(f"/views/{shared['id']}", {"version": 1, "name": "Ours"}), 404)
     assert_problem(other.delete(f"/views/{shared['id']}"), 404)
+
+
+def test_a_heatmap_view_keeps_its_scope_grouping_and_range(acme: Any) -> None:
+    api = acme.as_("member")
+    heat = {"scope": f"member:{acme.users['member']}", "rows": "type", "bucket": "month", "from": "2026-01-01",
+            "to": "2026-06-30", "system": False}
+    view = save(api, kind="heatmap", heatmap=heat, is_default=True)
+    assert (view["kind"], view["filters"], view["is_default"]) == ("heatmap", heat, True)
+    assert defaults(api, "heatmap") == [view["id"]]
+    moved = ok(api.patch(f"/views/{view['id']}", {"version": 1, "heatmap": {**heat, "bucket": "week"}}))
+    assert moved["filters"]["bucket"] == "week"
+    assert_problem(api.post("/views", {"name": "x", "kind": "heatmap", "filters": {"overdue": True}}), 422, "filters")
+    assert_problem(api.post("/views", {"name": "x", "kind": "table", "heatmap": heat}), 422, "heatmap")
+    assert_problem(api.post("/views", {"name": "x", "kind": "heatmap", "heatmap": {"rows": "planet"}}), 422,
+                   "heatmap.rows")

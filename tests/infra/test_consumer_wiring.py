@@ -80,10 +80,13 @@ def test_a_consumer_the_stack_does_not_wire_is_reported(synth: Synth) -> None:
     assert wiring_problems(synth, unwired) == ["no function WelcomeNewUsers"]
 
 
-def test_no_rule_sits_on_the_default_bus_except_schedules(synth: Synth) -> None:
+def test_no_rule_sits_on_the_default_bus_except_schedules_and_aws_service_events(synth: Synth) -> None:
+    """Domain events travel on the bluehill bus; AWS services (S3's Object Created) send theirs
+    only to the account's default bus, so a rule for those must sit there."""
     for logical_id, rule in synth.resources("AWS::Events::Rule").items():
         properties = rule["Properties"]
-        if "ScheduleExpression" not in properties:
+        sources = properties.get("EventPattern", {}).get("source", [])
+        if "ScheduleExpression" not in properties and not (sources and all(s.startswith("aws.") for s in sources)):
             assert properties.get("EventBusName"), logical_id
 
 

@@ -62,8 +62,27 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "views:read": {"owner": A, "admin": A, "member": A, "contractor": A, "readonly": A},
     "views:write": {"owner": A, "admin": A, "member": A, "contractor": A},
     "views:share": {"owner": A, "admin": A, "member": A},
+    # Files: reach follows the file's customer; portal users see (and upload) only their own
+    # customer's portal-visible files (files/service.py).
+    "files:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "files:create": {"owner": A, "admin": A, "member": OWN, "portal": C},
+    "files:write": {"owner": A, "admin": A, "member": OWN},
     # Jobs (202 Accepted): owners and admins see the tenant's; members the jobs they started.
     "jobs:read": {"owner": A, "admin": A, "member": OWN},
+    # The timeline (timeline/reading.py): members reach their customers' entries, contractors the
+    # entries of what is assigned to them, portal users their own customer's shared entries.
+    "interactions:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "interactions:write": {"owner": A, "admin": A, "member": OWN},
+    "interaction_types:write": {"owner": A, "admin": A},
+    "timeline:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A, "portal": C},
+    "activity:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
+    "reports:activity": {"owner": A, "admin": A, "member": OWN, "readonly": A},
+    # Follow-ups: members reach those assigned to them and those of their customers (followups/service.py);
+    # contractors those assigned to them. Internal work: never the portal's.
+    "followups:read": {"owner": A, "admin": A, "member": OWN, "contractor": S, "readonly": A},
+    "followups:write": {"owner": A, "admin": A, "member": OWN},
+    "followups:update": {"owner": A, "admin": A, "member": OWN, "contractor": S},
+    "followups:report": {"owner": A, "admin": A, "readonly": A},
     # Forms: the team builds and shares them; portal users read and submit those assigned to
     # their company (forms/service.assigned_form: a submission needs the caller's customer, so
     # owners and admins pass the gate but have no form to submit); results are the team's.
@@ -92,6 +111,9 @@ PERMISSIONS: dict[str, dict[str, Reach]] = {
     "invoices:settings": {"owner": A, "admin": A},
     "invoices:export": {"owner": A, "admin": A, "readonly": A},
     "reports:billing": {"owner": A, "admin": A, "readonly": A},
+    # Mail triage and quarantine: unrouted mail belongs to no customer yet, so no customer reach.
+    "mail:read": {"owner": A, "admin": A, "member": A, "readonly": A},
+    "mail:write": {"owner": A, "admin": A, "member": A},
     # The customer portal (/portal/...): portal users only, over their own company's shared data;
     # the team grants and revokes a contact's access, brands the portal and reads its adoption.
     "portal:read": {"portal": C},

@@ -36,6 +36,8 @@ class Settings:
     portal_session_issuer: str
     service_name: str
     region: str
+    mail_domain: str = ""
+    mail_token_key: str = ""
 
 
 def _required(name: str) -> str:
@@ -66,6 +68,10 @@ def get_settings() -> Settings:
         portal_session_issuer=os.environ.get("PORTAL_SESSION_ISSUER", "bluehill-portal-session"),
         service_name=os.environ.get("POWERTOOLS_SERVICE_NAME", "bluehill"),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        # The tenant-facing inbound domain (tenant addresses are <mailbox>@<tenant>.<domain>) and
+        # the key that signs the ticket token of a Reply-To: read by the mail room only.
+        mail_domain=os.environ.get("MAIL_DOMAIN", ""),
+        mail_token_key=os.environ.get("MAIL_TOKEN_KEY", ""),
     )
 
 

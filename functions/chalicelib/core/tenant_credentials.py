@@ -52,7 +52,8 @@ ITEM_ACTIONS = (
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
 )
-FILE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+# GetObjectVersion: downloads pin the object version the upload check read (files/storage.py).
+FILE_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging")
 
 # A tenant id becomes part of an IAM pattern: `*`, `?`, `$`, `#` or anything else outside
 # this set could widen it (StringLike wildcards, policy variables, the key delimiter).

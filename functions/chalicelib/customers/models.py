@@ -143,6 +143,7 @@ class Contact(VersionedItem):
     exec_sponsor = BooleanAttribute(default=False)
     champion = BooleanAttribute(default=False)
     billing = BooleanAttribute(default=False)
+    email_status = UnicodeAttribute(default="ok")  # ok | bouncing (a DSN for mail we sent: Mail.Bounced)
     by_customer = GSI1()
     by_email = GSI2()
 

@@ -174,6 +174,7 @@ class ContactOut(Out):
     exec_sponsor: bool
     champion: bool
     billing: bool
+    email_status: str = Field("ok", description="ok, or bouncing: mail to it bounced (it is not mailed)")
     version: int
     created_at: str
     updated_at: str

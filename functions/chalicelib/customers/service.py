@@ -135,6 +135,7 @@ def contact_view(contact: Contact) -> dict[str, Any]:
         "id": contact.id,
         "customer_id": contact.customer_id,
         **_contact_fields(contact),
+        "email_status": contact.email_status,
         "version": contact.version,
         "created_at": contact.created_at,
         "updated_at": contact.updated_at,
@@ -617,3 +618,22 @@ def apply_form_answers(automation: Principal, customer_id: str, changes: dict[st
         except Conflict:
             continue
     raise Conflict(f"customer {customer_id} kept changing; the form's answers will be retried")
+
+
+def mark_email_bouncing(tenant_id: str, email: str, status: str | None) -> Contact | None:
+    """For the mail room's Mail.Bounced (customers/consumers.py): the contact with this email is
+    `bouncing` — one conditional update with its Contact.Updated event; None when no contact
+    has the address or it was bouncing already."""
+    found = list(Contact.by_email.query(Contact.email_pk(tenant_id, email), limit=1))
+    if not found or found[0].email_status == "bouncing":
+        return None
+    current = found[0]
+    tx = Transaction()
+    now = now_iso()
+    tx.update(current, [Contact.email_status.set("bouncing"), Contact.version.add(1), Contact.updated_at.set(now)],
+              Contact.version == current.version, _stale("contact", current.id))
+    tx.publish(new_event(tenant_id, "Contact.Updated", {
+        "contact_id": current.id,
+        "changes": {"email_status": {"before": current.email_status, "after": "bouncing"}}}))
+    tx.commit()
+    return current

@@ -48,6 +48,7 @@ class User(VersionedItem):
     role = UnicodeAttribute()
     customer_id = UnicodeAttribute(null=True)
     active = BooleanAttribute(default=True)
+    timezone = UnicodeAttribute(null=True)  # an IANA zone; none: the tenant's
     by_email = GSI1()
 
     SORT = "USER"

@@ -19,6 +19,12 @@ Role = Literal["owner", "admin", "member", "contractor", "portal", "readonly"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
+def _iana(value: str | None) -> str | None:
+    if value is not None and value not in available_timezones():
+        raise ValueError("must be an IANA time zone such as Europe/Paris")
+    return value
+
+
 class UserOut(Out):
     id: str
     email: str
@@ -26,6 +32,7 @@ class UserOut(Out):
     role: Role
     customer_id: str | None = None
     active: bool
+    timezone: str | None = Field(None, description="the user's own IANA time zone; none: the tenant's")
     version: int
     created_at: str
     updated_at: str
@@ -63,8 +70,14 @@ class UpdateUser(Strict):
     role: Role = Field(None)
     customer_id: Id | None = None
     active: bool = Field(None)
+    timezone: str | None = Field(None, max_length=64, description="an IANA time zone; null: the tenant's")
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"version": 1, "name": "Renamed"}]}}
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return _iana(value)
 
 
 class UpdateTenant(Strict):
@@ -79,9 +92,7 @@ class UpdateTenant(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
-        if value is not None and value not in available_timezones():
-            raise ValueError("must be an IANA time zone such as Europe/Paris")
-        return value
+        return _iana(value)
 
 
 class Holiday(Strict):

@@ -24,7 +24,7 @@ from .events import HolidaysUpdated, TenantCreated, TenantUpdated, UserInvited, 
 from .models import Holidays, Tenant, User
 
 TENANT_FIELDS = ("name", "timezone", "week_start", "default_currency")
-USER_FIELDS = ("email", "name", "role", "customer_id", "active")
+USER_FIELDS = ("email", "name", "role", "customer_id", "active", "timezone")
 OWNER = "owner"
 
 
@@ -121,6 +121,21 @@ def tenant_holidays_for(plan: ReadPlan, tenant_id: str) -> Callable[[], list[dat
     return lambda: _holiday_dates(plan.item(key))
 
 
+def timezones_for(plan: ReadPlan, tenant_id: str, user_ids: list[str]) -> Callable[[], dict[str, str]]:
+    """For other rooms (follow-up buckets, due times), read as part of their batch (core.reads):
+    each user's timezone — their own setting, else the tenant's. Unknown users are absent."""
+    tenant_key_ = plan.want(Tenant, Tenant.pk(tenant_id), Tenant.SORT)
+    user_keys = {user_id: plan.want(User, User.pk(tenant_id, user_id), User.SORT) for user_id in user_ids}
+
+    def answer() -> dict[str, str]:
+        tenant = plan.item(tenant_key_)
+        fallback = (tenant.timezone if tenant is not None else None) or "UTC"
+        found = {user_id: plan.item(key) for user_id, key in user_keys.items()}
+        return {user_id: user.timezone or fallback for user_id, user in found.items() if user is not None}
+
+    return answer
+
+
 def set_holidays(principal: Principal, holidays: list[dict[str, Any]], expected_version: int) -> Holidays:
     """Replace the tenant's holidays. `expected_version` is the version read (0 when none exist yet)."""
     require(principal, "holidays:write")
@@ -173,6 +188,12 @@ def user_is_current(principal: Principal) -> bool:
     except NotFound:
         return False
     return user.active and user.role == principal.role and (user.customer_id or None) == principal.customer_id
+
+
+def active_user_by_email(tenant_id: str, email: str) -> User | None:
+    """For the mail room: the tenant's active user with this email (one Query on GSI1)."""
+    found = User.by_email.query(User.list_pk(tenant_id), User.GSI1SK.startswith(f"{email.lower()}#"), limit=5)
+    return next((user for user in found if user.active and user.email.lower() == email.lower()), None)
 
 
 def list_users(principal: Principal, limit: int, cursor: str | None) -> Page[User]:

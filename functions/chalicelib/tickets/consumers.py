@@ -8,8 +8,9 @@ from collections import Counter
 
 from chalicelib.core.consumers import consumer
 from chalicelib.core.events import Event
+from chalicelib.mail.events import MailBounced, MailReceived
 
-from . import rollups
+from . import rollups, service
 from .events import Measured, TicketCreated, TicketCsatSubmitted, TicketReopened, TicketSLABreached, TicketUpdated
 
 SATISFIED = 4  # a CSAT score at or above it counts as satisfied
@@ -36,3 +37,32 @@ def count_in_rollup(event: Event) -> bool:
     if not isinstance(data, Measured) or data.at is None or data.priority is None:
         return False  # published before the rollup moved here: counted in its own transaction
     return rollups.count(event, data.at, data.priority, data.customer_tier, _counts(data))
+
+
+@consumer("tickets_mail_received", MailReceived)
+def take_customer_email(event: Event) -> str | None:
+    """Support mail routed to a customer: a customer message on the ticket it continues, or a
+    new ticket (`source: email`) under the id the mail room chose. Log-address mail is the
+    timeline's, not a ticket's."""
+    mail = event.data_as(MailReceived)
+    if mail.mailbox != "support" or mail.ticket_id is None:
+        return None
+    if mail.new_ticket:
+        opened = service.open_from_email(event.tenant_id, mail.ticket_id, mail.customer_id, mail.contact_id,
+                                         mail.subject, mail.body)
+        return opened.id if opened else mail.ticket_id
+    return service.reply_from_email(event.tenant_id, mail.ticket_id, mail.customer_id, mail.body).ticket_id
+
+
+@consumer("tickets_mail_bounced", MailBounced)
+def note_bounce(event: Event) -> str | None:
+    """A reply sent from a ticket bounced: an internal note says who did not get it and why."""
+    bounced = event.data_as(MailBounced)
+    if bounced.ticket_id is None:
+        return None
+    who = ", ".join(bounced.recipients) or "the recipient"
+    kind = "permanently" if bounced.permanent else "temporarily"
+    service.note_from_mail(event.tenant_id, bounced.ticket_id,
+                           f"Email to {who} bounced {kind} (status {bounced.status or 'unknown'}); "
+                           "the contact's address is marked bouncing.")
+    return bounced.ticket_id

@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.audit import service as audit
 from chalicelib.canned import service as canned
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Forbidden, NotFound, validation_error
+from chalicelib.core.errors import Conflict, Forbidden, NotFound, validation_error
 from chalicelib.core.ids import new_id
 from chalicelib.core.permissions import require
 from chalicelib.core.reads import ReadPlan
@@ -37,6 +37,9 @@ PORTAL_CREATE_FIELDS = frozenset({"subject", "description", "priority", "categor
 PORTAL_FIELDS = ("id", "subject", "description", "customer_id", "requester_contact_id", "status", "priority",
                  "category", "source", "first_response_at", "resolved_at", "closed_at", "follow_up_of",
                  "created_at", "updated_at")
+# The author of a customer's email on a ticket (no token carries this user id): the mail room's
+# Mail.Received, posted by tickets/consumers.py as the customer's words, with the customer's reach.
+EMAIL_AUTHOR = "mail"
 TEAM_FIELDS = (*PORTAL_FIELDS, "assignee_id", "queue_id", "tags", "related_project_id", "escalation_level",
                "reopen_count", "sla_state", "csat", "version")
 
@@ -73,7 +76,8 @@ def _customer_fields(principal: Principal, fields: dict[str, Any]) -> dict[str, 
         raise validation_error(refused[0], "may not be set by a portal user")
     if fields.get("customer_id") not in (None, principal.customer_id):
         raise validation_error("customer_id", "portal users open tickets for their own company only")
-    return {**fields, "customer_id": principal.customer_id, "source": "portal"}
+    source = "email" if principal.user_id == EMAIL_AUTHOR else "portal"
+    return {**fields, "customer_id": principal.customer_id, "source": source}
 
 
 def _tier_and_policy(principal: Principal, customer_id: str,
@@ -122,9 +126,9 @@ def _open(principal: Principal, fields: dict[str, Any],
 
 
 def _create(principal: Principal, fields: dict[str, Any], tier: str | None, policy: dict[str, Any],
-            follow_up_of: str | None) -> tuple[Ticket, TicketMessage | None]:
+            follow_up_of: str | None, ticket_id: str | None = None) -> tuple[Ticket, TicketMessage | None]:
     tenant, now = principal.tenant_id, sla.now()
-    iso, ticket_id = clock.format_instant(now), new_id()
+    iso, ticket_id = clock.format_instant(now), ticket_id or new_id()
     tx = Transaction()
     assignee = fields.get("assignee_id")
     if assignee:
@@ -271,3 +275,55 @@ def _customer_replied(ticket: Ticket, at: datetime, change: Change) -> None:
         machine.refresh_clocks(ticket, ticket.status, at, change)
 
 
+
+
+# ---------- email (tickets/consumers.py, on Mail.Received and Mail.Bounced) ----------
+
+
+def _email_principal(tenant_id: str, customer_id: str) -> Principal:
+    return Principal(tenant_id=tenant_id, user_id=EMAIL_AUTHOR, role="portal", email="", customer_id=customer_id)
+
+
+def open_from_email(tenant_id: str, ticket_id: str, customer_id: str, contact_id: str | None, subject: str,
+                    body: str) -> Ticket | None:
+    """A new ticket (`source: email`) under the id the mail room gave it; None when a copy of
+    the event opened it first. Keyword escalation applies as to a portal ticket."""
+    principal = _email_principal(tenant_id, customer_id)
+    fields = {"subject": (subject or "(no subject)")[:200], "description": body or "(empty message)",
+              "customer_id": customer_id, "requester_contact_id": contact_id, "source": "email"}
+    tier, policy = _tier_and_policy(principal, customer_id, None)
+    try:
+        ticket, _ = _create(principal, fields, tier, policy, None, ticket_id)
+    except Conflict:
+        return None
+    return ticket
+
+
+def reply_from_email(tenant_id: str, ticket_id: str, customer_id: str, body: str) -> TicketMessage:
+    """A customer's email on its ticket: a public customer message, with the status rules of a
+    portal reply (reopens a waiting or recently resolved ticket; a closed one opens a linked
+    ticket) and keyword escalation."""
+    return post_message(_email_principal(tenant_id, customer_id), ticket_id, {"body": body or "(empty message)"})
+
+
+def note_from_mail(tenant_id: str, ticket_id: str, body: str) -> TicketMessage:
+    """An internal note by the mail automation (a bounce of a reply sent from the ticket)."""
+    automation = Principal(tenant_id=tenant_id, user_id=EMAIL_AUTHOR, role="owner", email="")
+    return post_message(automation, ticket_id, {"body": body, "visibility": "internal"})
+
+
+def email_reply_for(tenant_id: str, ticket_id: str, message_id: str) -> tuple[Ticket, TicketMessage] | None:
+    """For the mail room's outbound mail: the ticket and one of its messages (two GetItems)."""
+    try:
+        ticket = Ticket.get(Ticket.pk(tenant_id, ticket_id), Ticket.SORT)
+        message = TicketMessage.get(ticket.PK, f"{TicketMessage.PREFIX}{message_id}")
+    except (Ticket.DoesNotExist, TicketMessage.DoesNotExist):
+        return None
+    return ticket, message
+
+
+def email_ticket(tenant_id: str, ticket_id: str) -> Ticket | None:
+    try:
+        return Ticket.get(Ticket.pk(tenant_id, ticket_id), Ticket.SORT)
+    except Ticket.DoesNotExist:
+        return None

@@ -8,18 +8,21 @@ from pydantic import Field
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import expected_version, route
 from chalicelib.core.models import ListOf, ListQuery, Name, Out, Strict, Version
+from chalicelib.timeline.shapes import HeatmapFilters
 from chalicelib.work.shapes import TaskFilters, TaskSort
 
 from . import service
 
 bp = Blueprint(__name__)
 
-Kind = Literal["kanban", "gantt", "table"]
+Kind = Literal["kanban", "gantt", "table", "heatmap"]
 Visibility = Literal["personal", "shared"]
 
 
 class ViewFields(Strict):
     filters: TaskFilters = Field(None, description="the table view's filters")
+    heatmap: HeatmapFilters = Field(None, description="a heatmap view's scope, rows, bucket, range, types and "
+                                    "system (kept as its filters)")
     sort: TaskSort = Field(None)
     visibility: Visibility = Field(None, description="personal (yours only) or shared with the team")
     is_default: bool = Field(None, description="your default view of this kind; only one per kind")
@@ -28,6 +31,8 @@ class ViewFields(Strict):
         values = self.model_dump(mode="json", exclude_unset=True, exclude={"version"})
         if self.filters is not None:
             values["filters"] = self.filters.model_dump(mode="json", exclude_defaults=True)
+        if self.heatmap is not None:
+            values["heatmap"] = self.heatmap.model_dump(mode="json", exclude_unset=True, by_alias=True)
         return values
 
 

@@ -92,8 +92,22 @@ def _drop_default(tx: Transaction, principal: Principal, view: SavedView) -> Non
     tx.delete(claim, DefaultView.view_id == view.id, lambda: Conflict("your default view changed meanwhile; retry"))
 
 
+def _heatmap_filters(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A heatmap view keeps its heatmap's filters (`heatmap`) as its filters; other kinds keep
+    task filters."""
+    fields = dict(fields)
+    if kind == "heatmap" and "filters" in fields:
+        raise validation_error("filters", "a heatmap view's filters are sent as `heatmap`")
+    if "heatmap" in fields:
+        if kind != "heatmap":
+            raise validation_error("heatmap", f"a {kind} view has no heatmap")
+        fields["filters"] = fields.pop("heatmap")
+    return fields
+
+
 def create_view(principal: Principal, fields: dict[str, Any]) -> SavedView:
     require(principal, "views:write")
+    fields = _heatmap_filters(fields["kind"], fields)
     now, view_id = now_iso(), new_id()
     view = SavedView(
         SavedView.pk(principal.tenant_id, view_id), SavedView.SORT, type="SavedView", tenant_id=principal.tenant_id,
@@ -123,6 +137,7 @@ def list_views(principal: Principal, kind: str | None, limit: int, cursor: str |
 def update_view(principal: Principal, view_id: str, changes: dict[str, Any], expected_version: int) -> SavedView:
     current = _load_to_change(principal, view_id)
     require_version(current, expected_version, "view")
+    changes = _heatmap_filters(current.kind, changes)
     changed = audit.diff(view_fields(current), {**view_fields(current), **changes})
     if not changed:
         return current

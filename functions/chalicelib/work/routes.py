@@ -21,6 +21,7 @@ from .shapes import (
     CreateTask,
     DeletedTaskOut,
     GanttOut,
+    GanttQuery,
     MoveTask,
     PortfolioQuery,
     ProjectListQuery,
@@ -120,10 +121,12 @@ def board(principal: Principal, project_id: str, query: BoardQuery) -> BoardOut:
 
 
 @route(bp, "/projects/{project_id}/gantt", "GET", summary="Gantt: dates, dependencies, conflicts, critical path",
-       permission="projects:read", query=BoardQuery, response=GanttOut)
-def gantt(principal: Principal, project_id: str, query: BoardQuery) -> GanttOut:
-    return GanttOut.model_validate(service.gantt_page(principal, project_id, query.include == "description",
-                                                      query.cursor))
+       permission="projects:read", query=GanttQuery, response=GanttOut)
+def gantt(principal: Principal, project_id: str, query: GanttQuery) -> GanttOut:
+    page = service.gantt_page(principal, project_id, query.include == "description", query.cursor)
+    if query.overlay == "activity":
+        page["activity"] = service.activity_overlay(principal, page["project"], query.bucket)
+    return GanttOut.model_validate(page)
 
 
 # ---------- tasks ----------

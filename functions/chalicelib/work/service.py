@@ -34,6 +34,7 @@ from chalicelib.core.table import Transaction, now_iso, query_reader, require_ve
 from chalicelib.customers import service as customers
 from chalicelib.jobs import service as jobs
 from chalicelib.team import service as team
+from chalicelib.timeline import reports as timeline_reports
 
 from . import access, ledger, listing, tasks
 from .board_status import SEVERITY, auto_status
@@ -454,6 +455,15 @@ def gantt_page(principal: Principal, project_id: str, include_description: bool 
         "conflicts": [view["id"] for view in views if view["dependency_conflict"]],
         "next_cursor": page.next_cursor,
     }
+
+
+def activity_overlay(principal: Principal, project: dict[str, Any], bucket: str) -> list[dict[str, Any]]:
+    """The Gantt's activity overlay (the caller reached the project): per bucket, the project's
+    interactions and status changes, read from the timeline's daily counters."""
+    start = _date(project.get("start_date")) or date.fromisoformat(project["created_at"][:10])
+    end = max(filter(None, [_date(project.get("due_date")), today()]))
+    start = max(start, end - timedelta(days=timeline_reports.MAX_DAYS - 1))
+    return timeline_reports.activity_overlay(principal.tenant_id, project["id"], bucket, min(start, end), end)
 
 
 def _date(value: str | None) -> date | None:

@@ -361,6 +361,18 @@ class BoardQuery(Strict):
     cursor: str | None = Field(None, max_length=2048)
 
 
+class GanttQuery(BoardQuery):
+    overlay: Literal["activity"] | None = Field(None, description="activity: per-bucket interaction and "
+                                                "status-change counts (from the timeline's daily counters)")
+    bucket: Literal["day", "week", "month"] = Field("week", description="the overlay's buckets")
+
+
+class ActivityBucket(Out):
+    start: str
+    interactions: int
+    status_changes: int
+
+
 PAGED_BY_SIZE = ("the tasks of one response stay under Lambda's 6 MB; `next_cursor` (null but for boards of "
                  "thousands of tasks, or with descriptions) continues them")
 
@@ -388,6 +400,8 @@ class GanttOut(Out):
     conflicts: list[str] = Field(description="this page's tasks that start before a predecessor is due")
     critical_path: CriticalPath = Field(description="over the whole project")
     next_cursor: str | None = Field(None, description=PAGED_BY_SIZE)
+    activity: list[ActivityBucket] | None = Field(None, description="with overlay=activity: from the project's "
+                                                  "start (or creation) to its due date or today, whichever is later")
 
 
 class TasksOut(Out):

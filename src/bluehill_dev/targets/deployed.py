@@ -27,6 +27,7 @@ OUTPUT_SETTINGS = {
     "EventBusName": "EVENT_BUS_NAME",
     "FilesBucketName": "FILES_BUCKET",
     "InboundMailBucketName": "INBOUND_MAIL_BUCKET",
+    "MailDomain": "MAIL_DOMAIN",
     "UserPoolId": "USER_POOL_ID",
     "UserPoolClientId": "USER_POOL_CLIENT_ID",
     "JwksUrl": "JWKS_URL",

@@ -1,0 +1,189 @@
+"""The feed's kinds: one projection per event type the customer timeline shows (see
+registry.py). Visibility: what the customer's own people may see is `shared` (their tickets'
+opening, public replies, status and resolution; shared interactions); everything else —
+internal notes, SLA marks, escalations, the team's work — is `internal`."""
+
+from __future__ import annotations
+
+from chalicelib.core.events import Event
+from chalicelib.customers.events import ContactCreated, CustomerUpdated
+from chalicelib.forms.events import FormSubmitted
+from chalicelib.templates.events import TemplateApplied
+from chalicelib.tickets.events import (
+    TicketCreated,
+    TicketCsatSubmitted,
+    TicketEscalated,
+    TicketMessagePosted,
+    TicketResolved,
+    TicketSLABreached,
+    TicketSLAWarning,
+    TicketStatusChanged,
+)
+from chalicelib.timekeeping.events import EntryData, TimeEntryCreated, TimeEntryDeleted, TimeEntryUpdated
+from chalicelib.work.events import ProjectStatusChanged, TaskCompleted, TaskCreated, TaskStatusChanged
+
+from . import kinds
+from .events import InteractionCreated, InteractionDeleted, InteractionUpdated
+from .registry import INTERNAL, SHARED, Entry, Lookup, entry, projection
+
+# ---------- interactions ----------
+
+
+@projection(InteractionCreated, InteractionUpdated)
+def interaction(event: Event, data: InteractionCreated | InteractionUpdated, look: Lookup) -> Entry:
+    task = look.task(data.task_id)
+    facing = data.type in kinds.customer_facing_keys(event.tenant_id) and data.direction != "internal"
+    return Entry(id=data.interaction_id, kind="interaction", etype=data.type, occurred_at=data.occurred_at,
+                 summary=data.summary, actor={"type": "user", "id": data.author_id}, visibility=data.visibility,
+                 system=False, customer_id=data.customer_id, project_id=data.project_id, task_id=data.task_id,
+                 ticket_id=data.ticket_id, interaction_id=data.interaction_id, contact_ids=data.contact_ids,
+                 assignee_ids=list(task.assignee_ids or []) if task else [], version=data.version,
+                 customer_facing=facing)
+
+
+@projection(InteractionDeleted)
+def interaction_deleted(event: Event, data: InteractionDeleted, look: Lookup) -> Entry:
+    return Entry(id=data.interaction_id, kind="interaction", occurred_at=event.occurred_at, summary="",
+                 actor=event.actor.model_dump(mode="json"), customer_id=data.customer_id,
+                 version=data.version, removed=True)
+
+
+# ---------- work ----------
+
+
+def _task_links(data: TaskCreated | TaskStatusChanged | TaskCompleted, look: Lookup) -> dict[str, object]:
+    task = look.task(data.task_id)
+    return {"customer_id": data.customer_id, "project_id": data.project_id, "task_id": data.task_id,
+            "assignee_ids": list(task.assignee_ids or []) if task else []}
+
+
+@projection(TaskCreated)
+def task_created(event: Event, data: TaskCreated, look: Lookup) -> Entry:
+    return entry(event, f"Task created: {look.task_title(data.task_id)}",
+                 **{**_task_links(data, look), "assignee_ids": data.assignee_ids})
+
+
+@projection(TaskStatusChanged)
+def task_status_changed(event: Event, data: TaskStatusChanged, look: Lookup) -> Entry:
+    return entry(event, f"Task {look.task_title(data.task_id)} moved from {data.from_} to {data.to}",
+                 **_task_links(data, look))
+
+
+@projection(TaskCompleted)
+def task_completed(event: Event, data: TaskCompleted, look: Lookup) -> Entry:
+    late = " (late)" if data.late else ""
+    return entry(event, f"Task completed{late}: {look.task_title(data.task_id)}", **_task_links(data, look))
+
+
+@projection(ProjectStatusChanged)
+def project_status_changed(event: Event, data: ProjectStatusChanged, look: Lookup) -> Entry:
+    reason = f" — {data.reason}" if data.reason else ""
+    return entry(event, f"Project {look.project_name(data.project_id)} status {data.from_ or 'new'} → {data.to}"
+                 f"{reason}", customer_id=data.customer_id, project_id=data.project_id)
+
+
+@projection(TemplateApplied)
+def template_applied(event: Event, data: TemplateApplied, look: Lookup) -> Entry:
+    return entry(event, f"Template applied: project {look.project_name(data.project_id)} "
+                 f"anchored on {data.anchor.date}", customer_id=data.customer_id, project_id=data.project_id)
+
+
+# ---------- tickets and SLA ----------
+
+
+def _ticket_entry(event: Event, look: Lookup, ticket_id: str, text: str, visibility: str = INTERNAL) -> Entry | None:
+    ticket = look.ticket(ticket_id)
+    if ticket is None or not ticket.customer_id:
+        return None  # a ticket of no customer is on no customer's timeline
+    return entry(event, f"{text}: “{ticket.subject}”", visibility=visibility, customer_id=ticket.customer_id,
+                 ticket_id=ticket_id, project_id=ticket.related_project_id,
+                 contact_ids=[ticket.requester_contact_id] if ticket.requester_contact_id else [],
+                 assignee_ids=[ticket.assignee_id] if ticket.assignee_id else [])
+
+
+@projection(TicketCreated)
+def ticket_created(event: Event, data: TicketCreated, look: Lookup) -> Entry | None:
+    return _ticket_entry(event, look, data.ticket_id, "Ticket opened", SHARED)
+
+
+@projection(TicketMessagePosted)
+def ticket_message(event: Event, data: TicketMessagePosted, look: Lookup) -> Entry | None:
+    if data.visibility != "public":
+        return _ticket_entry(event, look, data.ticket_id, "Internal note on ticket")
+    who = "Customer replied" if data.author_type in ("customer", "contact", "portal") else "Public reply"
+    return _ticket_entry(event, look, data.ticket_id, f"{who} on ticket", SHARED)
+
+
+@projection(TicketStatusChanged)
+def ticket_status_changed(event: Event, data: TicketStatusChanged, look: Lookup) -> Entry | None:
+    return _ticket_entry(event, look, data.ticket_id, f"Ticket {data.from_} → {data.to}", SHARED)
+
+
+@projection(TicketResolved)
+def ticket_resolved(event: Event, data: TicketResolved, look: Lookup) -> Entry | None:
+    return _ticket_entry(event, look, data.ticket_id, "Ticket resolved", SHARED)
+
+
+@projection(TicketEscalated)
+def ticket_escalated(event: Event, data: TicketEscalated, look: Lookup) -> Entry | None:
+    return _ticket_entry(event, look, data.ticket_id, f"Ticket escalated to level {data.escalation_level}")
+
+
+@projection(TicketSLAWarning, TicketSLABreached)
+def ticket_sla(event: Event, data: TicketSLAWarning | TicketSLABreached, look: Lookup) -> Entry | None:
+    what = "SLA breached" if isinstance(data, TicketSLABreached) else "SLA warning"
+    return _ticket_entry(event, look, data.ticket_id, f"{what} ({data.target.replace('_', ' ')})")
+
+
+@projection(TicketCsatSubmitted)
+def ticket_csat(event: Event, data: TicketCsatSubmitted, look: Lookup) -> Entry | None:
+    return _ticket_entry(event, look, data.ticket_id, f"CSAT response {data.score}/5")
+
+
+# ---------- customers ----------
+
+
+@projection(CustomerUpdated)
+def customer_updated(event: Event, data: CustomerUpdated, look: Lookup) -> Entry | None:
+    parts = [f"{label} changed from {change.before or 'none'} to {change.after or 'none'}"
+             for name, label in (("lifecycle_stage", "Stage"), ("owner_id", "Owner"))
+             if (change := data.changes.get(name)) is not None]
+    if not parts:
+        return None  # only a stage or owner change is timeline material
+    return entry(event, "; ".join(parts), customer_id=data.customer_id)
+
+
+@projection(ContactCreated)
+def contact_added(event: Event, data: ContactCreated, look: Lookup) -> Entry:
+    contact = look.contact(data.contact_id)
+    name = f": {contact.name}" if contact else ""
+    return entry(event, f"Contact added{name}", customer_id=data.customer_id, contact_ids=[data.contact_id])
+
+
+# ---------- forms and time (rooms of this wave: a few lines each) ----------
+
+
+@projection(FormSubmitted)
+def form_submitted(event: Event, data: FormSubmitted, look: Lookup) -> Entry | None:
+    if not data.customer_id:
+        return None
+    return entry(event, f"Form submitted: {data.form_name}", visibility=data.visibility, customer_id=data.customer_id,
+                 contact_ids=[data.contact_id] if data.contact_id else [])
+
+
+def _time_entry(event: Event, time: EntryData, version: int, removed: bool = False) -> Entry:
+    """A time entry (its minutes and category; never its rate or amount), replaced as it changes."""
+    return Entry(id=time.id, kind="TimeEntry.Created", occurred_at=time.started_at or f"{time.date}T00:00:00Z",
+                 summary=f"{time.minutes} min logged ({time.category.replace('_', ' ')})",
+                 actor={"type": "user", "id": time.user_id}, customer_id=time.customer_id, project_id=time.project_id,
+                 task_id=time.task_id, ticket_id=time.ticket_id, assignee_ids=[time.user_id], version=version,
+                 removed=removed)
+
+
+@projection(TimeEntryCreated, TimeEntryUpdated, TimeEntryDeleted)
+def time_entry(event: Event, data: TimeEntryCreated | TimeEntryUpdated | TimeEntryDeleted, look: Lookup) -> Entry:
+    if isinstance(data, TimeEntryUpdated):
+        return _time_entry(event, data.after, data.after.version)
+    if isinstance(data, TimeEntryDeleted):
+        return _time_entry(event, data.entry, data.entry.version + 1, removed=True)
+    return _time_entry(event, data.entry, data.entry.version)
