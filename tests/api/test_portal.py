@@ -63,7 +63,8 @@ def portal_paths(shared):
               ("/portal/tickets/{ticket_id}/messages", "POST"): {"body": "hi"},
               ("/portal/milestones/{task_id}/request-changes", "POST"): {"comment": "no"},
               ("/portal/milestones/{task_id}/approve", "POST"): {},
-              ("/portal/team", "POST"): {"email": "x@initech.example", "name": "X"}}
+              ("/portal/team", "POST"): {"email": "x@initech.example", "name": "X"},
+              ("/portal/files", "POST"): {"filename": "a.pdf", "content_type": "application/pdf", "size": 10}}
     found = []
     for (path, method), spec in ROUTES.items():
         if path.startswith("/portal/") and not spec.public:
@@ -82,7 +83,9 @@ def test_every_portal_route_refuses_every_internal_role(acme, shared):
             assert response.status == 403, (role, method, path, response.body)
 
 
-def test_a_portal_user_of_another_tenant_or_company_never_reaches_these_records(acme, globex, shared, aws):
+@pytest.fixture(scope="module")
+def other_company(acme, aws):
+    """A portal user of another customer of the same tenant."""
     import boto3
     from chalicelib.core.scope import tenant_scope
     from chalicelib.customers import service as customers
@@ -95,10 +98,14 @@ def test_a_portal_user_of_another_tenant_or_company_never_reaches_these_records(
         other = customers.create_customer(acme.principal("owner"), {"name": "Other Co"})
         team.invite_user(acme.principal("owner"), {"email": email, "name": "Olga", "role": "portal",
                                                    "customer_id": other.id}, password=password)
-    other_company = Api(acme.client, resources.id_token(boto3.client("cognito-idp"), aws, email, password))
+    return Api(acme.client, resources.id_token(boto3.client("cognito-idp"), aws, email, password))
+
+
+def test_a_portal_user_of_another_tenant_or_company_never_reaches_these_records(acme, globex, shared,
+                                                                                other_company):
     for api in (other_company, globex.as_("portal")):
         for method, path, body in portal_paths(shared):
-            if method == "POST" and path in ("/portal/tickets", "/portal/team"):
+            if method == "POST" and path in ("/portal/tickets", "/portal/team", "/portal/files"):
                 continue  # their own company's: no record of acme's company is named
             response = api.request(method, path, body)
             names_acme_record = path.startswith(("/portal/projects/", "/portal/milestones/", "/portal/tickets/",
@@ -207,6 +214,61 @@ def test_company_scope_needs_sharing_or_a_portal_admin(fresh_tenant):
     portal = fresh_tenant.as_("portal")
     assert portal.get("/portal/tickets?scope=company").status == 403
     assert ok(portal.get("/portal/tickets?scope=mine"))["items"] == []
+
+
+# ---------- documents ----------
+
+
+def _linked_document(owner, customer_id, title, **more):
+    return ok(owner.post("/files", {"filename": title, "source": "link", "customer_id": customer_id,
+                                    "url": "https://docs.google.com/document/d/1abc/edit", **more}), 201)
+
+
+def test_portal_documents_are_the_companys_shared_files_only(acme, globex, other_company):
+    owner, portal = acme.as_("owner"), acme.as_("portal")
+    older = _linked_document(owner, acme.portal_customer_id, "Kickoff deck", portal_visible=True)
+    shared = _linked_document(owner, acme.portal_customer_id, "Onboarding plan", portal_visible=True)
+    internal = _linked_document(owner, acme.portal_customer_id, f"Pricing {MARKER}")
+    elsewhere = ok(owner.post("/customers", {"name": "Elsewhere Co"}), 201)
+    theirs = _linked_document(owner, elsewhere["id"], "Elsewhere plan", portal_visible=True)
+    listed = ok(portal.get("/portal/files"))["items"]
+    ids = [item["id"] for item in listed]
+    assert shared["id"] in ids and internal["id"] not in ids and theirs["id"] not in ids
+    assert MARKER not in json.dumps(listed) and all(item.get("uploaded_by") is None for item in listed)
+    home = ok(portal.get("/portal/home"))["recent_documents"]
+    assert home[0]["id"] == shared["id"] and internal["id"] not in {d["id"] for d in home}
+    for api in (other_company, globex.as_("portal")):
+        text = json.dumps(ok(api.get("/portal/files"))) + json.dumps(ok(api.get("/portal/home")))
+        assert shared["id"] not in text
+    page = ok(portal.get("/portal/files?limit=1"))
+    assert [item["id"] for item in page["items"]] == [shared["id"]] and page["next_cursor"]
+    after = ok(portal.get(f"/portal/files?limit=1&cursor={page['next_cursor']}"))
+    assert [item["id"] for item in after["items"]] == [older["id"]]
+
+
+def test_a_portal_upload_is_a_limited_presigned_post_for_a_shared_file_of_the_company(acme):
+    import base64
+
+    owner, portal = acme.as_("owner"), acme.as_("portal")
+    ticket = ok(portal.post("/portal/tickets", {"subject": "Logo", "description": "Attached"}), 201)
+    created = ok(portal.post("/portal/files", {"filename": "../Logo.png", "content_type": "image/png",
+                                               "size": 2048, "ticket_id": ticket["id"], "description": "Logo"}), 201)
+    assert (created["customer_id"], created["status"], created["portal_visible"], created["filename"],
+            created["ticket_id"]) == (acme.portal_customer_id, "pending", True, "Logo.png", ticket["id"])
+    upload = created["upload"]
+    assert upload["fields"]["key"].startswith(f"tenants/{acme.tenant_id}/files/{created['id']}/")
+    policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
+    assert ["content-length-range", 2048, 2048] in policy["conditions"] and upload["max_bytes"] == 2048
+    assert created["id"] not in {f["id"] for f in ok(portal.get("/portal/files"))["items"]}  # pending
+    assert ok(owner.get(f"/files/{created['id']}"))["uploaded_by"] == acme.users["portal"]
+    elsewhere = ok(owner.post("/customers", {"name": "Upload Elsewhere Co"}), 201)
+    foreign = ok(owner.post("/tickets", {"subject": "x", "description": "y", "customer_id": elsewhere["id"]}), 201)
+    body = {"filename": "a.pdf", "content_type": "application/pdf", "size": 10}
+    for change, field in (({"size": 25 * 1024 * 1024 + 1}, "size"), ({"content_type": "application/x-msdownload"},
+                          "content_type"), ({"ticket_id": foreign["id"]}, "ticket_id"),
+                          ({"customer_id": elsewhere["id"]}, "customer_id"), ({"project_id": "p1"}, "project_id")):
+        refused = portal.post("/portal/files", {**body, **change})
+        assert refused.status == 422 and refused.json["errors"][0]["field"] == field, (change, refused.body)
 
 
 # ---------- sign-in, branding, access, adoption ----------

@@ -12,7 +12,9 @@ from pydantic import Field, StringConstraints
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import route
-from chalicelib.core.models import Email, Id, Name, Out, Strict, TextBlock, Version
+from chalicelib.core.models import Email, Id, ListOf, ListQuery, Name, Out, Strict, TextBlock, Version
+from chalicelib.files.routes import ContentType, CreatedFileOut, Description, Filename, FileOut
+from chalicelib.files.rules import MAX_BYTES
 from chalicelib.tickets.routes import Category, PortalTicketOut, Priority
 
 from . import service, signin
@@ -95,7 +97,7 @@ class HomeOut(Out):
     projects: list[dict[str, Any]]
     open_tickets: list[dict[str, Any]]
     forms_waiting: list[dict[str, Any]]
-    recent_documents: list[dict[str, Any]]
+    recent_documents: list[FileOut]
     invoices: list[dict[str, Any]]
     waiting_on_you_count: int
 
@@ -189,6 +191,17 @@ class Invite(Strict):
 
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [
         {"email": "sam@initech.example", "name": "Sam Lee"}]}}
+
+
+class NewDocument(Strict):
+    filename: Filename
+    content_type: ContentType
+    size: Annotated[int, Field(ge=1, le=MAX_BYTES)]
+    ticket_id: Id | None = Field(None, description="one of the company's tickets the document belongs to")
+    description: Description | None = None
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [
+        {"filename": "Logo.png", "content_type": "image/png", "size": 20480, "description": "Our logo"}]}}
 
 
 class WaitingOut(Out):
@@ -329,6 +342,19 @@ def portal_get_ticket(principal: Principal, ticket_id: str) -> PortalTicketDetai
        body=Reply, response=PortalMessage, status=201)
 def portal_reply(principal: Principal, ticket_id: str, body: Reply) -> PortalMessage:
     return PortalMessage.model_validate(service.reply(principal, ticket_id, body.body))
+
+
+@route(bp, "/portal/files", "GET", summary="The company's shared documents, newest first", permission="portal:read",
+       query=ListQuery, response=ListOf[FileOut])
+def portal_files(principal: Principal, query: ListQuery) -> ListOf[FileOut]:
+    items, next_cursor = service.documents(principal, query.limit, query.cursor)
+    return ListOf[FileOut].model_validate({"items": items, "next_cursor": next_cursor})
+
+
+@route(bp, "/portal/files", "POST", summary="Upload a document (a presigned POST, limited to its size and type)",
+       permission="portal:write", body=NewDocument, response=CreatedFileOut, status=201)
+def portal_upload(principal: Principal, body: NewDocument) -> CreatedFileOut:
+    return CreatedFileOut.model_validate(service.upload_document(principal, body.model_dump()))
 
 
 @route(bp, "/portal/team", "GET", summary="The company's portal users", permission="portal:read", response=TeamOut)

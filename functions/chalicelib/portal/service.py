@@ -18,6 +18,7 @@ from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso
 from chalicelib.customers import service as customers
+from chalicelib.files import service as files
 from chalicelib.forms import service as forms
 from chalicelib.sla import tracker
 from chalicelib.team import service as team
@@ -83,10 +84,28 @@ def forms_waiting(principal: Principal) -> list[dict[str, Any]]:
     return forms.forms_waiting(principal.tenant_id, _customer_id(principal))
 
 
-def recent_documents(principal: Principal) -> list[dict[str, Any]]:
-    """Recent shared documents: the files room is not on this branch yet."""
+RECENT_DOCUMENTS = 5
+
+
+def documents(principal: Principal, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The company's portal-visible, available files, newest first (the files room's read)."""
     _customer_id(principal)
-    return []
+    page = files.portal_files(principal, limit, cursor)
+    return [files.file_view(principal, file) for file in page.items], page.next_cursor
+
+
+def recent_documents(principal: Principal) -> list[dict[str, Any]]:
+    """The newest shared documents, for the home page."""
+    return documents(principal, RECENT_DOCUMENTS, None)[0]
+
+
+def upload_document(principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+    """An upload by a portal user through the files room: a pending, portal-visible file of its
+    own company and the presigned POST limited to its size and type (recorded on the timeline
+    by the files room's events)."""
+    _customer_id(principal, "portal:write")
+    file, upload = files.portal_upload(principal, {**fields, "source": "upload"})
+    return {**files.file_view(principal, file), "upload": upload}
 
 
 INVOICE_FIELDS = ("id", "number", "status", "currency", "total", "amount_paid", "balance", "issue_date",
