@@ -48,7 +48,9 @@ def provision(tenant_id: str, password: str, roles: tuple[str, ...] = ROLES) -> 
             if role == "owner":
                 continue
             if role == "portal":
-                made.portal_customer_id = customers.create_customer(made.principal("owner"), {"name": "Portal Co"}).id
+                # shares its tickets with all its people (a portal customer's default is `own`)
+                made.portal_customer_id = customers.create_customer(
+                    made.principal("owner"), {"name": "Portal Co", "portal_ticket_sharing": "company"}).id
             email = f"{role}@{tenant_id}.example"
             user = team.invite_user(
                 made.principal("owner"),

@@ -119,14 +119,21 @@ def test_a_portal_user_of_another_tenant_or_company_never_reaches_these_records(
 # ---------- what the customer sees ----------
 
 
+def share_tickets(world, sharing):
+    owner, customer_id = world.as_("owner"), world.portal_customer_id
+    ok(owner.patch(f"/customers/{customer_id}", {"version": ok(owner.get(f"/customers/{customer_id}"))["version"],
+                                                 "portal_ticket_sharing": sharing}))
+
+
 def test_home_shows_shared_projects_with_progress_and_next_milestone_and_never_internal_data(acme, shared):
+    share_tickets(acme, "own")
     home = ok(acme.as_("portal").get("/portal/home"))
     assert MARKER not in json.dumps(home)
     assert home["company"]["id"] == acme.portal_customer_id
     project = next(p for p in home["projects"] if p["id"] == shared["project"]["id"])
     assert project["next_milestone"]["title"] == "Design sign-off" and project["tasks_in_progress"] >= 2
     assert shared["hidden_project"]["id"] not in json.dumps(home)
-    assert home["waiting_on_you_count"] >= 3
+    assert home["waiting_on_you_count"] >= 2  # the task and the milestone; the ticket is not theirs (own sharing)
     assert any(t["id"] == shared["ticket"]["id"] for t in home["open_tickets"]) is False  # own sharing, no requester
     assert home["forms_waiting"] == [] and home["invoices"] == [] and home["recent_documents"] == []
 
@@ -144,10 +151,7 @@ def test_a_shared_project_shows_only_shared_tasks_with_their_portal_values(acme,
 
 
 def test_waiting_on_you_lists_the_column_the_milestone_and_the_paused_ticket_oldest_first(acme, shared):
-    owner = acme.as_("owner")
-    ok(owner.patch(f"/customers/{acme.portal_customer_id}",
-                   {"version": ok(owner.get(f"/customers/{acme.portal_customer_id}"))["version"],
-                    "portal_ticket_sharing": "company"}))
+    share_tickets(acme, "company")
     items = ok(acme.as_("portal").get("/portal/waiting-on-you"))["items"]
     kinds = {(item["kind"], item["id"]) for item in items}
     assert ("task", shared["waiting"]["id"]) in kinds
@@ -211,6 +215,7 @@ def test_portal_tickets_are_the_tickets_rooms_with_public_messages_only(acme, sh
 
 
 def test_company_scope_needs_sharing_or_a_portal_admin(fresh_tenant):
+    share_tickets(fresh_tenant, "own")
     portal = fresh_tenant.as_("portal")
     assert portal.get("/portal/tickets?scope=company").status == 403
     assert ok(portal.get("/portal/tickets?scope=mine"))["items"] == []
@@ -282,6 +287,7 @@ def _sent_links():
 @pytest.fixture
 def portal_tenant(fresh_tenant):
     owner, customer_id = fresh_tenant.as_("owner"), fresh_tenant.portal_customer_id
+    share_tickets(fresh_tenant, "own")  # the default for a customer
     sub = f"p{fresh_tenant.tenant_id}".lower()[:40]
     ok(owner.put("/tenant/branding", {"portal_name": "Acme Portal", "primary_color": "#0a7cff",
                                       "portal_subdomain": sub, "support_email": "help@acme.example"}))
@@ -392,6 +398,32 @@ def test_a_portal_admin_invites_a_colleague_and_sees_the_company_tickets(portal_
     member = ok(admin.post("/portal/team", {"email": f"sam-{world.tenant_id}@initech.example", "name": "Sam"}), 201)
     team = ok(admin.get("/portal/team"))["items"]
     assert {member["user_id"], portal_tenant["access"]["user_id"]} <= {m["user_id"] for m in team}
+
+
+def test_the_tickets_routes_follow_the_customers_ticket_sharing_as_the_portal_does(portal_tenant, anonymous, http):
+    world = portal_tenant["world"]
+    owner, customer_id = world.as_("owner"), world.portal_customer_id
+    pat = Api(http, ok(anonymous.post("/portal/login/exchange", {"link": _sign_in(anonymous, portal_tenant)}))["token"])
+    mine = ok(owner.post("/tickets", {"subject": "Pat's", "description": "x", "customer_id": customer_id,
+                                      "requester_contact_id": portal_tenant["contact"]["id"]}), 201)
+    colleague = ok(owner.post("/tickets", {"subject": "A colleague's", "description": "y",
+                                           "customer_id": customer_id}), 201)
+    opened = ok(pat.post("/tickets", {"subject": "Opened by Pat", "description": "z"}), 201)
+
+    def reached():
+        listed = {t["id"] for t in ok(pat.get("/tickets"))["items"]}
+        by_customer = {t["id"] for t in ok(pat.get(f"/customers/{customer_id}/tickets"))["items"]}
+        portal = {t["id"] for t in ok(pat.get("/portal/tickets"))["items"]}
+        read = {t["id"] for t in (mine, colleague, opened) if pat.get(f"/tickets/{t['id']}").status == 200}
+        assert listed == by_customer == portal == read, (listed, by_customer, portal, read)
+        return listed
+
+    assert reached() == {mine["id"], opened["id"]}  # own (the default): the tickets they are the requester of
+    assert pat.get(f"/tickets/{colleague['id']}/messages").status == 404
+    assert pat.post(f"/tickets/{colleague['id']}/messages", {"body": "peek"}).status == 404
+    assert {t["id"] for t in ok(pat.get("/tickets?status=new"))["items"]} <= {mine["id"], opened["id"]}
+    share_tickets(world, "company")
+    assert reached() == {mine["id"], colleague["id"], opened["id"]}
 
 
 def test_the_demo_seed_gives_the_portal_user_a_shared_project_a_milestone_and_a_waiting_ticket(aws, http):

@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.billing import exports as billing_exports
 from chalicelib.billing import service as billing
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Conflict, Forbidden, NotFound
+from chalicelib.core.errors import Conflict, Forbidden
 from chalicelib.core.permissions import require
 from chalicelib.core.table import Transaction, now_iso
 from chalicelib.customers import service as customers
@@ -22,9 +22,11 @@ from chalicelib.files import service as files
 from chalicelib.forms import service as forms
 from chalicelib.sla import tracker
 from chalicelib.team import service as team
+from chalicelib.tickets import access as ticket_access
 from chalicelib.tickets import service as tickets
 from chalicelib.work import portal as work
 
+from . import facts
 from .events import MilestoneApproved, MilestoneChangesRequested
 from .models import MilestoneDecision, PortalUser
 
@@ -40,10 +42,7 @@ def _customer_id(principal: Principal, action: str = "portal:read") -> str:
 
 
 def portal_user(principal: Principal) -> PortalUser | None:
-    try:
-        return PortalUser.get(PortalUser.pk(principal.tenant_id, principal.user_id), PortalUser.SORT)
-    except PortalUser.DoesNotExist:
-        return None
+    return facts.portal_user(principal.tenant_id, principal.user_id)
 
 
 # ---------- the home page: one function per section ----------
@@ -191,15 +190,10 @@ def decide_milestone(principal: Principal, task_id: str, approve: bool, comment:
 # ---------- tickets (the tickets room's own rules, for the portal audience) ----------
 
 
-def _contact_id(principal: Principal) -> str | None:
-    found = portal_user(principal)
-    return found.contact_id if found else None
-
-
 def company_scope_allowed(principal: Principal) -> bool:
-    customer = customers.get_customer(principal, _customer_id(principal))
-    found = portal_user(principal)
-    return customer.portal_ticket_sharing == "company" or bool(found and found.portal_admin)
+    """The tickets room's rule (tickets/access.customer_audience), the same on /tickets."""
+    _customer_id(principal)
+    return ticket_access.customer_audience(principal).company
 
 
 def _ticket_shape(principal: Principal, ticket: Any) -> dict[str, Any]:
@@ -208,36 +202,28 @@ def _ticket_shape(principal: Principal, ticket: Any) -> dict[str, Any]:
 
 def list_tickets(principal: Principal, scope: str | None) -> list[dict[str, Any]]:
     """The company's tickets (scope company, when its sharing allows or the user is a portal
-    admin) or the user's own (those they are the requester of), newest first."""
+    admin) or the user's own (those they are the requester of), newest first. The tickets room
+    lists only what the user reaches; `mine` narrows a company-wide reach to their own."""
     _customer_id(principal)
-    company_allowed = company_scope_allowed(principal)
-    if scope == "company" and not company_allowed:
+    audience = ticket_access.customer_audience(principal)
+    if scope == "company" and not audience.company:
         raise Forbidden("this company's tickets are shared with each requester only (portal_ticket_sharing: own)")
-    scope = scope or ("company" if company_allowed else "mine")
-    mine = _contact_id(principal)
     found = tickets.list_tickets(principal, {}, "created", TICKET_PAGE, None).items
     if scope == "mine":
-        found = [ticket for ticket in found if mine and ticket.requester_contact_id == mine]
+        mine = ticket_access.CustomerAudience(False, audience.contact_id)
+        found = [ticket for ticket in found if mine.sees(ticket)]
     return [_ticket_shape(principal, ticket) for ticket in found]
-
-
-def _reachable_ticket(principal: Principal, ticket_id: str) -> Any:
-    ticket = tickets.get_ticket(principal, ticket_id)
-    if not company_scope_allowed(principal) and ticket.requester_contact_id != _contact_id(principal):
-        raise NotFound(f"ticket {ticket_id} not found")
-    return ticket
 
 
 def open_ticket(principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     _customer_id(principal, "portal:write")
-    contact = _contact_id(principal)
-    ticket = tickets.create_ticket(principal, {**fields, **({"requester_contact_id": contact} if contact else {})})
+    ticket = tickets.create_ticket(principal, fields)  # the tickets room makes the portal user its requester
     return _ticket_shape(principal, ticket)
 
 
 def ticket_with_messages(principal: Principal, ticket_id: str) -> dict[str, Any]:
     _customer_id(principal)
-    ticket = _reachable_ticket(principal, ticket_id)
+    ticket = tickets.get_ticket(principal, ticket_id)
     messages = tickets.list_messages(principal, ticket_id, TICKET_PAGE, None).items
     return {**_ticket_shape(principal, ticket),
             "messages": [_public_message(tickets.message_view(message)) for message in messages]}
@@ -249,7 +235,6 @@ def _public_message(view: dict[str, Any]) -> dict[str, Any]:
 
 def reply(principal: Principal, ticket_id: str, body: str) -> dict[str, Any]:
     _customer_id(principal, "portal:write")
-    _reachable_ticket(principal, ticket_id)
     message = tickets.post_message(principal, ticket_id, {"visibility": "public", "body": body,
                                                           "canned_response_id": None})
     return _public_message(tickets.message_view(message))
@@ -281,11 +266,8 @@ def waiting_on_you(principal: Principal) -> list[dict[str, Any]]:
                               "project_id": shared.id, "project_name": shared.name,
                               "since": (task.approval or {}).get("at") or task.created_at,
                               "due_date": shown["due_date"]})
-    company_allowed, mine = company_scope_allowed(principal), _contact_id(principal)
     waiting = tickets.list_tickets(principal, {"status": "waiting_on_customer"}, "created", TICKET_PAGE, None).items
-    for ticket in waiting:
-        if not company_allowed and ticket.requester_contact_id != mine:
-            continue
+    for ticket in waiting:  # the tickets room lists only those the user reaches
         paused = _ticket_paused_since(ticket)
         items.append({"kind": "ticket", "id": ticket.id, "title": ticket.subject, "since": paused or ticket.updated_at,
                       "sla_clock": {"paused": paused is not None, "paused_since": paused}})

@@ -5,7 +5,7 @@
 | owner, admin, readonly (`ALL`) | always |
 | member (`OWNED`) | they reach its customer (its owner or on its team), are its assignee, or work its queue |
 | contractor (`ASSIGNED`) | they are its assignee |
-| portal (`OWN_COMPANY`) | it is their own company's |
+| portal (`OWN_COMPANY`) | it is their company's and, unless it shares tickets, theirs (`customer_audience`) |
 
 The customers room answers who reaches a customer, the queues room who works a queue.
 
@@ -31,6 +31,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import NotFound, validation_error
 from chalicelib.core.permissions import Reach, require
 from chalicelib.customers import service as customers
+from chalicelib.portal import facts as portal_facts
 from chalicelib.queues import service as queues
 
 from .models import FilterFields, Ticket
@@ -42,6 +43,38 @@ TEAM_ONLY_SORTS = ("sla_due",)
 
 # The facet a list reads by, most selective first; the other filters apply to its entries.
 FACET_ORDER = ("customer_id", "assignee_id", "queue_id", "sla_state", "status", "category", "priority", "source")
+
+
+# The author of a customer's email on a ticket (no token carries this user id): the mail room's
+# Mail.Received, posted by tickets/consumers.py as the customer's words, with the customer's reach.
+EMAIL_AUTHOR = "mail"
+
+
+@dataclass(frozen=True)
+class CustomerAudience:
+    """Which of their company's tickets one of the customer's people reaches."""
+
+    company: bool  # every ticket of the company
+    contact_id: str | None  # the contact they are: the requester of their own tickets
+
+    def sees(self, ticket: Any) -> bool:
+        return self.company or (self.contact_id is not None
+                                and getattr(ticket, "requester_contact_id", None) == self.contact_id)
+
+
+def customer_audience(principal: Principal) -> CustomerAudience:
+    """The one rule for a portal user's tickets, on /tickets and /portal/tickets alike: the
+    company's tickets when the customer's `portal_ticket_sharing` is `company` or the user is a
+    portal admin, else only those they are the requester of. Mail from the customer, routed to
+    its ticket by the system (EMAIL_AUTHOR), acts for the company."""
+    if principal.user_id == EMAIL_AUTHOR:
+        return CustomerAudience(True, None)
+    facts = portal_facts.portal_user(principal.tenant_id, principal.user_id)
+    contact_id = facts.contact_id if facts else None
+    if facts is not None and facts.portal_admin:
+        return CustomerAudience(True, contact_id)
+    customer = customers.get_customer(principal, principal.customer_id or "")
+    return CustomerAudience(customer.portal_ticket_sharing == "company", contact_id)
 
 
 def is_customer(principal: Principal) -> bool:
@@ -70,7 +103,7 @@ def reaches(principal: Principal, reach: Reach, ticket: Ticket) -> bool:
     if reach is Reach.ALL:
         return True
     if reach is Reach.OWN_COMPANY:
-        return ticket.customer_id == principal.customer_id
+        return ticket.customer_id == principal.customer_id and customer_audience(principal).sees(ticket)
     if ticket.assignee_id == principal.user_id:
         return True
     if reach is not Reach.OWNED:
@@ -140,6 +173,12 @@ def list_groups(principal: Principal, reach: Reach, filters: dict[str, Any]) -> 
         if filters.get("customer_id", principal.customer_id) != principal.customer_id:
             return filters, []
         filters["customer_id"] = principal.customer_id
+        audience = customer_audience(principal)
+        if audience.company:
+            return filters, [_narrowest(filters)]
+        if audience.contact_id is None:
+            return filters, []
+        return filters, [Group("customer_id", principal.customer_id, audience.sees)]
     elif reach is Reach.ASSIGNED:
         if filters.get("assignee_id", principal.user_id) != principal.user_id:
             return filters, []

@@ -37,9 +37,7 @@ PORTAL_CREATE_FIELDS = frozenset({"subject", "description", "priority", "categor
 PORTAL_FIELDS = ("id", "subject", "description", "customer_id", "requester_contact_id", "status", "priority",
                  "category", "source", "first_response_at", "resolved_at", "closed_at", "follow_up_of",
                  "created_at", "updated_at")
-# The author of a customer's email on a ticket (no token carries this user id): the mail room's
-# Mail.Received, posted by tickets/consumers.py as the customer's words, with the customer's reach.
-EMAIL_AUTHOR = "mail"
+EMAIL_AUTHOR = access.EMAIL_AUTHOR
 TEAM_FIELDS = (*PORTAL_FIELDS, "assignee_id", "queue_id", "tags", "related_project_id", "escalation_level",
                "reopen_count", "sla_state", "csat", "version")
 
@@ -76,8 +74,11 @@ def _customer_fields(principal: Principal, fields: dict[str, Any]) -> dict[str, 
         raise validation_error(refused[0], "may not be set by a portal user")
     if fields.get("customer_id") not in (None, principal.customer_id):
         raise validation_error("customer_id", "portal users open tickets for their own company only")
-    source = "email" if principal.user_id == EMAIL_AUTHOR else "portal"
-    return {**fields, "customer_id": principal.customer_id, "source": source}
+    if principal.user_id == EMAIL_AUTHOR:
+        return {**fields, "customer_id": principal.customer_id, "source": "email"}
+    # unless they name a colleague, the portal user is the requester: the ticket is theirs
+    requester = fields.get("requester_contact_id") or access.customer_audience(principal).contact_id
+    return {**fields, "customer_id": principal.customer_id, "source": "portal", "requester_contact_id": requester}
 
 
 def _tier_and_policy(principal: Principal, customer_id: str,
