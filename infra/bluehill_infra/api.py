@@ -49,6 +49,9 @@ from .identity import Identity
 from .nag import acknowledge
 from .storage import RAW_MAIL_PREFIX, Storage
 
+# Portal sign-in links come from no-reply@<the inbound mail domain> (the SES identity verifies it).
+PORTAL_SENDER_LOCALPART = "no-reply"
+
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.ARM_64
 SAM_FUNCTION = "AWS::Serverless::Function"
@@ -367,6 +370,7 @@ class Api(Construct):
             "MAIL_DOMAIN": storage.mail_domain,
             "MAIL_TOKEN_KEY": self.mail_token_key.secret_value.unsafe_unwrap(),
             "PORTAL_SESSION_KEY": self.portal_session_key.secret_value.unsafe_unwrap(),
+            "PORTAL_MAIL_FROM": f"{PORTAL_SENDER_LOCALPART}@{storage.mail_domain}",
         }
         missing = set(schema.ENVIRONMENT_VARIABLES) - environment.keys()
         if missing:
@@ -473,10 +477,8 @@ class Api(Construct):
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[raw_mail]))
         stack = cdk.Stack.of(self)
         # Ticket replies go out from the tenants' addresses under the inbound domain (mail room).
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["ses:SendRawEmail"],
-            resources=[stack.format_arn(service="ses", resource="identity",
-                                        resource_name=storage.mail_identity.email_identity_name)]))
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["ses:SendRawEmail"],
+                                                         resources=[self._mail_identity_arn()]))
         reason = (
             "Object-level S3 actions must name objects: files are keyed per tenant at run time "
             "(any key in the files bucket); inbound mail is read only under raw/."
@@ -485,9 +487,18 @@ class Api(Construct):
             bucket_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
             acknowledge(role, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{objects}]", reason)
 
+    def _mail_identity_arn(self) -> str:
+        """The stack's SES identity: the inbound mail domain, every address under it verified."""
+        return cdk.Stack.of(self).format_arn(service="ses", resource="identity",
+                                             resource_name=self._storage.mail_identity.email_identity_name)
+
     def _grant_request_access(self, role: iam.Role) -> None:
         """The table only through the tenant access role, plus user administration in the pool."""
         self._grant_common(role)
+        # The portal's sign-in links (portal/mailer.py, SendEmail) from PORTAL_MAIL_FROM, an
+        # address of the stack's SES identity: only request handlers ask for a link.
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["ses:SendEmail"],
+                                                         resources=[self._mail_identity_arn()]))
         self._grant_assume_tenant_role(role)
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=_USER_ADMIN_ACTIONS, resources=[self._identity.user_pool.user_pool_arn])

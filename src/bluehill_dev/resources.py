@@ -38,6 +38,7 @@ class LocalResources:
             "INBOUND_MAIL_BUCKET": MAIL_BUCKET,
             "MAIL_DOMAIN": MAIL_DOMAIN,
             "MAIL_TOKEN_KEY": "local-mail-token-key",  # signs Reply-To ticket tokens (a secret when deployed)
+            "PORTAL_MAIL_FROM": f"no-reply@{MAIL_DOMAIN}",  # as deployed: an address of the mail domain's identity
             "USER_POOL_ID": self.user_pool_id,
             "USER_POOL_CLIENT_ID": self.client_id,
             "JWKS_URL": jwks_url,

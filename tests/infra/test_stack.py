@@ -740,3 +740,27 @@ def test_uploads_under_tenants_invoke_the_files_uploaded_function(synth: Synth) 
         "bucket": {"name": [{"Ref": bucket_id}]}, "object": {"key": [{"prefix": "tenants/"}]}}}
     (target,) = rule["Targets"]
     assert "FilesUploaded" in json.dumps(target["Arn"]) and target["DeadLetterConfig"]
+
+
+def _ses_statements(synth: Synth, role: str) -> list[dict[str, Any]]:
+    return [s for s in _role_statements(synth, role) if any(a.startswith("ses:") for a in _as_list(s["Action"]))]
+
+
+def test_only_request_handlers_send_portal_sign_in_mail_and_only_from_the_stacks_ses_identity(synth: Synth) -> None:
+    identity = synth.logical_id(synth.stack.storage.mail_identity)
+    send_email = {role: [s for s in _ses_statements(synth, role) if "ses:SendEmail" in _as_list(s["Action"])]
+                  for role in set(_function_roles(synth).values())}
+    assert {role for role, found in send_email.items() if found} == {_api_role(synth)}
+    (statement,) = send_email[_api_role(synth)]
+    # (CDK merges it with the mail room's SendRawEmail on the same identity)
+    assert set(_as_list(statement["Action"])) <= {"ses:SendEmail", "ses:SendRawEmail"}
+    assert statement["Effect"] == "Allow" and "Condition" not in statement
+    (resource,) = _as_list(statement["Resource"])
+    assert _references(resource) - {"AWS::Partition", "AWS::Region", "AWS::AccountId"} == {identity}
+    assert ":identity/" in json.dumps(resource)
+
+
+def test_portal_sign_in_mail_comes_from_an_address_of_the_mail_domain(synth: Synth) -> None:
+    variables = synth.template_json["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    sender = json.dumps(variables["PORTAL_MAIL_FROM"])
+    assert "no-reply@" in sender and _references(variables["PORTAL_MAIL_FROM"]) == {"InboundMailDomain"}

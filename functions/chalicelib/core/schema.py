@@ -66,4 +66,5 @@ ENVIRONMENT_VARIABLES: tuple[str, ...] = (
     "MAIL_DOMAIN",
     "MAIL_TOKEN_KEY",
     "PORTAL_SESSION_KEY",
+    "PORTAL_MAIL_FROM",
 )
