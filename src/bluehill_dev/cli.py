@@ -22,7 +22,8 @@ def _fail(message: str, code: int = 1) -> int:
 
 def _dev(args: argparse.Namespace) -> int:
     try:
-        dev.run(api_port=args.port, moto_port=args.moto_port, dynamodb_port=args.dynamodb_port, fresh=args.reset)
+        dev.run(api_port=args.port, moto_port=args.moto_port, dynamodb_port=args.dynamodb_port, fresh=args.reset,
+                portal_port=args.portal_port)
     except (dev.PortTaken, dynamodb_local.Unavailable, fidelity_client.BadSwitch) as cannot:
         return _fail(str(cannot))
     return 0
@@ -177,6 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--dynamodb-port", type=int,
                        default=int(os.environ.get("DYNAMODB_PORT", dev.DEFAULT_DYNAMODB_PORT)),
                        help="DynamoDB Local port (default: $DYNAMODB_PORT or %(default)s)")
+    start.add_argument("--portal-port", type=int,
+                       default=int(os.environ.get("PORTAL_PORT", dev.DEFAULT_PORTAL_PORT)),
+                       help="port of the customer portal page (default: $PORTAL_PORT or %(default)s)")
     start.add_argument("--reset", action="store_true",
                        help="forget the local data (DynamoDB Local's tables and moto's recording) and start clean")
 

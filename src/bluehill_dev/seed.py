@@ -224,6 +224,11 @@ def seed() -> list[str]:
     return created
 
 
+def portal_page_url(site_url: str) -> str:
+    """Where the demo tenant's portal page answers on the local stack."""
+    return f"{site_url}/"
+
+
 def logins() -> dict[str, str]:
     """Role -> email of every seeded `demo` login (all share DEMO_PASSWORD)."""
     return {role: email_for(DEMO_TENANT, role) for role in DEMO.people}
