@@ -159,6 +159,14 @@ def _openapi(_: argparse.Namespace) -> int:
     return 0
 
 
+def _portal_publish(args: argparse.Namespace) -> int:
+    from bluehill_dev import portal_site
+
+    for key in portal_site.publish(args.stack):
+        print(f"published {key}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     from chalicelib.core.auth import ROLES  # functions/ is on the path once bluehill_dev is imported
 
@@ -220,6 +228,13 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--type", help="only this event type")
     replay.add_argument("--consumer", help="only to this consumer")
     events_command("catalog", _events_catalog, "print every event type: source, description, JSON Schema")
+
+    portal = commands.add_parser("portal", help="the customer portal page")
+    portal_commands = portal.add_subparsers(dest="portal_command", required=True)
+    publish = portal_commands.add_parser("publish", help="put web/portal in a deployed stack's portal bucket "
+                                         "(with the deployer's AWS credentials) and refresh CloudFront")
+    publish.add_argument("--stack", required=True, help="the deployed stack's name")
+    publish.set_defaults(run=_portal_publish)
     return parser
 
 

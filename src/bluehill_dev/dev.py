@@ -262,7 +262,8 @@ def _banner(stack: Stack, tokens: dict[str, str], created: list[str], jobs: list
         f"  AWS fidelity: {fidelity_client.describe(switches)}",
         "                (BLUEHILL_FIDELITY_* variables; see the README)",
         f"  docs:    {stack.api_url}/docs",
-        f"  portal:  {seed.portal_page_url(stack.portal_url)}   (sign in as {seed.email_for(seed.DEMO_TENANT, 'portal')})",
+        f"  portal:  {seed.portal_page_url(stack.portal_url)}   (the customer portal page: sign in as "
+        f"{seed.email_for(seed.DEMO_TENANT, 'portal')})",
         f"  logins:  tenant `demo`, password {seed.DEMO_PASSWORD}",
     ]
     lines += [f"    {role:<10} {email}" for role, email in seed.logins().items()]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import mimetypes
+import secrets
 import threading
 import urllib.error
 import urllib.request
@@ -91,3 +92,30 @@ def start(host: str, port: int, api_url: str, config: dict[str, str], running: c
     running.callback(server.server_close)
     running.callback(server.shutdown)
     return f"http://{host}:{port}"
+
+
+def publish(stack_name: str, s3: Any = None, cloudformation: Any = None, cloudfront: Any = None) -> list[str]:
+    """Put the page and its `config.json` in a deployed stack's portal bucket and invalidate
+    CloudFront's copy; returns the keys written. Runs with the deployer's credentials."""
+    import boto3
+
+    from bluehill_dev.targets.deployed import read_outputs
+
+    outputs = read_outputs(cloudformation or boto3.client("cloudformation"), stack_name)
+    s3 = s3 or boto3.client("s3")
+    region = s3.meta.region_name
+    config = page_config(f"https://cognito-idp.{region}.amazonaws.com/", outputs["UserPoolClientId"])
+    written = []
+    for file in sorted(PAGE_DIR.iterdir()):
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        s3.put_object(Bucket=outputs["PortalBucketName"], Key=file.name, Body=file.read_bytes(), ContentType=kind,
+                      CacheControl="no-cache")
+        written.append(file.name)
+    s3.put_object(Bucket=outputs["PortalBucketName"], Key="config.json", Body=json.dumps(config).encode(),
+                  ContentType="application/json", CacheControl="no-store")
+    written.append("config.json")
+    (cloudfront or boto3.client("cloudfront")).create_invalidation(
+        DistributionId=outputs["PortalDistributionId"],
+        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": secrets.token_hex(16)},
+    )
+    return written
