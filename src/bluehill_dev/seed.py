@@ -225,8 +225,9 @@ def seed() -> list[str]:
 
 
 def portal_page_url(site_url: str) -> str:
-    """Where the demo tenant's portal page answers on the local stack."""
-    return f"{site_url}/"
+    """Where the demo tenant's portal page answers on the local stack: its host (the tenant's
+    portal subdomain) named in `?host=`, since the local page is not served at that host."""
+    return f"{site_url}/?host={DEMO_TENANT}.portal.localhost"
 
 
 def logins() -> dict[str, str]:

@@ -68,7 +68,7 @@ function signOut() {
   state.token = null;
   state.home = null;
   sessionStorage.removeItem("portal.token");
-  location.hash = "#/login";
+  location.hash = "#/sign-in";
 }
 
 async function passwordToken(email, password) {
@@ -123,13 +123,17 @@ function list(items, render, empty = "Nothing here.") {
 // ---------------------------------------------------------------- views
 
 const views = {
-  async login() {
-    const magic = new URLSearchParams(location.search).get("login_token")
-      || new URLSearchParams(location.hash.split("?")[1] || "").get("token");
-    if (magic) {
-      const session = await api("POST", "/portal/login/exchange", { token: magic });
-      signIn(session.token || session.id_token || session.access_token);
-      history.replaceState(null, "", location.pathname + (portalHost() !== location.host ? `?host=${encodeURIComponent(portalHost())}` : ""));
+  async signIn() {
+    // The emailed link opens `#/sign-in?link=…`: exchanged once for a session.
+    const link = new URLSearchParams(location.hash.split("?")[1] || "").get("link");
+    if (link) {
+      try {
+        signIn((await api("POST", "/portal/login/exchange", { link })).token);
+      } catch {
+        history.replaceState(null, "", `${location.pathname}${location.search}#/sign-in`);
+        return card("Sign in", h("p", { class: "error" }, "That sign-in link is used or has expired. Ask for a new one."),
+          h("a", { href: "#/sign-in", onclick: () => setTimeout(render) }, "Back to sign-in"));
+      }
       location.hash = "#/home";
       return h("p", {}, "Signing you in…");
     }
@@ -172,11 +176,11 @@ const views = {
         card("Open tickets", list(home.open_tickets, (ticket) => [
           h("a", { href: `#/tickets/${ticket.id}` }, ticket.subject), h("span", { class: "badge" }, ticket.status),
         ], "No open tickets."), h("a", { href: "#/tickets/new" }, "Open a ticket")),
-        card("Forms to fill in", list(home.forms_waiting || home.forms, (form) => [
+        card("Forms to fill in", list(home.forms_waiting, (form) => [
           h("a", { href: `#/forms/${form.form_id || form.id}` }, form.title || form.name),
           form.due_date ? h("span", { class: "muted" }, `due ${formatDate(form.due_date)}`) : null,
         ], "No forms waiting.")),
-        card("Recent documents", list(home.documents || home.files, (file) => [
+        card("Recent documents", list(home.recent_documents, (file) => [
           h("span", {}, file.filename), h("span", { class: "muted" }, formatDate(file.created_at)),
         ], "No documents yet."), h("a", { href: "#/files" }, "All documents")),
         card("Invoices", list(home.invoices, (invoice) => [
@@ -188,20 +192,23 @@ const views = {
 
   async waiting() {
     const waiting = await api("GET", "/portal/waiting-on-you");
-    const items = waiting.items || waiting;
-    return h("div", {}, h("h1", {}, "Waiting on you"), card(null, list(items, (item) => [
-      h("span", { class: "badge" }, item.kind || item.type),
-      h("span", {}, item.title || item.subject || item.name),
-      item.paused_since ? h("span", { class: "muted" }, `response clock paused since ${formatDate(item.paused_since)}`) : null,
+    return h("div", {}, h("h1", {}, "Waiting on you"), card(null, list(waiting.items, (item) => [
+      h("span", { class: "badge" }, item.kind.replace("_", " ")),
+      h("span", {}, item.title),
+      item.sla_clock && item.sla_clock.paused
+        ? h("span", { class: "muted" }, `our response clock is paused since ${formatDate(item.sla_clock.paused_since)}`) : null,
       item.due_date ? h("span", { class: "muted" }, `due ${formatDate(item.due_date)}`) : null,
     ], "Nothing is waiting on you.")));
   },
 
   async project(projectId) {
     const project = await api("GET", `/portal/projects/${projectId}`);
-    const groups = project.groups || project.phases || [{ name: "", tasks: project.tasks || [] }];
+    // A phase is a top-level shared task with its shared subtasks.
     return h("div", {}, h("h1", {}, project.name), h("p", { class: "muted" }, `${project.progress ?? 0}% complete`),
-      groups.map((group) => card(group.name || group.title, list(group.tasks, (task) => taskRow(task)))));
+      h("div", { class: "progress" }, h("span", { style: `width:${project.progress ?? 0}%` })),
+      card("Plan", list(project.phases, (phase) => [...taskRow(phase),
+        phase.subtasks.length ? h("ul", { class: "items", style: "flex-basis:100%;padding-left:1rem" },
+          phase.subtasks.map((task) => h("li", {}, taskRow(task)))) : null])));
   },
 
   async tickets() {
@@ -218,7 +225,7 @@ const views = {
     const body = h("textarea", { name: "body", rows: 6, required: true });
     return card("Open a ticket", h("form", { class: "stack", onsubmit: async (event) => {
       event.preventDefault();
-      const ticket = await api("POST", "/portal/tickets", { subject: subject.value, body: body.value });
+      const ticket = await api("POST", "/portal/tickets", { subject: subject.value, description: body.value });
       location.hash = `#/tickets/${ticket.id}`;
     } }, h("label", {}, "Subject", subject), h("label", {}, "What do you need?", body),
     h("button", { class: "primary", type: "submit" }, "Send")));
@@ -229,8 +236,9 @@ const views = {
     const reply = h("textarea", { name: "reply", rows: 4, required: true });
     return h("div", {}, h("h1", {}, ticket.subject), h("p", {}, h("span", { class: "badge" }, ticket.status)),
       card("Conversation", (ticket.messages || []).map((message) => h("div", {
-        class: `message${message.author_type === "customer" || message.author_role === "portal" ? " mine" : ""}` },
-      h("div", { class: "muted" }, `${message.author_name || ""} · ${formatDate(message.created_at)}`), message.body))),
+        class: `message${message.author_type === "customer" ? " mine" : ""}` },
+      h("div", { class: "muted" }, `${message.author_type === "customer" ? "You" : "Us"} · ${formatDate(message.created_at)}`),
+      message.body))),
       card("Reply", h("form", { class: "stack", id: "ticket-reply", onsubmit: async (event) => {
         event.preventDefault();
         await api("POST", `/portal/tickets/${ticketId}/messages`, { body: reply.value });
@@ -273,7 +281,8 @@ const views = {
 function taskRow(task) {
   const row = [h("span", {}, task.title), h("span", { class: "badge" }, task.status),
     task.due_date ? h("span", { class: "muted" }, `due ${formatDate(task.due_date)}`) : null];
-  if (task.is_milestone && task.needs_approval && !task.approval) {
+  if (task.blocker) row.push(h("span", { class: "muted", style: "flex-basis:100%" }, task.blocker));
+  if (task.awaiting_approval) {
     const comment = h("input", { name: "comment", placeholder: "What should change?" });
     row.push(h("div", { class: "actions", style: "flex-basis:100%", dataset: { milestone: task.id } },
       h("button", { class: "primary", type: "button", onclick: async () => {
@@ -289,7 +298,7 @@ function taskRow(task) {
         render();
       } }, "Request changes")));
   } else if (task.approval) {
-    row.push(h("span", { class: "muted" }, task.approval.status || "approved"));
+    row.push(h("span", { class: "muted" }, `${task.approval.state.replace("_", " ")} ${formatDate(task.approval.at)}`));
   }
   return row;
 }
@@ -387,7 +396,7 @@ function formEditor(form, submit) {
 // ---------------------------------------------------------------- routing
 
 const routes = [
-  [/^#\/login/, () => views.login()],
+  [/^#\/sign-in/, () => views.signIn()],
   [/^#\/home$/, () => views.home()],
   [/^#\/waiting$/, () => views.waiting()],
   [/^#\/projects\/([^/]+)$/, (id) => views.project(id)],
@@ -402,7 +411,7 @@ async function render() {
   const hash = location.hash || "#/home";
   const signedIn = Boolean(state.token);
   document.getElementById("nav").hidden = !signedIn;
-  if (!signedIn && !hash.startsWith("#/login")) { location.hash = "#/login"; return; }
+  if (!signedIn && !hash.startsWith("#/sign-in")) { location.hash = "#/sign-in"; return; }
   const view = document.getElementById("view");
   for (const [pattern, show] of routes) {
     const match = hash.match(pattern);
@@ -420,8 +429,6 @@ async function render() {
 
 async function start() {
   state.config = await (await fetch("config.json")).json();
-  const query = new URLSearchParams(location.search);
-  if (query.get("login_token")) location.hash = "#/login";
   try {
     applyBranding(await api("GET", `/portal/branding?host=${encodeURIComponent(portalHost())}`));
   } catch { applyBranding(null); }
