@@ -177,7 +177,7 @@ const views = {
           h("a", { href: `#/tickets/${ticket.id}` }, ticket.subject), h("span", { class: "badge" }, ticket.status),
         ], "No open tickets."), h("a", { href: "#/tickets/new" }, "Open a ticket")),
         card("Forms to fill in", list(home.forms_waiting, (form) => [
-          h("a", { href: `#/forms/${form.form_id || form.id}` }, form.title || form.name),
+          h("a", { href: `#/forms/${form.form_id}` }, form.form_name),
           form.due_date ? h("span", { class: "muted" }, `due ${formatDate(form.due_date)}`) : null,
         ], "No forms waiting.")),
         card("Recent documents", list(home.recent_documents, (file) => [
@@ -248,10 +248,11 @@ const views = {
   },
 
   async form(formId) {
-    const form = await api("GET", `/portal/forms/${formId}`);
-    return h("div", {}, h("h1", {}, form.title || form.name), form.description ? h("p", {}, form.description) : null,
+    // A portal user reading a form gets its live (published) version.
+    const form = await api("GET", `/forms/${formId}`);
+    return h("div", {}, h("h1", {}, form.name), form.description ? h("p", {}, form.description) : null,
       card(null, formEditor(form, async (answers) => {
-        await api("POST", `/forms/${formId}/submissions`, { version: form.version, answers });
+        await api("POST", `/forms/${formId}/submissions`, { answers });
         flash("Thank you — we have your answers.");
         location.hash = "#/home";
       })));
