@@ -61,6 +61,7 @@ class StackProcess:
         self.api_port, self.moto_port, self.dynamodb_port = free_port(), free_port(), free_port()
         self.portal_port = free_port()
         self.url = f"http://127.0.0.1:{self.api_port}"
+        self.portal_url = f"http://127.0.0.1:{self.portal_port}"  # the customer portal page
         self._tokens: dict[tuple[str, str], str] = {}
 
     def start(self, *options: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,10 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
                  "--disable-dev-shm-usage", f"--window-size={WIDTHS[request.param]},900"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    # A headless window is at least 500 px wide: the viewport itself is set, as a phone's would be.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": WIDTHS[request.param], "height": 900, "deviceScaleFactor": 1,
+        "mobile": WIDTHS[request.param] < 600})
     driver.implicitly_wait(0)
     driver.width_name = request.param
     yield driver
@@ -58,14 +63,21 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def _wait(driver: Any, css: str, text: str | None = None, timeout: float = 20) -> Any:
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(driver, timeout)
-    if text is None:
-        return wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
-    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    try:
+        if text is None:
+            return wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+        wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    except TimeoutException:
+        _shot(driver, "failed")
+        page = driver.find_element(By.TAG_NAME, "body").text
+        raise AssertionError(f"waited {timeout}s for {css!r}{f' to say {text!r}' if text else ''}; the page "
+                             f"says: {page[:600]!r}") from None
     return driver.find_element(By.CSS_SELECTOR, css)
 
 
@@ -75,6 +87,7 @@ def _shot(driver: Any, step: str) -> None:
 
 
 def _no_horizontal_scroll(driver: Any) -> None:
+    assert driver.execute_script("return window.innerWidth") == WIDTHS[driver.width_name]
     overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the page is {overflow}px wider than the {driver.width_name} viewport"
 
@@ -118,6 +131,16 @@ def _share_with_the_portal_company(target: LocalTarget, label: str) -> Shared:
     return Shared(project["id"], milestone["id"], ticket["id"], form["id"])
 
 
+def _eventually_approved_on_the_task(target: LocalTarget, task_id: str) -> None:
+    """The team sees the decision on the task once the work room has consumed the event."""
+    owner = target.stack.token(seed.DEMO_TENANT, "owner")
+    deadline = time.monotonic() + 30
+    while (approval := _ok(target.stack.request("GET", f"/tasks/{task_id}", owner)).get("approval")) is None:
+        assert time.monotonic() < deadline, "the approval never reached the task"
+        time.sleep(0.25)
+    assert approval["state"] == "approved"
+
+
 def test_a_customer_signs_in_approves_a_milestone_replies_to_a_ticket_and_submits_a_form(
         target: LocalTarget, browser: Any) -> None:
     from selenium.webdriver.common.by import By
@@ -141,11 +164,9 @@ def test_a_customer_signs_in_approves_a_milestone_replies_to_a_ticket_and_submit
     _shot(browser, "3-project")
     approve.click()
     _wait(browser, "#flash", "Milestone approved.")
-    _wait(browser, "main", "approved")
+    _wait(browser, f"[data-decision='{shared.milestone_id}']", "approved")
     assert not browser.find_elements(By.CSS_SELECTOR, f"[data-milestone='{shared.milestone_id}']")
-    decision = _ok(target.stack.request("GET", f"/tasks/{shared.milestone_id}",
-                                        target.stack.token(seed.DEMO_TENANT, "owner")))
-    assert decision["approval"]["state"] == "approved"
+    _eventually_approved_on_the_task(target, shared.milestone_id)
 
     # Reply on the ticket.
     browser.get(f"{site}#/tickets")

@@ -20,6 +20,13 @@ function h(tag, attributes = {}, ...children) {
   return element;
 }
 
+function reporting(action) {
+  // An action's failure is said on the page (the API's Problem Details), never swallowed.
+  return async (event) => {
+    try { await action(event); } catch (failure) { flash(failure.message); }
+  };
+}
+
 function flash(text) {
   const box = document.getElementById("flash");
   box.textContent = text;
@@ -169,8 +176,8 @@ const views = {
           h("a", { href: `#/projects/${project.id}` }, project.name),
           h("span", { class: "muted" }, `${project.progress ?? 0}% complete`),
           h("div", { class: "progress", style: "flex-basis:100%" }, h("span", { style: `width:${project.progress ?? 0}%` })),
-          project.next_milestone ? h("span", { class: "muted" },
-            `Next milestone: ${project.next_milestone.title} on ${formatDate(project.next_milestone.due_date)}`) : null,
+          project.next_milestone ? h("span", { class: "muted" }, `Next milestone: ${project.next_milestone.title}`
+            + (project.next_milestone.due_date ? ` on ${formatDate(project.next_milestone.due_date)}` : "")) : null,
         ], "No shared projects yet.")),
         card(`Waiting on you (${home.waiting_on_you_count ?? 0})`, h("a", { href: "#/waiting" }, "See what we need from you")),
         card("Open tickets", list(home.open_tickets, (ticket) => [
@@ -212,7 +219,7 @@ const views = {
   },
 
   async tickets() {
-    const page = await api("GET", "/portal/tickets?scope=mine");
+    const page = await api("GET", "/portal/tickets");  // company-wide where the customer shares, else mine
     return h("div", {}, h("h1", {}, "Tickets"), h("p", {}, h("a", { href: "#/tickets/new" }, "Open a ticket")),
       card(null, list(page.items, (ticket) => [
         h("a", { href: `#/tickets/${ticket.id}` }, ticket.subject), h("span", { class: "badge" }, ticket.status),
@@ -223,28 +230,30 @@ const views = {
   async newTicket() {
     const subject = h("input", { name: "subject", required: true, maxlength: 200 });
     const body = h("textarea", { name: "body", rows: 6, required: true });
-    return card("Open a ticket", h("form", { class: "stack", onsubmit: async (event) => {
+    return card("Open a ticket", h("form", { class: "stack", onsubmit: reporting(async (event) => {
       event.preventDefault();
       const ticket = await api("POST", "/portal/tickets", { subject: subject.value, description: body.value });
       location.hash = `#/tickets/${ticket.id}`;
-    } }, h("label", {}, "Subject", subject), h("label", {}, "What do you need?", body),
+    }) }, h("label", {}, "Subject", subject), h("label", {}, "What do you need?", body),
     h("button", { class: "primary", type: "submit" }, "Send")));
   },
 
   async ticket(ticketId) {
     const ticket = await api("GET", `/portal/tickets/${ticketId}`);
     const reply = h("textarea", { name: "reply", rows: 4, required: true });
-    return h("div", {}, h("h1", {}, ticket.subject), h("p", {}, h("span", { class: "badge" }, ticket.status)),
-      card("Conversation", (ticket.messages || []).map((message) => h("div", {
-        class: `message${message.author_type === "customer" ? " mine" : ""}` },
+    const bubble = (message) => h("div", { class: `message${message.author_type === "customer" ? " mine" : ""}` },
       h("div", { class: "muted" }, `${message.author_type === "customer" ? "You" : "Us"} · ${formatDate(message.created_at)}`),
-      message.body))),
-      card("Reply", h("form", { class: "stack", id: "ticket-reply", onsubmit: async (event) => {
+      message.body);
+    const conversation = card("Conversation", ticket.messages.map(bubble));
+    return h("div", {}, h("h1", {}, ticket.subject), h("p", {}, h("span", { class: "badge" }, ticket.status)),
+      conversation,
+      card("Reply", h("form", { class: "stack", id: "ticket-reply", onsubmit: reporting(async (event) => {
         event.preventDefault();
-        await api("POST", `/portal/tickets/${ticketId}/messages`, { body: reply.value });
+        // The posted message is shown as the API answered it (the thread's list follows a moment later).
+        conversation.append(bubble(await api("POST", `/portal/tickets/${ticketId}/messages`, { body: reply.value })));
+        reply.value = "";
         flash("Reply sent.");
-        render();
-      } }, reply, h("button", { class: "primary", type: "submit" }, "Send reply"))));
+      }) }, reply, h("button", { class: "primary", type: "submit" }, "Send reply"))));
   },
 
   async form(formId) {
@@ -262,18 +271,18 @@ const views = {
     const page = await api("GET", "/portal/files");
     const input = h("input", { type: "file", name: "file", required: true });
     return h("div", {}, h("h1", {}, "Documents"),
-      card("Upload a document", h("form", { class: "stack", onsubmit: async (event) => {
+      card("Upload a document", h("form", { class: "stack", onsubmit: reporting(async (event) => {
         event.preventDefault();
         await upload(input.files[0]);
         flash("Uploaded.");
         render();
-      } }, input, h("button", { class: "primary", type: "submit" }, "Upload"))),
+      }) }, input, h("button", { class: "primary", type: "submit" }, "Upload"))),
       card(null, list(page.items, (file) => [
-        h("a", { href: "#", onclick: async (event) => {
+        h("a", { href: "#", onclick: reporting(async (event) => {
           event.preventDefault();
           const detail = await api("GET", `/files/${file.id}`);
-          location.href = detail.download_url || detail.url;
-        } }, file.filename),
+          location.href = detail.download_url;
+        }) }, file.filename),
         h("span", { class: "muted" }, `${formatDate(file.created_at)} · ${file.status || ""}`),
       ], "No documents yet.")));
   },
@@ -285,19 +294,24 @@ function taskRow(task) {
   if (task.blocker) row.push(h("span", { class: "muted", style: "flex-basis:100%" }, task.blocker));
   if (task.awaiting_approval) {
     const comment = h("input", { name: "comment", placeholder: "What should change?" });
-    row.push(h("div", { class: "actions", style: "flex-basis:100%", dataset: { milestone: task.id } },
-      h("button", { class: "primary", type: "button", onclick: async () => {
-        await api("POST", `/portal/milestones/${task.id}/approve`, {});
+    // The decision is recorded on the task a moment later (the team's board follows the event),
+    // so the answer replaces the buttons here rather than re-reading the project.
+    const decided = (state, at) => actions.replaceWith(
+      h("span", { class: "muted", dataset: { decision: task.id } }, `${state.replace("_", " ")} ${formatDate(at)}`));
+    const actions = h("div", { class: "actions", style: "flex-basis:100%", dataset: { milestone: task.id } },
+      h("button", { class: "primary", type: "button", onclick: reporting(async () => {
+        const decision = await api("POST", `/portal/milestones/${task.id}/approve`, {});
+        decided(decision.state, decision.decided_at);
         flash("Milestone approved.");
-        render();
-      } }, "Approve"),
+      }) }, "Approve"),
       comment,
-      h("button", { class: "secondary", type: "button", onclick: async () => {
+      h("button", { class: "secondary", type: "button", onclick: reporting(async () => {
         if (!comment.value.trim()) { comment.focus(); flash("Tell us what should change."); return; }
-        await api("POST", `/portal/milestones/${task.id}/request-changes`, { comment: comment.value });
+        const decision = await api("POST", `/portal/milestones/${task.id}/request-changes`, { comment: comment.value });
+        decided(decision.state, decision.decided_at);
         flash("Change request sent.");
-        render();
-      } }, "Request changes")));
+      }) }, "Request changes"));
+    row.push(actions);
   } else if (task.approval) {
     row.push(h("span", { class: "muted" }, `${task.approval.state.replace("_", " ")} ${formatDate(task.approval.at)}`));
   }
@@ -434,7 +448,7 @@ async function start() {
     applyBranding(await api("GET", `/portal/branding?host=${encodeURIComponent(portalHost())}`));
   } catch { applyBranding(null); }
   document.getElementById("sign-out").addEventListener("click", signOut);
-  window.addEventListener("hashchange", render);
+  window.addEventListener("hashchange", () => { document.getElementById("flash").hidden = true; render(); });
   await render();
 }
 
