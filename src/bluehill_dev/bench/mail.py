@@ -1,4 +1,5 @@
-"""`python -m bluehill_dev.bench.mail [--messages 30] [--stack-messages 30]`: inbound mail's figures.
+"""`python -m bluehill_dev.bench.mail [--messages 30] [--stack-messages 30]` (run by `make bench`;
+`python -m bluehill_dev.bench --group mail` runs it too): inbound mail's figures.
 
 1. Inbound message → ticket, calls per message (in-process moto, the tests' harness): N
    generated messages, each put into the inbound bucket as SES writes it (unmeasured), then the
@@ -35,6 +36,7 @@ from typing import Any
 from bluehill_dev import REPO_ROOT, resources
 from bluehill_dev import mail as local_mail
 
+GROUP = "mail"
 DOMAIN = "bench-mail.example"
 STACK_TIMEOUT_SECONDS = 120
 
