@@ -52,6 +52,8 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bluehill_dev.bench.local_stack
 	$(BIN)/python -m bluehill_dev.bench.events
 	$(BIN)/python -m bluehill_dev.bench.timeline
+	$(BIN)/python -m bluehill_dev.bench.mail
+	$(BIN)/python -m bluehill_dev.bench.followups
 
 # A long randomized schemathesis campaign (the CI run in `make test` is short and seeded): every
 # operation as owner, member and portal, FUZZ_EXAMPLES cases each; prints what broke the document.

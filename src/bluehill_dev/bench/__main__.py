@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bluehill_dev import FUNCTIONS_DIR, REPO_ROOT, resources
-from bluehill_dev.bench import harness, local_stack, scenarios
+from bluehill_dev.bench import harness, local_stack, mail, scenarios
 from bluehill_dev.harness_env import build_tenant, in_process_aws, jwks_server
 
 
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     if args.group == [local_stack.GROUP]:  # not in-process scenarios: the stack `make dev` starts, over HTTP
         return local_stack.main([])
+    if args.group == [mail.GROUP]:  # the handler on its S3 event, then the local stack: not route scenarios
+        return mail.main([])
     unloaded = scenarios.load_all()
     for module, error in unloaded.items():
         print(f"scenario module {module} left out: {error}", flush=True)
