@@ -117,3 +117,25 @@ def test_files_milestones_sign_ins_and_follow_ups_join_the_feed(fresh_tenant: Te
         "Customer.PortalFirstLogin", "Portal.Login", "FollowUp.Created", "FollowUp.Overdue", "FollowUp.Completed"}
     portal = _portal_sees(fresh_tenant, mine)
     assert {e.id for e in shared_events} <= set(portal) and not {e.id for e in internal_events} & set(portal)
+
+
+def test_a_customers_support_mail_lands_on_its_timeline_through_the_mail_room(fresh_tenant: TenantWorld,
+                                                                              deliver: Any) -> None:
+    """The whole path: a message to the support address opens a ticket and is an `email` entry
+    (shared: the customer's correspondence on its ticket) that moves the customer's last touch."""
+    import uuid
+
+    from mail_helpers import message, receive, support
+
+    owner = fresh_tenant.as_("owner")
+    company = ok(owner.post("/customers", {"name": "Initech", "domains": ["initech.example"]}), 201)["id"]
+    ok(owner.post(f"/customers/{company}/contacts", {"name": "Jane Doe", "email": "jane@initech.example"}), 201)
+    outcome = receive(message(to=support(fresh_tenant.tenant_id), message_id=f"{uuid.uuid4().hex}@initech.example",
+                              subject="Export fails"), support(fresh_tenant.tenant_id))
+    assert outcome["status"] == "routed", outcome
+    deliver()
+    [email] = [e for e in _feed(owner, company).values() if e["kind"] == "Mail.Received"]
+    assert (email["visibility"], email["type"], email["ticket_id"]) == ("shared", "email", outcome["ticket_id"])
+    assert "Export fails" in email["summary"]
+    quiet = {row["customer_id"] for row in ok(owner.get("/reports/quiet-customers?days=1"))["items"]}
+    assert company not in quiet  # written to today: not quiet
