@@ -12,6 +12,7 @@ from .api import Api, ApiSettings
 from .data import Data
 from .events import DEFAULT_BUS_NAME, Events
 from .identity import Identity
+from .portal_site import PortalSite
 from .storage import RAW_MAIL_PREFIX, Storage
 
 
@@ -27,6 +28,8 @@ class BlueHillStack(cdk.Stack):
         bus_name: str = DEFAULT_BUS_NAME,
         mail_recipients: Sequence[str] = (),
         upload_origins: Sequence[str] = ("*",),
+        portal_domain: str | None = None,
+        portal_certificate_arn: str | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -51,6 +54,16 @@ class BlueHillStack(cdk.Stack):
 
         self.storage.notify_uploads(self.api.function(UPLOADED_FUNCTION), self.api.role_of(UPLOADED_FUNCTION),
                                     lambda queue: self.api.configure_consumer(UPLOADED_FUNCTION, queue))
+
+        if self.api.rest_api is not None:
+            self.portal_site = PortalSite(
+                self,
+                "PortalSite",
+                rest_api_id=self.api.rest_api.ref,
+                access_logs=self.storage.access_logs_bucket,
+                portal_domain=portal_domain,
+                portal_certificate_arn=portal_certificate_arn,
+            )
 
         # One rule, retry policy and dead-letter queue per registered consumer (the registry).
         import chalicelib.wiring  # noqa: F401 (registers every room's consumers)
@@ -91,5 +104,9 @@ class BlueHillStack(cdk.Stack):
             "JwtIssuer": self.identity.issuer,
             "JwtAudience": self.identity.audience,
         }
+        if self.api.rest_api is not None:
+            outputs["PortalUrl"] = f"https://{self.portal_site.distribution.distribution_domain_name}"
+            outputs["PortalBucketName"] = self.portal_site.bucket.bucket_name
+            outputs["PortalDistributionId"] = self.portal_site.distribution.distribution_id
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)

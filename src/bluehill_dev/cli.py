@@ -23,7 +23,8 @@ def _fail(message: str, code: int = 1) -> int:
 
 def _dev(args: argparse.Namespace) -> int:
     try:
-        dev.run(api_port=args.port, moto_port=args.moto_port, dynamodb_port=args.dynamodb_port, fresh=args.reset)
+        dev.run(api_port=args.port, moto_port=args.moto_port, dynamodb_port=args.dynamodb_port, fresh=args.reset,
+                portal_port=args.portal_port)
     except (dev.PortTaken, dynamodb_local.Unavailable, fidelity_client.BadSwitch) as cannot:
         return _fail(str(cannot))
     return 0
@@ -185,6 +186,14 @@ def _openapi(_: argparse.Namespace) -> int:
     return 0
 
 
+def _portal_publish(args: argparse.Namespace) -> int:
+    from bluehill_dev import portal_site
+
+    for key in portal_site.publish(args.stack):
+        print(f"published {key}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     from chalicelib.core.auth import ROLES  # functions/ is on the path once bluehill_dev is imported
 
@@ -204,6 +213,9 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--dynamodb-port", type=int,
                        default=int(os.environ.get("DYNAMODB_PORT", dev.DEFAULT_DYNAMODB_PORT)),
                        help="DynamoDB Local port (default: $DYNAMODB_PORT or %(default)s)")
+    start.add_argument("--portal-port", type=int,
+                       default=int(os.environ.get("PORTAL_PORT", dev.DEFAULT_PORTAL_PORT)),
+                       help="port of the customer portal page (default: $PORTAL_PORT or %(default)s)")
     start.add_argument("--reset", action="store_true",
                        help="forget the local data (DynamoDB Local's tables and moto's recording) and start clean")
 
@@ -255,6 +267,13 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--type", help="only this event type")
     replay.add_argument("--consumer", help="only to this consumer")
     events_command("catalog", _events_catalog, "print every event type: source, description, JSON Schema")
+
+    portal = commands.add_parser("portal", help="the customer portal page")
+    portal_commands = portal.add_subparsers(dest="portal_command", required=True)
+    publish = portal_commands.add_parser("publish", help="put web/portal in a deployed stack's portal bucket "
+                                         "(with the deployer's AWS credentials) and refresh CloudFront")
+    publish.add_argument("--stack", required=True, help="the deployed stack's name")
+    publish.set_defaults(run=_portal_publish)
     return parser
 
 

@@ -42,12 +42,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import bluehill_dev
-from bluehill_dev import dynamodb_local, fidelity, fidelity_client, invoke, resources, seed
+from bluehill_dev import dynamodb_local, fidelity, fidelity_client, invoke, portal_site, resources, seed
 
 HOST = "127.0.0.1"
 DEFAULT_API_PORT = 8000
 DEFAULT_MOTO_PORT = 5055
 DEFAULT_DYNAMODB_PORT = 5056
+DEFAULT_PORTAL_PORT = 8001
 LOCAL_DIR_VARIABLE = "BLUEHILL_LOCAL_DIR"
 MOTO_RANDOM_SEED = 3
 # Nothing local ever needs real credentials; fixed dummy ones keep a developer's own AWS
@@ -110,6 +111,7 @@ class Stack:
     csat_signing_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     portal_session_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     dynamodb_endpoint: str = ""
+    portal_url: str = ""
 
     @property
     def resources(self) -> resources.LocalResources:
@@ -297,6 +299,8 @@ def _banner(stack: Stack, tokens: dict[str, str], created: list[str], jobs: list
         f"  AWS fidelity: {fidelity_client.describe(switches)}",
         "                (BLUEHILL_FIDELITY_* variables; see the README)",
         f"  docs:    {stack.api_url}/docs",
+        f"  portal:  {seed.portal_page_url(stack.portal_url)}   (the customer portal page: sign in as "
+        f"{seed.email_for(seed.DEMO_TENANT, 'portal')})",
         f"  logins:  tenant `demo`, password {seed.DEMO_PASSWORD}",
     ]
     lines += [f"    {role:<10} {email}" for role, email in seed.logins().items()]
@@ -349,13 +353,15 @@ def half_state() -> str | None:
     return None
 
 
-def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_PORT, fresh: bool = False) -> None:
+def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_PORT, fresh: bool = False,
+        portal_port: int = DEFAULT_PORTAL_PORT) -> None:
     """Start the stack and serve until interrupted. Raises PortTaken before starting anything,
     dynamodb_local.Unavailable if DynamoDB Local cannot be installed or started."""
     switches = fidelity_client.settings_from_environment()  # a bad switch is refused before anything starts
     _require_free(api_port, "API")
     _require_free(moto_port, "embedded AWS")
     _require_free(dynamodb_port, "DynamoDB Local")
+    _require_free(portal_port, "portal page")
     if fresh:
         reset()
     elif (missing := half_state()) is not None:
@@ -374,13 +380,16 @@ def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_POR
             created_resources = resources.create_all(endpoint=endpoint, dynamodb_endpoint=dynamodb_endpoint)
             stack = Stack(endpoint=endpoint, api_url=f"http://{HOST}:{api_port}",
                           user_pool_id=created_resources.user_pool_id, client_id=created_resources.client_id,
-                          cursor_signing_key=secrets.token_urlsafe(32), dynamodb_endpoint=dynamodb_endpoint)
+                          cursor_signing_key=secrets.token_urlsafe(32), dynamodb_endpoint=dynamodb_endpoint,
+                          portal_url=f"http://{HOST}:{portal_port}")
             stack.activate()
             created = seed.seed()
             tokens = {role: stack.id_token(email, seed.DEMO_PASSWORD) for role, email in seed.logins().items()}
             fidelity_client.configure(switches)
             server = _local_server(api_port)
             running.callback(server.server.server_close)
+            portal_site.start(HOST, portal_port, stack.api_url,
+                              portal_site.page_config(stack.endpoint + "/", stack.client_id), running)
             stack.save()
             running.callback(_stack_file().unlink, missing_ok=True)
             jobs = _start_jobs(server.app_object, running)

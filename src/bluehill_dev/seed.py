@@ -257,6 +257,12 @@ def seed() -> list[str]:
     return created
 
 
+def portal_page_url(site_url: str) -> str:
+    """Where the demo tenant's portal page answers on the local stack: its host (the tenant's
+    portal subdomain) named in `?host=`, since the local page is not served at that host."""
+    return f"{site_url}/?host={DEMO_TENANT}.portal.localhost"
+
+
 def logins() -> dict[str, str]:
     """Role -> email of every seeded `demo` login (all share DEMO_PASSWORD)."""
     return {role: email_for(DEMO_TENANT, role) for role in DEMO.people}

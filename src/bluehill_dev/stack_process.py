@@ -59,13 +59,14 @@ class StackProcess:
         self.process: subprocess.Popen[bytes] | None = None
         # kept across restarts, as `make dev` does
         self.api_port, self.moto_port, self.dynamodb_port = free_port(), free_port(), free_port()
+        self.portal_port = free_port()
         self.url = f"http://127.0.0.1:{self.api_port}"
         self._tokens: dict[tuple[str, str], str] = {}
 
     def start(self, *options: str) -> None:
         """Start, and wait until /health answers."""
         command = [BLUEHILL, "dev", "--port", str(self.api_port), "--moto-port", str(self.moto_port),
-                   "--dynamodb-port", str(self.dynamodb_port), *options]
+                   "--dynamodb-port", str(self.dynamodb_port), "--portal-port", str(self.portal_port), *options]
         self._tokens.clear()
         began = time.monotonic()
         with self.log.open("ab") as log:

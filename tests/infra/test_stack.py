@@ -447,7 +447,7 @@ def test_authorizer_can_only_read_the_table(synth: Synth) -> None:
 
 def test_buckets_block_public_access(synth: Synth) -> None:
     buckets = synth.resources("AWS::S3::Bucket")
-    assert len(buckets) == 3
+    assert len(buckets) == 5  # files, inbound mail, access logs, the portal page, CloudFront's logs
     for logical_id, bucket in buckets.items():
         assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
             "BlockPublicAcls": True,
@@ -658,8 +658,12 @@ def test_every_nag_acknowledgment_names_a_rule_and_gives_a_reason(synth: Synth) 
     # Reviewed suppressions (reasons live next to each in infra/bluehill_infra/):
     # COG2 optional MFA; COG8 Plus tier cost; SMG4 cursor key; IAM4 API Gateway's CloudWatch
     # role; IAM5 object-level S3 ARNs and the relay's dynamodb:ListStreams; SQS3 the dead-letter
-    # queues (themselves DLQs).
+    # queues (themselves DLQs); CFR1/CFR2/CFR4 the portal's distribution (no geo block, WAF a
+    # per-deployment choice, TLS policy pinned only once a custom domain's certificate is given).
     assert rules <= {
+        "AwsSolutions-CFR1",
+        "AwsSolutions-CFR2",
+        "AwsSolutions-CFR4",
         "AwsSolutions-SQS3",
         "AwsSolutions-COG2",
         "AwsSolutions-COG8",
@@ -740,3 +744,28 @@ def test_uploads_under_tenants_invoke_the_files_uploaded_function(synth: Synth) 
         "bucket": {"name": [{"Ref": bucket_id}]}, "object": {"key": [{"prefix": "tenants/"}]}}}
     (target,) = rule["Targets"]
     assert "FilesUploaded" in json.dumps(target["Arn"]) and target["DeadLetterConfig"]
+# --------------------------------------------------------------------------- the portal page
+
+
+def test_the_portal_page_and_the_api_share_one_origin(synth: Synth) -> None:
+    """CloudFront serves the page from its private bucket (origin access control) and sends
+    /api/* to API Gateway's `api` stage uncached, with the viewer's Authorization header."""
+    (distribution,) = synth.resources("AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    (api_behavior,) = config["CacheBehaviors"]
+    assert api_behavior["PathPattern"] == "/api/*"
+    assert api_behavior["ViewerProtocolPolicy"] == "https-only"
+    assert set(api_behavior["AllowedMethods"]) >= {"GET", "POST", "PATCH", "PUT", "DELETE"}
+    assert api_behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
+    assert api_behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHost
+    origins = {origin["Id"]: origin for origin in config["Origins"]}
+    api_origin = origins[api_behavior["TargetOriginId"]]
+    assert "execute-api" in json.dumps(api_origin["DomainName"])
+    assert "RestAPI" in _references(api_origin["DomainName"])
+    page_origin = origins[config["DefaultCacheBehavior"]["TargetOriginId"]]
+    assert page_origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert "OriginAccessControlId" in page_origin
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultRootObject"] == "index.html"
+    assert config["Logging"]["Bucket"]
+
