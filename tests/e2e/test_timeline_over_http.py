@@ -80,3 +80,27 @@ def test_the_portal_sees_only_shared_entries_over_http(acme: TenantWorld) -> Non
     assert shared["id"] in {e["id"] for e in listed.body["items"]}
     assert MARKER not in str(listed.body)
     assert {e["visibility"] for e in listed.body["items"]} == {"shared"}
+
+
+def test_a_linked_file_reaches_the_feed_shared_only_when_portal_visible(acme: TenantWorld) -> None:
+    """The files room's File.Uploaded, projected by the timeline: a portal-visible document is
+    the portal's too, a hidden one (its title a marker) stays with the team."""
+    owner, portal = acme.as_("owner"), acme.as_("portal")
+    mine = acme.portal_customer_id
+    _caught_up(owner)
+    link = {"source": "link", "url": "https://docs.google.com/document/d/1abc/edit", "customer_id": mine}
+    hidden = _created(owner.post("/files", {**link, "filename": MARKER}))
+    shown = _created(owner.post("/files", {**link, "filename": unique("Plan "), "portal_visible": True}))
+    deadline = time.monotonic() + WITHIN_SECONDS + 3
+    while True:
+        team = {e["summary"]: e for e in owner.get(f"/customers/{mine}/timeline?types=File.Uploaded").body["items"]}
+        summaries = {f"File linked: {hidden['filename']}", f"File linked: {shown['filename']}"}
+        if summaries <= set(team) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert summaries <= set(team), sorted(team)
+    assert team[f"File linked: {shown['filename']}"]["visibility"] == "shared"
+    listed = portal.get(f"/customers/{mine}/timeline")
+    assert listed.status == 200, listed.body
+    assert f"File linked: {shown['filename']}" in {e["summary"] for e in listed.body["items"]}
+    assert MARKER not in str(listed.body)

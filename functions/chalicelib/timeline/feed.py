@@ -2,9 +2,10 @@
 
 Written by the feed consumer (consumers.py) from an `Entry` (registry.py): one transaction puts
 the entry's placements (models.py), its head, the daily counters it moves and — for an
-interaction — the customer's last touch, with the consumer's replay guard (`commit_once`). A
-later version of an entry (an interaction changed, deleted) replaces it: its old placements
-go, and what it counted is taken back before the new one counts.
+interaction or a customer-facing entry (an email) — the customer's last touch, with the
+consumer's replay guard (`commit_once`). A later version of an entry (an interaction changed,
+deleted) replaces it: its old placements go, and what it counted is taken back before the
+new one counts.
 
 Read one Query per page: the caller's reach and the filters choose ONE placement partition of
 GSI1 (`plan_*`), `from`/`to` are its key condition, and every other filter is a FilterExpression
@@ -86,7 +87,7 @@ def apply(event: Event, entry: Entry) -> bool:
                          version=entry.version, placements=sorted(after), counted=counted, removed=entry.removed)
     unchanged = EntryHead.PK.does_not_exist() if head is None else EntryHead.version == head.version
     tx.put(new_head, unchanged, lambda: Conflict(f"entry {entry.id} changed meanwhile; retried"))
-    if entry.kind == "interaction" and not entry.removed and entry.customer_id:
+    if (entry.kind == "interaction" or entry.customer_facing) and not entry.removed and entry.customer_id:
         touch(tx, tenant, entry)
     return commit_once(tx, event)
 

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from chalicelib.core.events import Event
 from chalicelib.customers.events import ContactCreated, CustomerUpdated
+from chalicelib.files.events import FileRejected, FileUploaded
+from chalicelib.followups.events import FollowUpCompleted, FollowUpCreated, FollowUpOverdue
 from chalicelib.forms.events import FormSubmitted
+from chalicelib.mail.events import MailBounced, MailReceived, MailSent
+from chalicelib.portal.events import (
+    CustomerPortalFirstLogin,
+    MilestoneApproved,
+    MilestoneChangesRequested,
+    PortalLogin,
+)
 from chalicelib.templates.events import TemplateApplied
 from chalicelib.tickets.events import (
     TicketCreated,
@@ -51,7 +60,8 @@ def interaction_deleted(event: Event, data: InteractionDeleted, look: Lookup) ->
 # ---------- work ----------
 
 
-def _task_links(data: TaskCreated | TaskStatusChanged | TaskCompleted, look: Lookup) -> dict[str, object]:
+def _task_links(data: TaskCreated | TaskStatusChanged | TaskCompleted | MilestoneApproved | MilestoneChangesRequested,
+                look: Lookup) -> dict[str, object]:
     task = look.task(data.task_id)
     return {"customer_id": data.customer_id, "project_id": data.project_id, "task_id": data.task_id,
             "assignee_ids": list(task.assignee_ids or []) if task else []}
@@ -187,3 +197,83 @@ def time_entry(event: Event, data: TimeEntryCreated | TimeEntryUpdated | TimeEnt
     if isinstance(data, TimeEntryDeleted):
         return _time_entry(event, data.entry, data.entry.version + 1, removed=True)
     return _time_entry(event, data.entry, data.entry.version)
+
+
+# ---------- mail, files, portal and follow-ups (issues 12, 14, 15: a few lines each) ----------
+
+
+@projection(MailReceived)
+def mail_received(event: Event, data: MailReceived, look: Lookup) -> Entry:
+    """Every routed email is an `email` entry and a customer touch. The customer's own mail to the
+    support address is their correspondence on their ticket (shared, as the ticket is); mail a
+    team member logged through the log address (Bcc, forward) stays internal, as a logged
+    interaction is until shared by hand — and it counts as logged by a person (`system` false)."""
+    logged = data.mailbox == "log"
+    shared = not logged and data.direction == "inbound" and data.ticket_id is not None
+    who = data.from_name or data.from_address
+    what = "Email logged" if logged else "Email received"
+    return entry(event, f"{what} from {who}: “{data.subject}”", etype="email",
+                 visibility=SHARED if shared else INTERNAL, system=not logged,
+                 customer_id=data.customer_id, ticket_id=data.ticket_id,
+                 contact_ids=[data.contact_id] if data.contact_id else [], customer_facing=True)
+
+
+@projection(MailSent)
+def mail_sent(event: Event, data: MailSent, look: Lookup) -> Entry | None:
+    """A ticket's public reply gone out as email: shared, a customer touch. One held (the recipient
+    bounces) or refused is the team's problem: internal, and no touch."""
+    if not data.customer_id:
+        return None
+    sent = data.status == "sent"
+    what = "Email sent" if sent else f"Email {data.status} (not delivered)"
+    return entry(event, f"{what} to {', '.join(data.to) or 'no one'}: “{data.subject}”", etype="email",
+                 visibility=SHARED if sent else INTERNAL, customer_id=data.customer_id, ticket_id=data.ticket_id,
+                 contact_ids=[data.contact_id] if data.contact_id else [], customer_facing=sent)
+
+
+@projection(MailBounced)
+def mail_bounced(event: Event, data: MailBounced, look: Lookup) -> Entry | None:
+    """A bounce is internal; its customer is the ticket's (a bounce is of a ticket reply)."""
+    if data.ticket_id is None:
+        return None
+    kind = "permanently" if data.permanent else "temporarily"
+    return _ticket_entry(event, look, data.ticket_id,
+                         f"Email to {', '.join(data.recipients) or 'the recipient'} bounced {kind}")
+
+
+@projection(FileUploaded, FileRejected)
+def file_added(event: Event, data: FileUploaded | FileRejected, look: Lookup) -> Entry:
+    """A file on the customer record: shared when the portal may see it; a rejected upload is internal."""
+    if isinstance(data, FileRejected):
+        summary, visibility = f"File rejected: {data.filename} ({data.reason})", INTERNAL
+    else:
+        how = {"mail": "from email", "link": "linked"}.get(data.source, "uploaded")
+        summary, visibility = f"File {how}: {data.filename}", SHARED if data.portal_visible else INTERNAL
+    return entry(event, summary, visibility=visibility, customer_id=data.customer_id, project_id=data.project_id,
+                 task_id=data.task_id, ticket_id=data.ticket_id)
+
+
+@projection(MilestoneApproved, MilestoneChangesRequested)
+def milestone_decided(event: Event, data: MilestoneApproved | MilestoneChangesRequested, look: Lookup) -> Entry:
+    what = "approved" if isinstance(data, MilestoneApproved) else "changes requested"
+    comment = f" — {data.comment}" if data.comment else ""
+    return entry(event, f"Milestone {what}: {look.task_title(data.task_id)}{comment}", visibility=SHARED,
+                 **_task_links(data, look))
+
+
+@projection(CustomerPortalFirstLogin, PortalLogin)
+def portal_login(event: Event, data: CustomerPortalFirstLogin | PortalLogin, look: Lookup) -> Entry:
+    first = isinstance(data, CustomerPortalFirstLogin)
+    return entry(event, "First portal sign-in of the company" if first else "Portal sign-in",
+                 customer_id=data.customer_id)
+
+
+@projection(FollowUpCreated, FollowUpCompleted, FollowUpOverdue)
+def follow_up(event: Event, data: FollowUpCreated | FollowUpCompleted | FollowUpOverdue, look: Lookup) -> Entry:
+    if isinstance(data, FollowUpCompleted):
+        what = "completed" + ("" if data.on_time else f" ({data.days_late} days late)")
+    else:
+        what = "overdue" if isinstance(data, FollowUpOverdue) else f"created, due {data.due_date}"
+    links = {"ticket_id": data.ticket_id, "project_id": data.project_id} if isinstance(data, FollowUpCreated) else {}
+    return entry(event, f"Follow-up {what}: “{data.title}”", customer_id=data.customer_id,
+                 assignee_ids=[data.assignee_id], **links)
