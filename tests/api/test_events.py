@@ -245,6 +245,22 @@ def _ticket_resolved(world: Any, api: Any) -> Event:
     resolved = api.patch(f"/tickets/{ticket['id']}", {"version": opened["version"], "status": "resolved"}).json
     return TicketResolved(ticket_id=ticket["id"], resolved_at=resolved["resolved_at"]).event(world.tenant_id)
 
+def _invoice_sent(world: Any, api: Any) -> Event:
+    from chalicelib.billing.events import InvoiceSent
+
+    from tests.api.billing_helpers import approved_entries, draft
+
+    customer = create_customer(api)
+    api.post(f"/customers/{customer['id']}/contacts", {"name": "Books", "email": "books@events.example",
+                                                        "billing": True})
+    approved_entries(world, customer["id"], 1)
+    invoice = draft(world, customer["id"]).json
+    api.post(f"/invoices/{invoice['id']}/finalize")
+    sent = api.post(f"/invoices/{invoice['id']}/send").json
+    return InvoiceSent(invoice_id=sent["id"], customer_id=customer["id"], number=sent["number"], total=sent["total"],
+                       currency=sent["currency"], to=["books@events.example"]).event(world.tenant_id)
+
+
 def _mail_with_attachment(world: Any, api: Any) -> Event:
     import boto3
     from chalicelib.mail.events import MailReceived
@@ -288,6 +304,7 @@ SCENARIOS: dict[str, Callable[[Any, Any], Event]] = {
     "customers_mail_bounced": _mail_bounced,
     "mail_send_ticket_reply": _reply_posted,
     "mail_send_resolution": _ticket_resolved,
+    "mail_send_invoice": _invoice_sent,
     "files_mail_attachments": _mail_with_attachment,
     "work_record_milestone_decision": _milestone_approved,
 }

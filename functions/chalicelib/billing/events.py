@@ -43,10 +43,16 @@ class InvoiceFinalized(_InvoiceEvent):
 
 
 class InvoiceSent(_InvoiceEvent):
-    """A finalized invoice was marked sent."""
+    """A finalized invoice was marked sent; the mail room emails it (PDF attached) to `to`: the
+    customer's billing contacts' addresses, else its first contact's, as they were at send time
+    (empty when the customer has no contact: the mail is held, not lost)."""
 
     TYPE: ClassVar[str] = "Invoice.Sent"
     number: str
+    total: int = 0
+    currency: str = ""
+    due_date: str | None = None
+    to: list[str] = []
 
 
 class InvoicePaid(_InvoiceEvent):

@@ -74,6 +74,22 @@ def _link(key: str, filename: str, content_type: str) -> str:
 
 def pdf_link(principal: Principal, invoice: Invoice) -> dict[str, Any]:
     """Render the invoice's PDF once per version (its key names the version), then link to it."""
+    key = _stored_pdf(principal, invoice)
+    return {"url": _link(key, pdf_filename(invoice), "application/pdf"), "expires_in": LINK_SECONDS, "key": key}
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    return f"{invoice.number or 'draft-' + invoice.id}.pdf"
+
+
+def pdf_document(principal: Principal, invoice: Invoice) -> tuple[str, str, bytes]:
+    """(S3 key, filename, bytes) of the invoice's PDF, as the link serves it (the mail room
+    attaches it to the invoice email)."""
+    key = _stored_pdf(principal, invoice)
+    return key, pdf_filename(invoice), _s3().get_object(Bucket=get_settings().files_bucket, Key=key)["Body"].read()
+
+
+def _stored_pdf(principal: Principal, invoice: Invoice) -> str:
     key = _key(principal.tenant_id, "invoices", invoice.id, f"v{invoice.version}.pdf")
     bucket = get_settings().files_bucket
     view = service.invoice_view(invoice, service.today_for(principal.tenant_id))
@@ -84,13 +100,12 @@ def pdf_link(principal: Principal, invoice: Invoice) -> dict[str, Any]:
         stale = True
     if stale:
         branding = billing_settings.load(principal.tenant_id)["branding"] or {}
-        branding.setdefault("name", _tenant_name(principal.tenant_id))
+        branding.setdefault("name", tenant_name(principal.tenant_id))
         _s3().put_object(Bucket=bucket, Key=key, Body=pdf.render(view, branding), ContentType="application/pdf")
-    filename = f"{invoice.number or 'draft-' + invoice.id}.pdf"
-    return {"url": _link(key, filename, "application/pdf"), "expires_in": LINK_SECONDS, "key": key}
+    return key
 
 
-def _tenant_name(tenant_id: str) -> str:
+def tenant_name(tenant_id: str) -> str:
     from chalicelib.team import service as team
 
     return str(team.tenant_settings(tenant_id).get("name") or "Invoice")

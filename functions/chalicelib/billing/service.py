@@ -35,6 +35,7 @@ MAX_ENTRIES_PER_INVOICE = 2000  # lines and their entry ids stay far below Dynam
 FINALIZE_ATTEMPTS = 50
 OVERDUE = "overdue"
 EDITABLE = ("due_date", "terms", "notes", "po_number")
+RECIPIENT_CONTACTS, MAX_RECIPIENTS = 100, 10  # an invoice email: contacts read, addresses it goes to
 
 
 # ---------- reading ----------
@@ -358,10 +359,20 @@ def send(principal: Principal, invoice_id: str) -> Invoice:
         return invoice
     if invoice.status != FINALIZED:
         raise Conflict(f"invoice {invoice_id} is {invoice.status}: finalize it before sending")
-    event = InvoiceSent(invoice_id=invoice_id, customer_id=invoice.customer_id, number=invoice.number or "")
+    event = InvoiceSent(invoice_id=invoice_id, customer_id=invoice.customer_id, number=invoice.number or "",
+                        total=int(invoice.total), currency=invoice.currency, due_date=invoice.due_date,
+                        to=_invoice_recipients(principal, invoice.customer_id))
     return _write(principal, invoice, [Invoice.status.set(SENT), Invoice.sent_at.set(now_iso())],
                   {"status": {"before": invoice.status, "after": SENT}}, events=[event.event(principal.tenant_id)],
                   status=FINALIZED)
+
+
+def _invoice_recipients(principal: Principal, customer_id: str) -> list[str]:
+    """Who an invoice is emailed to: the customer's billing contacts (among its first
+    RECIPIENT_CONTACTS, by name), else its first contact by name; none without a contact."""
+    listed = customers.list_contacts(principal, customer_id, RECIPIENT_CONTACTS, None).items
+    billing = [contact.email for contact in listed if contact.billing]
+    return (billing or [contact.email for contact in listed[:1]])[:MAX_RECIPIENTS]
 
 
 def record_payment(principal: Principal, invoice_id: str, amount: int, paid_at: str) -> Invoice:

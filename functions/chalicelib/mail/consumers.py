@@ -1,9 +1,11 @@
 """What the mail room does on other rooms' events (see core/consumers.py): a public team reply
-on a ticket goes out by email; a resolution sends the CSAT email (outbound.py). Internal notes
+on a ticket goes out by email; a resolution sends the CSAT email; a sent invoice is emailed with
+its PDF attached (outbound.py). Internal notes
 and the customer's own messages never leave."""
 
 from __future__ import annotations
 
+from chalicelib.billing.events import InvoiceSent
 from chalicelib.core.consumers import consumer
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.events import Event
@@ -45,4 +47,12 @@ def send_resolution(event: Event) -> str | None:
             f"ticket reopens.\n\nHow did we do? Tell us in one click: {link['path']}\n")
     sent = outbound.send_ticket_mail(event.tenant_id, resolved.ticket_id, None, body, auto=True,
                                      mail_id=f"{event.id}")
+    return sent.status if sent else None
+
+
+@consumer("mail_send_invoice", InvoiceSent)
+def send_invoice(event: Event) -> str | None:
+    """A sent invoice goes to the customer's billing addresses, once per Invoice.Sent (the
+    outbound record is the event's id)."""
+    sent = outbound.send_invoice_mail(event.tenant_id, event.data_as(InvoiceSent), f"{event.id}")
     return sent.status if sent else None

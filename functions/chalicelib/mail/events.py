@@ -58,13 +58,14 @@ class MailQuarantined(_Published):
 
 
 class MailSent(_Published):
-    """A ticket reply went out by email (or was held: `status` suppressed for a bouncing
-    recipient, failed after a permanent refusal)."""
+    """A ticket reply (`ticket_id`) or an invoice (`invoice_id`) went out by email (or was held:
+    `status` suppressed for a bouncing recipient or none, failed after a permanent refusal)."""
 
     TYPE: ClassVar[str] = "Mail.Sent"
     mail_id: str
     message_id: str
-    ticket_id: str
+    ticket_id: str | None = None
+    invoice_id: str | None = None
     ticket_message_id: str | None = None
     customer_id: str | None = None
     contact_id: str | None = None

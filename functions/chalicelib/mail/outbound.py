@@ -19,6 +19,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.billing import exports, money
+from chalicelib.billing import service as billing
+from chalicelib.billing.events import InvoiceSent
 from chalicelib.core.errors import Conflict
 from chalicelib.core.table import Transaction, now_iso
 from chalicelib.customers import service as customers
@@ -33,8 +36,10 @@ PERMANENT_ERRORS = frozenset({"MessageRejected", "MailFromDomainNotVerifiedExcep
 
 
 def compose(*, sender: str, reply_to: str, to: list[str], cc: list[str], subject: str, body: str,
-            message_id: str, in_reply_to: str | None, references: list[str], auto: bool) -> bytes:
-    """The RFC 5322 message, as bytes for SES's SendRawEmail."""
+            message_id: str, in_reply_to: str | None, references: list[str], auto: bool,
+            auto_kind: str = "auto-replied", attachment: tuple[str, str, bytes] | None = None) -> bytes:
+    """The RFC 5322 message, as bytes for SES's SendRawEmail; `attachment` is (filename, MIME
+    type, bytes)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(to)
@@ -49,9 +54,13 @@ def compose(*, sender: str, reply_to: str, to: list[str], cc: list[str], subject
     if references:
         message["References"] = " ".join(f"<{found}>" for found in references)
     if auto:
-        message["Auto-Submitted"] = "auto-replied"
+        message["Auto-Submitted"] = auto_kind
         message["X-Auto-Response-Suppress"] = "All"
     message.set_content(body)
+    if attachment is not None:
+        filename, content_type, data = attachment
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message.as_bytes()
 
 
@@ -101,12 +110,9 @@ def send_ticket_mail(tenant: str, ticket_id: str, ticket_message_id: str | None,
         return None
     domain = service.mail_domain()
     pk = MailMessage.pk(tenant, mail_id)
-    try:
-        existing = MailMessage.get(pk, MailMessage.SORT, consistent_read=True)
-        if existing.status != "sending":
-            return None
-    except DoesNotExist:
-        existing = None
+    existing = _pending(pk)
+    if existing is False:
+        return None
     thread = _thread(tenant, ticket)
     to, cc, contact_id = _recipients(tenant, ticket, thread)
     message_id = f"{mail_id.lower()}@{tenant}.{domain}"
@@ -131,18 +137,78 @@ def send_ticket_mail(tenant: str, ticket_id: str, ticket_message_id: str | None,
                       to=to, cc=cc, subject=subject, body=body, message_id=message_id,
                       in_reply_to=thread.references[-1] if thread.references else None,
                       references=thread.references[-service.MAX_REFERENCES:], auto=auto)
-        try:
-            storage.send_raw(threading.support_address(tenant, domain), to + cc, raw)
-        except ClientError as refused:
-            code = refused.response.get("Error", {}).get("Code", "")
-            if code not in PERMANENT_ERRORS:
-                raise  # throttled or unavailable: the consumer's delivery retries
-            status, reason, error = "failed", code, str(refused)[:500]
+        status, reason, error = _send(threading.support_address(tenant, domain), to + cc, raw)
     return _record_outcome(record, thread, status, reason, error)
 
 
-def _record_outcome(record: MailMessage, thread: MailThread, status: str, reason: str | None,
-                    error: str | None) -> MailMessage:
+def _pending(pk: str) -> MailMessage | bool | None:
+    """The outbound record of an earlier attempt still `sending`, None for a first attempt, False
+    when this mail was handled before."""
+    try:
+        existing = MailMessage.get(pk, MailMessage.SORT, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return existing if existing.status == "sending" else False
+
+
+def _send(source: str, destinations: list[str], raw: bytes) -> tuple[str, str | None, str | None]:
+    """(status, reason, error) of one SES send; a transient refusal raises (the delivery retries)."""
+    try:
+        storage.send_raw(source, destinations, raw)
+    except ClientError as refused:
+        code = refused.response.get("Error", {}).get("Code", "")
+        if code not in PERMANENT_ERRORS:
+            raise  # throttled or unavailable: the consumer's delivery retries
+        return "failed", code, str(refused)[:500]
+    return "sent", None, None
+
+
+def send_invoice_mail(tenant: str, sent: InvoiceSent, mail_id: str) -> MailMessage | None:
+    """Email a sent invoice, its PDF attached, from the tenant's support address to the
+    addresses billing named (bouncing contacts' left out; none left: held as `suppressed`).
+    None when this mail was handled before."""
+    pk = MailMessage.pk(tenant, mail_id)
+    existing = _pending(pk)
+    if existing is False:
+        return None
+    reader = service.automation(tenant)
+    invoice = billing.get_invoice(reader, sent.invoice_id)
+    key, filename, document = exports.pdf_document(reader, invoice)
+    domain, name = service.mail_domain(), exports.tenant_name(tenant)
+    sender = email.utils.formataddr((name, threading.support_address(tenant, domain)))
+    to, bouncing = [], []
+    for address in dict.fromkeys(found.lower() for found in sent.to):
+        contact = customers.contact_by_email(reader, address)
+        (bouncing if contact is not None and contact.email_status == "bouncing" else to).append(address)
+    number = sent.number or invoice.number or invoice.id
+    subject = f"Invoice {number} from {name}"
+    amount = f"{money.decimal_text(sent.total, sent.currency)} {sent.currency}"
+    body = (f"Hello,\n\nplease find attached invoice {number} from {name} for {amount}"
+            + (f", due on {sent.due_date}" if sent.due_date else "") + ".\n\n"
+            "Questions about it? Just reply to this email.\n")
+    now = now_iso()
+    record = existing or MailMessage(
+        pk, MailMessage.SORT, type="MailMessage", tenant_id=tenant, id=mail_id, version=1, created_at=now,
+        updated_at=now, direction="outbound", mailbox="support", status="sending",
+        message_id=f"{mail_id.lower()}@{tenant}.{domain}", from_address=threading.support_address(tenant, domain),
+        to=to, subject=subject, snippet=" ".join(body.split())[:200], customer_id=sent.customer_id,
+        attachments=[{"filename": filename, "content_type": "application/pdf", "size": len(document), "key": key}],
+        attempts=0)
+    if existing is None:
+        record.index_keys()
+        record.save(MailMessage.PK.does_not_exist())
+    if not to:
+        reason = "recipient_bouncing" if bouncing else "no_recipient"
+        return _record_outcome(record, None, "suppressed", reason, None, sent.invoice_id)
+    raw = compose(sender=sender, reply_to=threading.support_address(tenant, domain), to=to, cc=[],
+                  subject=subject, body=body, message_id=record.message_id, in_reply_to=None, references=[],
+                  auto=True, auto_kind="auto-generated", attachment=(filename, "application/pdf", document))
+    status, reason, error = _send(threading.support_address(tenant, domain), to, raw)
+    return _record_outcome(record, None, status, reason, error, sent.invoice_id)
+
+
+def _record_outcome(record: MailMessage, thread: MailThread | None, status: str, reason: str | None,
+                    error: str | None, invoice_id: str | None = None) -> MailMessage:
     tenant = record.tenant_id
     tx = Transaction()
     version = record.version
@@ -154,9 +220,11 @@ def _record_outcome(record: MailMessage, thread: MailThread, status: str, reason
         tx.put(MessageIdClaim(MessageIdClaim.pk(tenant, threading.message_id_key(record.message_id)),
                               MessageIdClaim.SORT, type="MessageIdClaim", tenant_id=tenant, mail_id=record.id,
                               message_id=record.message_id, direction="outbound", ticket_id=record.ticket_id))
+    if status == "sent" and thread is not None:
         thread.references = [*thread.references, record.message_id][-service.MAX_REFERENCES:]
         tx.put(thread)
-    tx.publish(MailSent(mail_id=record.id, message_id=record.message_id, ticket_id=record.ticket_id or "",
+    tx.publish(MailSent(mail_id=record.id, message_id=record.message_id, ticket_id=record.ticket_id,
+                        invoice_id=invoice_id,
                         ticket_message_id=record.ticket_message_id, customer_id=record.customer_id,
                         contact_id=record.contact_id, to=list(record.to), subject=record.subject,
                         snippet=record.snippet, status=status, error=error).event(tenant))
