@@ -17,6 +17,7 @@ from chalice.config import Config
 from chalice.local import LocalGateway
 from chalicelib.billing import claims, service
 from chalicelib.billing.models import EntryClaim
+from chalicelib.core import reads as reads_module
 from chalicelib.core import table
 from chalicelib.core.events import new_event
 from chalicelib.core.scope import tenant_scope
@@ -428,8 +429,51 @@ def test_uninvoiced_and_leakage_reports_follow_the_entry_events(fresh_tenant):
 def test_claiming_reads_the_claims_once_per_batch_not_once_per_entry(fresh_tenant, monkeypatch):
     customer = new_customer(fresh_tenant)
     ids = approved_entries(fresh_tenant, customer, 150)
-    reads = []
-    real = claims.read_items
+    reads, planned = [], []
+    real, real_plan = claims.read_items, reads_module.read_items
     monkeypatch.setattr(claims, "read_items", lambda *args: reads.append(1) or real(*args))
+    monkeypatch.setattr(reads_module, "read_items", lambda keys, models: planned.append(
+        ({model.__name__ for model in models}, len(keys))) or real_plan(keys, models))
     assert draft(fresh_tenant, customer, "detailed").status == 201
     assert len(reads) == len(claims.batches(ids)) == 2
+    names = [size for models, size in planned if "User" in models]
+    assert names == [2]  # the lines' names: one batch of the distinct project and person, not one per entry
+
+
+def test_lines_name_the_project_task_and_person_in_the_draft_pdf_and_quickbooks(fresh_tenant):
+    owner, member = fresh_tenant.as_("owner"), fresh_tenant.as_("member")
+    customer = new_customer(fresh_tenant, name="Acme Client")
+    made = owner.post(f"/customers/{customer}/projects", {"name": "Website Relaunch"})
+    assert made.status == 201, made.body
+    project = made.json["id"]
+    made = owner.post(f"/projects/{project}/tasks", {"title": "Homepage copy"})
+    assert made.status == 201, made.body
+    task = made.json["id"]
+    person = member.get("/me").json["user"]["name"]
+    approved_entries(fresh_tenant, customer, 2, project_id=project, task_id=task)
+    by_task = draft(fresh_tenant, customer, "task").json
+    assert [line["description"] for line in by_task["lines"]] == ["Time: Website Relaunch — Homepage copy"]
+    assert project not in str(by_task["lines"][0]["description"]) and task not in by_task["lines"][0]["description"]
+    customer2 = new_customer(fresh_tenant, name="Acme Client")
+    approved_entries(fresh_tenant, customer2, 1, project_id=project, task_id=task)
+    assert draft(fresh_tenant, customer2, "person").json["lines"][0]["description"] == f"Time: {person}"
+    customer3 = new_customer(fresh_tenant, name="Acme Client")
+    approved_entries(fresh_tenant, customer3, 1, project_id=project, task_id=task)
+    detailed = draft(fresh_tenant, customer3, "detailed").json["lines"][0]["description"]
+    assert detailed == f"2026-06-10 {person}: Website Relaunch — Homepage copy"
+    customer4 = new_customer(fresh_tenant, name="Acme Client")
+    approved_entries(fresh_tenant, customer4, 1, project_id=project, task_id=task)
+    invoice = draft(fresh_tenant, customer4, "project").json
+    assert invoice["lines"][0]["description"] == "Time: Website Relaunch"
+    renamed = owner.get(f"/projects/{project}").json
+    assert owner.patch(f"/projects/{project}", {"version": renamed["version"], "name": "Renamed"}).status == 200
+    assert owner.post(f"/invoices/{invoice['id']}/finalize").status == 200
+    shown = owner.get(f"/invoices/{invoice['id']}").json
+    assert shown["lines"][0]["description"] == "Time: Website Relaunch"  # kept as drafted, not re-read
+    key = owner.get(f"/invoices/{invoice['id']}/pdf").json["key"]
+    pdf = boto3.client("s3").get_object(Bucket=resources.FILES_BUCKET, Key=key)["Body"].read()
+    assert b"Time: Website Relaunch" in pdf and b"Acme Client" in pdf and project.encode() not in pdf
+    today = date.today().isoformat()
+    qbo = owner.get(f"/exports/quickbooks-online.csv?from={today}&to={today}&customer_id={customer4}")
+    rows = list(csv.DictReader(io.StringIO(qbo.body.lstrip("\ufeff"))))
+    assert [(row["Customer"], row["ItemDescription"]) for row in rows] == [("Acme Client", "Time: Website Relaunch")]

@@ -48,19 +48,27 @@ def entry_minutes(entry: EntryLike, rounding: Rounding) -> int:
 
 
 def _describe(group_by: str, key: dict[str, Any], names: dict[str, str], entries: Sequence[EntryLike]) -> str:
-    def name(value: Any, fallback: str) -> str:
-        return names.get(str(value), fallback) if value else fallback
+    """A line's words as a client reads them: the project's name, the task's title, the person's
+    name (`names`, by id, resolved when drafting); an id only where its item no longer exists."""
+    def named(value: Any, kind: str) -> str | None:
+        return (names.get(str(value)) or f"{kind} {value}") if value else None
 
+    def work(project_id: Any, task_id: Any, fallback: str) -> str:
+        parts = [part for part in (named(project_id, "project"), named(task_id, "task")) if part]
+        return " — ".join(parts) or fallback
+
+    first = entries[0]
     if group_by == "project":
-        return f"Time: {name(key['project_id'], 'no project')}"
+        return f"Time: {named(key['project_id'], 'project') or 'no project'}"
     if group_by == "project_category":
-        return f"Time: {name(key['project_id'], 'no project')} — {key['category'] or 'uncategorised'}"
+        return f"Time: {named(key['project_id'], 'project') or 'no project'} — {key['category'] or 'uncategorised'}"
     if group_by == "task":
-        return f"Time: {name(key['task_id'], 'no task')}"
+        return f"Time: {work(first.project_id, key['task_id'], 'no task')}"
     if group_by == "person":
-        return f"Time: {name(key['user_id'], 'team member')}"
-    entry = entries[0]
-    return f"{entry.date} {getattr(entry, 'notes', None) or name(entry.project_id, entry.category or 'time')}"[:500]
+        return f"Time: {named(key['user_id'], 'team member')}"
+    notes = getattr(first, "notes", None)
+    what = work(first.project_id, first.task_id, first.category or "time")
+    return f"{first.date} {named(first.user_id, 'team member')}: {what}{f' — {notes}' if notes else ''}"[:500]
 
 
 def time_lines(entries: Iterable[EntryLike], group_by: str, rounding: Rounding,

@@ -24,6 +24,7 @@ from chalicelib.core.reads import ReadPlan
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.customers import service as customers
 from chalicelib.team import service as team
+from chalicelib.work import service as work
 
 from . import claims, credits, lines, time_source
 from . import settings as billing_settings
@@ -131,6 +132,17 @@ def _currency_of(entries: list[Any], wanted: str | None, fallback: str) -> str:
     return found[0] if found else fallback
 
 
+def _names(tenant_id: str, entries: list[Any]) -> dict[str, str]:
+    """The names a draft's lines say, by id — projects and task titles (work), people (team) —
+    in one ReadPlan: one BatchGet per 100 distinct ids, however many entries."""
+    plan = ReadPlan()
+    work_names = work.names_for(plan, tenant_id, [e.project_id for e in entries if e.project_id],
+                                [e.task_id for e in entries if e.task_id])
+    people = team.user_names_for(plan, tenant_id, [e.user_id for e in entries if e.user_id])
+    plan.run()
+    return {**people(), **work_names()}
+
+
 def draft_invoice(principal: Principal, fields: dict[str, Any]) -> Invoice:
     require(principal, "invoices:write")
     tenant, customer_id = principal.tenant_id, fields["customer_id"]
@@ -159,7 +171,7 @@ def draft_invoice(principal: Principal, fields: dict[str, Any]) -> Invoice:
         mine = set(claimed)
         billed = [entry for entry in found if entry.id in mine]
         rounding = time_source.rounding(tenant)
-        drafted = lines.time_lines(billed, fields["group_by"], rounding)
+        drafted = lines.time_lines(billed, fields["group_by"], rounding, _names(tenant, billed))
         drafted += credits.credit_lines(tenant, customer_id, customer.tier, fields["from"], fields["to"],
                                         config["credit_rules"], drafted)
         return _complete_draft(principal, invoice, drafted, lines.entry_amounts(billed, rounding))

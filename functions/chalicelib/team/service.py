@@ -115,6 +115,18 @@ def user_exists_for(plan: ReadPlan, tenant_id: str, user_id: str) -> Callable[[]
     return lambda: plan.item(key) is not None
 
 
+def user_names_for(plan: ReadPlan, tenant_id: str, user_ids: list[str]) -> Callable[[], dict[str, str]]:
+    """For other rooms (documents that name people, e.g. invoice lines): each user's name, read
+    as part of the caller's batch (core.reads). Unknown users are absent."""
+    keys = {user_id: plan.want(User, User.pk(tenant_id, user_id), User.SORT) for user_id in dict.fromkeys(user_ids)}
+
+    def answer() -> dict[str, str]:
+        found = {user_id: plan.item(key) for user_id, key in keys.items()}
+        return {user_id: user.name for user_id, user in found.items() if user is not None and user.name}
+
+    return answer
+
+
 def tenant_holidays_for(plan: ReadPlan, tenant_id: str) -> Callable[[], list[date]]:
     """`tenant_holidays`, read as part of another room's batch (core.reads)."""
     key = plan.want(Holidays, Holidays.pk(tenant_id), Holidays.SORT)

@@ -30,6 +30,7 @@ from chalicelib.core.pagination import (
     sorted_source,
 )
 from chalicelib.core.permissions import Reach, require
+from chalicelib.core.reads import ReadPlan
 from chalicelib.core.table import Transaction, now_iso, query_reader, require_version
 from chalicelib.customers import service as customers
 from chalicelib.jobs import service as jobs
@@ -718,3 +719,21 @@ def task_estimates(tenant_id: str, task_ids: Iterable[str]) -> dict[str, int | N
     return {task.id: None if task.time_estimate is None
             else round(float(task.time_estimate) * ESTIMATE_MINUTES.get(task.time_unit or "hour", 60))
             for task in found}
+
+
+def names_for(plan: ReadPlan, tenant_id: str, project_ids: Iterable[str],
+              task_ids: Iterable[str]) -> Callable[[], dict[str, str]]:
+    """For other rooms (documents that name the work, e.g. invoice lines): each project's name
+    and each task's title by id, read by key as part of the caller's batch (core.reads).
+    Projects and tasks that no longer exist are absent."""
+    keys = {project_id: plan.want(Project, project_pk(tenant_id, project_id), Project.SORT)
+            for project_id in dict.fromkeys(project_ids)}
+    keys |= {task_id: plan.want(Task, project_pk(tenant_id, project_id), Task.sort_key(task_id))
+             for task_id in dict.fromkeys(task_ids) if (project_id := parent_of(task_id)) is not None}
+
+    def answer() -> dict[str, str]:
+        found = {item_id: plan.item(key) for item_id, key in keys.items()}
+        return {item_id: item.title if isinstance(item, Task) else item.name
+                for item_id, item in found.items() if item is not None}
+
+    return answer
