@@ -211,7 +211,7 @@ def test_patching_contract_start_moves_the_following_project_through_the_registr
     assert patched.status == 200, patched.body
     assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-14"  # nothing until delivered
     delivered = {d.event.type: d.outcomes for d in deliver()}
-    assert delivered["Customer.Updated"] == {"templates_follow_contract_start": "applied"}
+    assert delivered["Customer.Updated"]["templates_follow_contract_start"] == "applied"  # the timeline's too
     assert "Project.Reanchored" in delivered  # the consumer's own change published its event
     assert gantt_by_key(api, follower)["kickoff"]["start_date"] == "2026-06-21"
 
@@ -285,3 +285,21 @@ def test_following_contract_start_moves_the_projects_dates(acme, template, deliv
     project = api.get(f"/projects/{project_id}").json
     assert (project["start_date"], project["due_date"]) == (start, due)
     assert project["status"] != "delayed", project["status_reason"]
+
+
+def test_reanchoring_publishes_each_moved_due_date_as_replanned_and_keeps_them_off_the_timeline(acme, template,
+                                                                                               deliver):
+    api = acme.as_("owner")
+    customer = create_customer(api)
+    result = applied(api, template["id"], customer["id"], "2026-06-12")
+    before = {task["id"]: task["due_date"] for task in gantt_by_key(api, result).values()}
+    deliver()
+    moved = api.post(f"/projects/{result['project']['id']}/reanchor", {"anchor_date": "2026-06-19"})
+    assert moved.status == 200, moved.body
+    redated = {d.event.data["task_id"]: d.event.data for d in deliver() if d.event.type == "Task.DueDateChanged"}
+    after = {task["id"]: task["due_date"] for task in gantt_by_key(api, result).values()}
+    assert redated and set(redated) == {task_id for task_id in after if after[task_id] != before[task_id]}
+    assert all((data["before"], data["after"], data["replanned"]) == (before[task_id], after[task_id], True)
+               for task_id, data in redated.items())
+    timeline = api.get(f"/customers/{customer['id']}/timeline?types=Task.DueDateChanged")
+    assert timeline.status == 200 and timeline.json["items"] == []

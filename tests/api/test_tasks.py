@@ -259,6 +259,34 @@ def test_concurrent_moves_in_one_column_never_lose_a_task_or_share_a_position(fr
     assert len(set(positions)) == len(positions) == len(cards)
 
 
+def test_assignee_and_due_date_changes_are_published_with_the_change(fresh_tenant: Any, events: EventLog) -> None:
+    api, member, owner = fresh_tenant.as_("owner"), fresh_tenant.users["member"], fresh_tenant.users["owner"]
+    board = project(api)
+    item = task(api, board["id"], assignee_ids=[owner], due_date=day(3))
+    patch(api, item["id"], title="Renamed")  # neither moves: no event
+    patch(api, item["id"], assignee_ids=[owner, member], due_date=day(5))
+    patch(api, item["id"], due_date=None)
+    other = task(api, board["id"])
+    ok(api.post(f"/projects/{board['id']}/tasks/bulk", {"updates": [
+        {"task_id": item["id"], "assignee_ids": [member]}, {"task_id": other["id"], "due_date": day(1)}]}))
+    seen = [(e["detail-type"], e["detail"]["data"]) for e in events.drain()
+            if e["detail"]["data"].get("task_id") in (item["id"], other["id"])
+            and e["detail-type"] in ("Task.Assigned", "Task.DueDateChanged")]
+    common = {"project_id": board["id"], "customer_id": board["customer_id"]}
+    assert sorted(seen, key=str) == sorted([
+        ("Task.Assigned", {**common, "task_id": item["id"], "before": [owner], "after": [owner, member],
+                           "added": [member], "removed": []}),
+        ("Task.DueDateChanged", {**common, "task_id": item["id"], "before": day(3), "after": day(5),
+                                 "replanned": False}),
+        ("Task.DueDateChanged", {**common, "task_id": item["id"], "before": day(5), "after": None,
+                                 "replanned": False}),
+        ("Task.Assigned", {**common, "task_id": item["id"], "before": [owner, member], "after": [member],
+                           "added": [], "removed": [owner]}),
+        ("Task.DueDateChanged", {**common, "task_id": other["id"], "before": None, "after": day(1),
+                                 "replanned": False}),
+    ], key=str)
+
+
 # ---------- bulk ----------
 
 

@@ -341,3 +341,39 @@ def test_time_entries_and_form_submissions_join_the_feed(fresh_tenant: TenantWor
     portal_feed = feed(fresh_tenant.as_("portal"), f"/customers/{mine}/timeline")
     [form] = [e for e in portal_feed if e["kind"] == "Form.Submitted"]
     assert form["summary"] == "Form submitted: Intake"
+
+
+def test_task_assignment_and_due_date_changes_join_the_feed(fresh_tenant: TenantWorld, deliver: Any) -> None:
+    api, member = fresh_tenant.as_("owner"), fresh_tenant.users["member"]
+    company = customer(api)
+    project = ok(api.post(f"/customers/{company['id']}/projects", {"name": "Rollout"}), 201)
+    task = ok(api.post(f"/projects/{project['id']}/tasks", {"title": "Train admins", "due_date": "2026-12-01"}), 201)
+    ok(api.patch(f"/tasks/{task['id']}", {"version": task["version"], "assignee_ids": [member],
+                                          "due_date": "2026-12-08"}))
+    deliver()
+    timeline = feed(api, f"/customers/{company['id']}/timeline?types=Task.Assigned,Task.DueDateChanged")
+    by_kind = {entry["kind"]: entry for entry in timeline}
+    assert set(by_kind) == {"Task.Assigned", "Task.DueDateChanged"}
+    assert by_kind["Task.Assigned"]["summary"] == f"Task “Train admins” assigned to {member}"
+    assert by_kind["Task.DueDateChanged"]["summary"] == "Task “Train admins” due date 2026-12-01 → 2026-12-08"
+    assert {(e["visibility"], e["task_id"], e["project_id"]) for e in timeline} == {
+        ("internal", task["id"], project["id"])}
+    assert set(kinds(feed(api, f"/projects/{project['id']}/timeline"))) >= {"Task.Assigned", "Task.DueDateChanged"}
+
+
+@pytest.mark.parametrize(("sample", "summary"), [
+    ("task-assigned.json",
+     "Task a task assigned to 01JZUSER000000000000000001; unassigned from 01JZUSER000000000000000000"),
+    ("task-due-date-changed.json", "Task a task due date 2026-06-26 → 2026-07-03"),
+])
+def test_the_task_change_samples_are_projected_once(fresh_tenant: TenantWorld, sample: str, summary: str) -> None:
+    """events/task-assigned.json, events/task-due-date-changed.json (a task of no board here: `a task`)."""
+    from chalicelib.core.consumers import CONSUMERS, deliver
+    from chalicelib.core.events import Event
+    from templating import sample_event
+
+    company = customer(fresh_tenant.as_("owner"))
+    event = Event.from_bus(sample_event(sample, tenant_id=fresh_tenant.tenant_id, customer_id=company["id"]))
+    assert [deliver(CONSUMERS["timeline_feed"], event) for _ in range(2)] == ["applied", "duplicate"]
+    [entry] = feed(fresh_tenant.as_("owner"), f"/customers/{company['id']}/timeline")
+    assert (entry["kind"], entry["summary"], entry["visibility"]) == (event.type, summary, "internal")

@@ -29,7 +29,14 @@ from chalicelib.tickets.events import (
     TicketStatusChanged,
 )
 from chalicelib.timekeeping.events import EntryData, TimeEntryCreated, TimeEntryDeleted, TimeEntryUpdated
-from chalicelib.work.events import ProjectStatusChanged, TaskCompleted, TaskCreated, TaskStatusChanged
+from chalicelib.work.events import (
+    ProjectStatusChanged,
+    TaskAssigned,
+    TaskCompleted,
+    TaskCreated,
+    TaskDueDateChanged,
+    TaskStatusChanged,
+)
 
 from . import kinds
 from .events import InteractionCreated, InteractionDeleted, InteractionUpdated
@@ -60,7 +67,8 @@ def interaction_deleted(event: Event, data: InteractionDeleted, look: Lookup) ->
 # ---------- work ----------
 
 
-def _task_links(data: TaskCreated | TaskStatusChanged | TaskCompleted | MilestoneApproved | MilestoneChangesRequested,
+def _task_links(data: TaskCreated | TaskStatusChanged | TaskCompleted | TaskAssigned | TaskDueDateChanged
+                | MilestoneApproved | MilestoneChangesRequested,
                 look: Lookup) -> dict[str, object]:
     task = look.task(data.task_id)
     return {"customer_id": data.customer_id, "project_id": data.project_id, "task_id": data.task_id,
@@ -83,6 +91,26 @@ def task_status_changed(event: Event, data: TaskStatusChanged, look: Lookup) -> 
 def task_completed(event: Event, data: TaskCompleted, look: Lookup) -> Entry:
     late = " (late)" if data.late else ""
     return entry(event, f"Task completed{late}: {look.task_title(data.task_id)}", **_task_links(data, look))
+
+
+# Task.Assigned / Task.DueDateChanged (a re-plan's due-date moves are the re-plan's own entry, not one per task)
+
+
+@projection(TaskAssigned)
+def task_assigned(event: Event, data: TaskAssigned, look: Lookup) -> Entry:
+    moves = [f"{label} {', '.join(ids)}" for label, ids in (("assigned to", data.added),
+                                                            ("unassigned from", data.removed)) if ids]
+    return entry(event, f"Task {look.task_title(data.task_id)} {'; '.join(moves) or 'reassigned'}",
+                 **{**_task_links(data, look), "assignee_ids": data.after})
+
+
+@projection(TaskDueDateChanged)
+def task_due_date_changed(event: Event, data: TaskDueDateChanged, look: Lookup) -> Entry | None:
+    if data.replanned:
+        return None
+    title = look.task_title(data.task_id)
+    return entry(event, f"Task {title} due date {data.before or 'none'} → {data.after or 'none'}",
+                 **_task_links(data, look))
 
 
 @projection(ProjectStatusChanged)

@@ -87,3 +87,23 @@ class TaskCompleted(_TaskEvent):
     TYPE: ClassVar[str] = "Task.Completed"
     completed_at: str
     late: bool
+
+
+class TaskAssigned(_TaskEvent):
+    """A task's assignees changed (the whole list before and after, and who came and went)."""
+
+    TYPE: ClassVar[str] = "Task.Assigned"
+    before: list[str]
+    after: list[str]
+    added: list[str]
+    removed: list[str]
+
+
+class TaskDueDateChanged(_TaskEvent):
+    """A task's due date moved (None: no due date); `replanned` when a re-plan (re-anchoring,
+    a template upgrade) moved it rather than a person."""
+
+    TYPE: ClassVar[str] = "Task.DueDateChanged"
+    before: str | None = None
+    after: str | None = None
+    replanned: bool = False

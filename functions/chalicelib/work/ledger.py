@@ -407,8 +407,23 @@ class Plan:
                 late = bool(after.due_date and after.due_date < self.now[:10])
                 self.events.append(new_event(tenant, "Task.Completed", {
                     **ids, "completed_at": after.completed_at, "late": late}))
+            if before is not None and after is not None:
+                self.events += self._moved(before, after, ids)
         if self.status_move is not None and not self.new_project:
             self.events.append(project_status_event(self.project, self.status_move))
+
+    def _moved(self, before: Task, after: Task, ids: dict[str, str]) -> list[Event]:
+        """Task.Assigned / Task.DueDateChanged for an updated task whose assignees or due date moved."""
+        tenant, moved = self.principal.tenant_id, []
+        if list(before.assignee_ids) != list(after.assignee_ids):
+            moved.append(new_event(tenant, "Task.Assigned", {
+                **ids, "before": list(before.assignee_ids), "after": list(after.assignee_ids),
+                "added": [u for u in after.assignee_ids if u not in before.assignee_ids],
+                "removed": [u for u in before.assignee_ids if u not in after.assignee_ids]}))
+        if before.due_date != after.due_date:
+            moved.append(new_event(tenant, "Task.DueDateChanged", {
+                **ids, "before": before.due_date, "after": after.due_date, "replanned": self.replan}))
+        return moved
 
     # ----- writing -----
 
