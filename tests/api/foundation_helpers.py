@@ -89,6 +89,18 @@ class EventLog:
         events.put_targets(Rule=name, EventBusName=BUS, Targets=[{"Id": "log", "Arn": queue_arn}])
         return cls(queue_url)
 
+    def __enter__(self) -> EventLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Take the rule and its queue off the bus: a queue left behind keeps receiving every later
+        event of the session, and moto's SQS makes each send slower as a queue fills."""
+        name = self.queue_url.rsplit("/", 1)[-1]
+        events = boto3.client("events")
+        events.remove_targets(Rule=name, EventBusName=BUS, Ids=["log"])
+        events.delete_rule(Name=name, EventBusName=BUS)
+        boto3.client("sqs").delete_queue(QueueUrl=self.queue_url)
+
     def drain(self) -> list[dict[str, Any]]:
         from bluehill_dev.harness_env import event_bus
 

@@ -3,6 +3,7 @@ by email in one lookup, visible to whoever may see their customer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,8 +11,9 @@ from foundation_helpers import EventLog, assert_problem, unique
 
 
 @pytest.fixture(scope="module")
-def events(aws: Any) -> EventLog:
-    return EventLog.on_bus("contacts-events")
+def events(aws: Any) -> Iterator[EventLog]:
+    with EventLog.on_bus("contacts-events") as log:
+        yield log
 
 
 def new_customer(world: Any, **fields: Any) -> str:

@@ -4,6 +4,7 @@ may see and change which customer."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,8 +12,9 @@ from foundation_helpers import EventLog, all_items, assert_problem, header, uniq
 
 
 @pytest.fixture(scope="module")
-def events(aws: Any) -> EventLog:
-    return EventLog.on_bus("customers-events")
+def events(aws: Any) -> Iterator[EventLog]:
+    with EventLog.on_bus("customers-events") as log:
+        yield log
 
 
 def create(api: Any, **fields: Any) -> dict[str, Any]:

@@ -430,9 +430,9 @@ def test_a_transaction_that_fails_commits_no_event(acme: Any, deliver: Any) -> N
 
 
 def test_an_event_is_published_to_the_bus_once_delivered(acme: Any) -> None:
-    log = EventLog.on_bus("events-room-log")
-    customer = create_customer(acme.as_("owner"))
-    (published,) = log.of("Customer.Created", customer_id=customer["id"])
+    with EventLog.on_bus("events-room-log") as log:
+        customer = create_customer(acme.as_("owner"))
+        (published,) = log.of("Customer.Created", customer_id=customer["id"])
     assert published["source"] == "bluehill.customers"
     assert published["detail"]["type"] == "Customer.Created"
 
@@ -588,10 +588,10 @@ def test_the_relay_lambda_puts_the_sample_outbox_record_on_the_bus_and_reports_n
     import json
     from pathlib import Path
 
-    log = EventLog.on_bus("relay-lambda-log")
     sample = json.loads((Path(__file__).resolve().parents[2] / "events" / "outbox-stream.json").read_text())
-    assert http.lambda_.invoke("events_relay", sample).payload == {"batchItemFailures": []}
-    (published,) = [e for e in log.drain() if e["detail"]["id"] == "01jzevent0customerupdated0"]
+    with EventLog.on_bus("relay-lambda-log") as log:
+        assert http.lambda_.invoke("events_relay", sample).payload == {"batchItemFailures": []}
+        (published,) = [e for e in log.drain() if e["detail"]["id"] == "01jzevent0customerupdated0"]
     assert (published["source"], published["detail-type"]) == ("bluehill.customers", "Customer.Updated")
 
 

@@ -5,6 +5,7 @@ the Kanban and Gantt views — and who may see and change which project."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,8 +19,9 @@ STATUSES = ("on_track", "at_risk", "delayed", "ahead", "on_hold", "complete")
 
 
 @pytest.fixture(scope="module")
-def events(aws: Any) -> EventLog:
-    return EventLog.on_bus("work-project-events")
+def events(aws: Any) -> Iterator[EventLog]:
+    with EventLog.on_bus("work-project-events") as log:
+        yield log
 
 
 # ---------- create and read ----------

@@ -5,6 +5,7 @@ do which."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,8 +15,9 @@ from work_helpers import column, customer, day, ids, move, ok, patch, project, r
 
 
 @pytest.fixture(scope="module")
-def events(aws: Any) -> EventLog:
-    return EventLog.on_bus("work-task-events")
+def events(aws: Any) -> Iterator[EventLog]:
+    with EventLog.on_bus("work-task-events") as log:
+        yield log
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ keeps an owner, and the tenant's settings."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ from bluehill_dev.harness_env import PASSWORD, ROLES, Api, token_for
 
 
 @pytest.fixture(scope="module")
-def events(aws: Any) -> EventLog:
-    return EventLog.on_bus("team-events")
+def events(aws: Any) -> Iterator[EventLog]:
+    with EventLog.on_bus("team-events") as log:
+        yield log
 
 
 def invite(api: Any, role: str = "member", **fields: Any) -> Any:

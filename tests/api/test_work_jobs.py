@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,9 @@ EVENT = json.loads((Path(__file__).parents[2] / "events" / "board-status-refresh
 
 
 @pytest.fixture(scope="module")
-def events(aws: Any) -> EventLog:
-    return EventLog.on_bus("work-job-events")
+def events(aws: Any) -> Iterator[EventLog]:
+    with EventLog.on_bus("work-job-events") as log:
+        yield log
 
 
 def run_on(offset: int) -> dict[str, Any]:
