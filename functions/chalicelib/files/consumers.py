@@ -8,11 +8,11 @@
 A virus scanner hooks in here too: a consumer of File.Uploaded (published when an upload or an
 attachment passed the checks, and for links with `source: link`):
 
-    @consumer("files_scan", FileUploaded)
-    def scan(event: Event) -> None:
+    @consumer("files_virus_check", FileUploaded)
+    def check_for_viruses(event: Event) -> None:
         data = event.data_as(FileUploaded)
         if data.source != "link":
-            verdict = scanner.scan(bucket, key_of(data.file_id))   # ClamAV, GuardDuty tags…
+            verdict = antivirus.verdict(bucket, key_of(data.file_id))   # ClamAV, GuardDuty tags…
             if verdict.infected:
                 service.quarantine(event.tenant_id, data.file_id, verdict.name)
 
