@@ -4,6 +4,7 @@ the module that does the work (dev, seed, invoke, the app's OpenAPI generator)."
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -125,8 +126,11 @@ def _events_tail(args: argparse.Namespace) -> int:
                   flush=True)
 
 
-def _events_dlq(_: argparse.Namespace) -> int:
+def _events_dlq(args: argparse.Namespace) -> int:
     parked = _event_store().parked()
+    if args.json:  # whole events, to find the one that carries a given record
+        print(json.dumps([dataclasses.asdict(entry) for entry in parked], indent=2))
+        return 0
     for entry in parked:
         event = entry.event
         print(f"{entry.id}  {entry.parked_at}  {entry.consumer}  {event['type']} {event['id']} "
@@ -258,7 +262,8 @@ def _parser() -> argparse.ArgumentParser:
     tail.add_argument("--type", help="only this event type, e.g. Customer.Updated")
     tail.add_argument("--tenant", help="only this tenant's events")
     tail.add_argument("--once", action="store_true", help="print what was delivered so far and stop")
-    events_command("dlq", _events_dlq, "list parked deliveries: consumer, error, attempts")
+    dlq = events_command("dlq", _events_dlq, "list parked deliveries: consumer, error, attempts")
+    dlq.add_argument("--json", action="store_true", help="the parked deliveries with their whole events, as JSON")
     redrive = events_command("redrive", _events_redrive, "deliver parked deliveries again")
     redrive.add_argument("id", nargs="?", help="a parked delivery's ID (from `bluehill events dlq`)")
     redrive.add_argument("--all", action="store_true", help="every parked delivery")

@@ -235,6 +235,9 @@ def _start_relay(stack: contextlib.ExitStack) -> None:
     events = boto3.client("events")
     bus = eventbus.LocalBus(resources.TABLE, resources.BUS, eventbus.LocalStore(events_dir()),
                             lambda entries: events.put_events(Entries=entries))
+    # The demo seed's events (or those a restart finds undelivered) reach their consumers before
+    # the stack says it is ready: a first request must not queue behind the seed's backlog.
+    bus.drain()
     stopped = threading.Event()
     stack.callback(stopped.set)
     threading.Thread(target=bus.run, args=(stopped,), daemon=True, name="event-relay").start()

@@ -43,10 +43,10 @@ def object_created_event(bucket: str, key: str, size: int) -> dict[str, Any]:
     }]}
 
 
-def put_inbound(s3: Any, raw: bytes, recipient: str) -> str:
-    """Put one message into the inbound bucket as SES would; returns its key."""
+def put_inbound(s3: Any, raw: bytes, recipient: str, bucket: str = resources.MAIL_BUCKET) -> str:
+    """Put one message into the inbound bucket (the local one unless named) as SES would; returns its key."""
     key = f"{RAW_PREFIX}{uuid.uuid4().hex}"
-    s3.put_object(Bucket=resources.MAIL_BUCKET, Key=key, Body=as_ses_stores(raw, recipient))
+    s3.put_object(Bucket=bucket, Key=key, Body=as_ses_stores(raw, recipient))
     return key
 
 

@@ -56,8 +56,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="module")
-def seed(acme: TenantWorld) -> Seed:
-    return Seed(acme)
+def seed(acme: TenantWorld, target: Target) -> Seed:
+    return Seed(acme, deliver_mail=target.receive_mail)
 
 
 def test_the_target_serves_the_routes_this_checkout_declares(target: Target, anonymous: Api) -> None:

@@ -27,6 +27,15 @@ function reporting(action) {
   };
 }
 
+// Navigating hides the last page's message; one said while leaving a page (`navigate`) is
+// shown on the next one instead.
+let messageForNextPage = null;
+
+function navigate(hash, message) {
+  messageForNextPage = message;
+  location.hash = hash;
+}
+
 function flash(text) {
   const box = document.getElementById("flash");
   box.textContent = text;
@@ -262,8 +271,7 @@ const views = {
     return h("div", {}, h("h1", {}, form.name), form.description ? h("p", {}, form.description) : null,
       card(null, formEditor(form, async (answers) => {
         await api("POST", `/forms/${formId}/submissions`, { answers });
-        flash("Thank you — we have your answers.");
-        location.hash = "#/home";
+        navigate("#/home", "Thank you — we have your answers.");
       })));
   },
 
@@ -448,7 +456,13 @@ async function start() {
     applyBranding(await api("GET", `/portal/branding?host=${encodeURIComponent(portalHost())}`));
   } catch { applyBranding(null); }
   document.getElementById("sign-out").addEventListener("click", signOut);
-  window.addEventListener("hashchange", () => { document.getElementById("flash").hidden = true; render(); });
+  window.addEventListener("hashchange", async () => {
+    const message = messageForNextPage;
+    messageForNextPage = null;
+    document.getElementById("flash").hidden = true;
+    await render();
+    if (message) flash(message);
+  });
   await render();
 }
 

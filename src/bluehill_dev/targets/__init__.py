@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -129,6 +130,14 @@ class Target(ABC):
             world.tokens = {role: self.token(world.emails[role], answer["password"]) for role in roles}
             worlds.append(world)
         return worlds
+
+    def receive_mail(self, raw: bytes, recipient: str) -> None:
+        """Deliver a raw message to `recipient` the way the target's SES does: into its inbound
+        bucket, whose notification runs its inbound handler (asynchronously, as on AWS)."""
+        with tempfile.NamedTemporaryFile(suffix=".eml") as message:
+            message.write(raw)
+            message.flush()
+            self.admin("receive-mail", message.name, "--to", recipient)
 
     def cleanup(self) -> None:
         """Delete the logins of every user this target provisioned (their records stay, inert)."""

@@ -1,12 +1,14 @@
 """The targets' admin hook, run in a child process pointed at one target's AWS:
 
-    python -m bluehill_dev.targets.admin local                  outputs|tenants|delete-logins ...
-    python -m bluehill_dev.targets.admin aws --stack BlueHill   outputs|tenants|delete-logins ...
+    python -m bluehill_dev.targets.admin local                  outputs|tenants|delete-logins|receive-mail ...
+    python -m bluehill_dev.targets.admin aws --stack BlueHill   outputs|tenants|delete-logins|receive-mail ...
 
 `outputs` prints the deployed stack's outputs (aws only); `tenants --count N --roles a,b` makes N
 tenants with a user per role through the platform's services and prints who was made, with the
-(generated) password they share; `delete-logins EMAIL...` deletes those Cognito logins. Every
-answer is one JSON document on stdout."""
+(generated) password they share; `delete-logins EMAIL...` deletes those Cognito logins;
+`receive-mail FILE --to ADDRESS` puts a raw message into the target's inbound-mail bucket as
+SES's receipt rule does, so the target's own inbound handler runs on it. Every answer is one
+JSON document on stdout."""
 
 from __future__ import annotations
 
@@ -56,6 +58,18 @@ def _delete_logins(args: argparse.Namespace) -> dict[str, Any]:
     return {"deleted": args.emails}
 
 
+def _receive_mail(args: argparse.Namespace) -> dict[str, Any]:
+    import boto3
+    from chalicelib.core.settings import get_settings
+
+    from bluehill_dev import mail
+
+    bucket = get_settings().inbound_mail_bucket
+    with open(args.file, "rb") as raw:
+        key = mail.put_inbound(boto3.client("s3"), raw.read(), args.to, bucket)
+    return {"bucket": bucket, "key": key}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bluehill_dev.targets.admin")
     parser.add_argument("target", choices=("local", "aws"))
@@ -67,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     made.add_argument("--roles", default=",".join(tenants.ROLES))
     gone = commands.add_parser("delete-logins")
     gone.add_argument("emails", nargs="+")
+    received = commands.add_parser("receive-mail")
+    received.add_argument("file")
+    received.add_argument("--to", required=True, help="the envelope recipient")
     args = parser.parse_args(argv)
     from botocore.exceptions import BotoCoreError
 
@@ -82,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         answer = deployed.as_dict() if deployed else {}
     elif args.command == "tenants":
         answer = _tenants(args)
+    elif args.command == "receive-mail":
+        answer = _receive_mail(args)
     else:
         answer = _delete_logins(args)
     print(json.dumps(answer))
