@@ -107,16 +107,47 @@ def test_files_milestones_sign_ins_and_follow_ups_join_the_feed(fresh_tenant: Te
                                   next_ids=[])]
     shared_events, internal_events = [e.event(tenant) for e in shared], [e.event(tenant) for e in internal]
     assert {_apply(event) for event in shared_events + internal_events} == {"applied"}
+    shared_ids, internal_ids = [_entry_id(e) for e in shared_events], [_entry_id(e) for e in internal_events]
     team = _feed(owner, mine)
-    assert {team[e.id]["visibility"] for e in shared_events} == {"shared"}
-    assert {team[e.id]["visibility"] for e in internal_events} == {"internal"}
-    assert team[shared_events[2].id]["summary"] == "Milestone changes requested: a task — Move the logo"
-    assert team[internal_events[-1].id]["summary"] == f"Follow-up completed (2 days late): “Call back {MARKER}”"
+    assert {team[entry]["visibility"] for entry in shared_ids} == {"shared"}
+    assert {team[entry]["visibility"] for entry in internal_ids} == {"internal"}
+    assert team[shared_ids[2]]["summary"] == "Milestone changes requested: a task — Move the logo"
+    assert team[internal_ids[-1]]["summary"] == f"Follow-up completed (2 days late): “Call back {MARKER}”"
     assert {e["kind"] for e in team.values()} >= {
         "File.Uploaded", "File.Rejected", "Milestone.Approved", "Milestone.ChangesRequested",
         "Customer.PortalFirstLogin", "Portal.Login", "FollowUp.Created", "FollowUp.Overdue", "FollowUp.Completed"}
     portal = _portal_sees(fresh_tenant, mine)
-    assert {e.id for e in shared_events} <= set(portal) and not {e.id for e in internal_events} & set(portal)
+    assert set(shared_ids) <= set(portal) and not set(internal_ids) & set(portal)
+
+
+def _entry_id(event: Any) -> str:
+    """A file's entry is the file's own (its later changes replace it); every other kind's is the event's."""
+    return str(event.data["file_id"]) if event.type == "File.Uploaded" else str(event.id)
+
+
+def test_a_files_entry_follows_the_file_hidden_renamed_then_deleted_whatever_the_order(
+        fresh_tenant: TenantWorld) -> None:
+    from chalicelib.files.events import FileDeleted, FileUpdated, FileUploaded
+
+    tenant, mine, owner = fresh_tenant.tenant_id, fresh_tenant.portal_customer_id, fresh_tenant.as_("owner")
+    file = {"file_id": "f9", "customer_id": mine, "content_type": "application/pdf", "size": 10, "source": "upload",
+            "added_at": "2026-11-20T10:00:00Z", "added_by": fresh_tenant.users["member"]}
+    uploaded = FileUploaded(filename="Plan.pdf", portal_visible=True, version=2, **file).event(tenant)
+    hidden = FileUpdated(filename=f"{MARKER}.pdf", portal_visible=False, version=3, changes={
+        "portal_visible": {"before": True, "after": False}}, **file).event(tenant)
+    deleted = FileDeleted(file_id="f9", customer_id=mine, version=4).event(tenant)
+
+    assert _apply(uploaded) == "applied"
+    assert _portal_sees(fresh_tenant, mine)["f9"]["summary"] == "File uploaded: Plan.pdf"
+    assert _apply(hidden) == "applied"
+    entry = _feed(owner, mine)["f9"]
+    assert (entry["visibility"], entry["occurred_at"]) == ("internal", "2026-11-20T10:00:00Z")
+    assert entry["actor"]["id"] == fresh_tenant.users["member"]  # who added it, not who hid it
+    assert "f9" not in _portal_sees(fresh_tenant, mine)  # and the marker in its new name is nowhere
+    _apply(uploaded.model_copy(update={"id": "late-copy"}))  # a late copy of the older version, as a new event
+    assert _feed(owner, mine)["f9"]["visibility"] == "internal"
+    assert _apply(deleted) == "applied"
+    assert "f9" not in _feed(owner, mine)
 
 
 def test_a_customers_support_mail_lands_on_its_timeline_through_the_mail_room(fresh_tenant: TenantWorld,

@@ -104,3 +104,18 @@ def test_a_linked_file_reaches_the_feed_shared_only_when_portal_visible(acme: Te
     assert listed.status == 200, listed.body
     assert f"File linked: {shown['filename']}" in {e["summary"] for e in listed.body["items"]}
     assert MARKER not in str(listed.body)
+
+    # Hidden again, it leaves the portal's feed; deleted, it leaves the team's.
+    assert owner.patch(f"/files/{shown['id']}", {"version": shown["version"],
+                                                  "portal_visible": False}).status == 200
+    assert owner.delete(f"/files/{hidden['id']}").status == 204
+
+    def settled() -> bool:
+        portal_ids = {e["id"] for e in portal.get(f"/customers/{mine}/timeline").body["items"]}
+        team_ids = {e["id"] for e in owner.get(f"/customers/{mine}/timeline?types=File.Uploaded").body["items"]}
+        return shown["id"] not in portal_ids and hidden["id"] not in team_ids and shown["id"] in team_ids
+
+    deadline = time.monotonic() + WITHIN_SECONDS + 3
+    while not settled() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert settled()

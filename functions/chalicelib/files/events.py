@@ -1,11 +1,16 @@
 """Events the files room publishes (source `bluehill.files`), each declared once. The timeline
-projects File.Uploaded (every source: upload, mail attachment, link) onto the customer's feed."""
+projects File.Uploaded (every source: upload, mail attachment, link) onto the customer's feed,
+and keeps that entry in step with File.Updated (its name, links, portal visibility) and
+File.Deleted (it leaves the feed): each carries the file's `version`, so a late copy of an older
+change never undoes a newer one."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from chalicelib.core.events import EventData
+
+from .models import AVAILABLE
 
 
 class _Published(EventData):
@@ -23,6 +28,15 @@ class _FileFacts(_Published):
     size: int | None = None
     portal_visible: bool
     source: str  # upload | mail | link
+    status: str = "available"  # pending | available | rejected
+    added_at: str | None = None  # when it reached the record (the feed entry's instant)
+    added_by: str | None = None  # the user who uploaded, linked or mailed it in, if one did
+    version: int = 1
+
+    @property
+    def on_record(self) -> bool:
+        """Its bytes passed the checks (or it is a link): a pending or rejected upload is not on the record."""
+        return self.status == AVAILABLE
 
 
 class FileUploaded(_FileFacts):
@@ -42,12 +56,11 @@ class FileRejected(_FileFacts):
     reason: str
 
 
-class FileUpdated(_Published):
-    """A file's portal visibility, links or description changed (before/after of each)."""
+class FileUpdated(_FileFacts):
+    """A file's portal visibility, links or description changed: the file as it now is, and
+    before/after of each change."""
 
     TYPE: ClassVar[str] = "File.Updated"
-    file_id: str
-    customer_id: str
     changes: dict[str, dict[str, object]]
 
 
@@ -57,3 +70,4 @@ class FileDeleted(_Published):
     TYPE: ClassVar[str] = "File.Deleted"
     file_id: str
     customer_id: str
+    version: int = 1

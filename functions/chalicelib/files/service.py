@@ -101,7 +101,8 @@ def _facts(file: File) -> dict[str, Any]:
     return {"file_id": file.id, "customer_id": file.customer_id, "project_id": file.project_id,
             "task_id": file.task_id, "ticket_id": file.ticket_id, "filename": file.filename,
             "content_type": file.content_type, "size": file.size, "portal_visible": bool(file.portal_visible),
-            "source": file.source}
+            "source": file.source, "status": file.status, "added_at": file.checked_at or file.created_at,
+            "added_by": file.uploaded_by, "version": int(file.version)}
 
 
 def file_view(principal: Principal, file: File, with_download: bool = False) -> dict[str, Any]:
@@ -276,8 +277,7 @@ def update_file(principal: Principal, file_id: str, changes: dict[str, Any], exp
     tx = Transaction()
     tx.put(updated, File.version == current.version, lambda: _stale(file_id))
     audit.record(tx, principal, "update", "file", file_id, audit.diff(before, after))
-    tx.publish(FileUpdated(file_id=file_id, customer_id=current.customer_id, changes=changed)
-               .event(principal.tenant_id))
+    tx.publish(FileUpdated(**_facts(updated), changes=changed).event(principal.tenant_id))
     tx.commit()
     return updated
 
@@ -292,7 +292,8 @@ def delete_file(principal: Principal, file_id: str) -> None:
     tx = Transaction()
     tx.put(deleted, File.version == current.version, lambda: _stale(file_id))
     audit.record(tx, principal, "delete", "file", file_id, audit.diff({"filename": current.filename}, {}))
-    tx.publish(FileDeleted(file_id=file_id, customer_id=current.customer_id).event(principal.tenant_id))
+    tx.publish(FileDeleted(file_id=file_id, customer_id=current.customer_id, version=int(deleted.version))
+               .event(principal.tenant_id))
     tx.commit()
     if current.object_key:
         storage.mark_deleted(current.object_key)

@@ -18,10 +18,8 @@ class _Published(EventData):
     SOURCE: ClassVar[str] = "bluehill.time"
 
 
-class EntryData(BaseModel):
-    """A time entry's fields, as events carry them."""
-
-    model_config = ConfigDict(extra="forbid")
+class EntryFields(BaseModel):
+    """A time entry's fields that both its events and the API's answers carry."""
 
     id: str
     user_id: str
@@ -37,14 +35,21 @@ class EntryData(BaseModel):
     billable: bool
     billable_source: str
     category: str
-    rate: int
-    rate_source: str
-    amount: int
-    currency: str
     status: str
     timesheet_id: str
     invoice_id: str | None = None
     version: int
+
+
+class EntryData(EntryFields):
+    """A time entry's fields, as events carry them (money included: consumers bill from it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate: int
+    rate_source: str
+    amount: int
+    currency: str
 
 
 class TimeEntryCreated(_Published):

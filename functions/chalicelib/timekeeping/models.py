@@ -172,7 +172,15 @@ class TimesheetHistory(TableItem):
     PREFIX = "HISTORY#"
 
 
-class TimeSettings(VersionedItem):
+class _TimeConfiguration(VersionedItem):
+    """The tenant's time configuration items share one partition, one item per SORT."""
+
+    @staticmethod
+    def pk(tenant_id: str) -> str:
+        return tenant_key(tenant_id, "TIMESETTINGS")
+
+
+class TimeSettings(_TimeConfiguration):
     """PUT /time/settings: billable flags (task types, projects, customers, tenant default),
     categories, self approval, invoice rounding."""
 
@@ -180,21 +188,13 @@ class TimeSettings(VersionedItem):
 
     SORT = "SETTINGS"
 
-    @staticmethod
-    def pk(tenant_id: str) -> str:
-        return tenant_key(tenant_id, "TIMESETTINGS")
 
-
-class RateRules(VersionedItem):
+class RateRules(_TimeConfiguration):
     """PUT /rates: the rate rules, most specific wins (timekeeping/rules.py)."""
 
     rules = JSONAttribute(default=list)
 
     SORT = "RATES"
-
-    @staticmethod
-    def pk(tenant_id: str) -> str:
-        return tenant_key(tenant_id, "TIMESETTINGS")
 
 
 class TimeRollup(TableItem):

@@ -18,6 +18,7 @@ from chalicelib.core.permissions import sees_financials
 from chalicelib.core.spreadsheet import csv_response
 
 from . import entries, reports, rules, settings, timers, timesheets
+from .events import EntryFields
 
 bp = Blueprint(__name__)
 
@@ -86,29 +87,12 @@ class UpdateEntry(Strict):
     model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"version": 1, "minutes": 45}]}}
 
 
-class EntryOut(Out):
+class EntryOut(Out, EntryFields):
     """A time entry as contractors see it: no rate, no amount (FinancialEntryOut adds them)."""
 
-    id: str
-    user_id: str
-    customer_id: str
-    project_id: str | None = None
-    task_id: str | None = None
-    ticket_id: str | None = None
-    interaction_id: str | None = None
-    task_type: str | None = None
-    date: str
-    started_at: str | None = None
-    ended_at: str | None = None
-    minutes: int
-    billable: bool
-    billable_source: str
-    category: str
     status: Status
-    timesheet_id: str
-    invoice_id: str | None = None
+    ended_at: str | None = None
     notes: str | None = None
-    version: int
     created_at: str
     updated_at: str
 

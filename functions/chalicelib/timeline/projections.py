@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from chalicelib.core.events import Event
 from chalicelib.customers.events import ContactCreated, CustomerUpdated
-from chalicelib.files.events import FileRejected, FileUploaded
+from chalicelib.files.events import FileDeleted, FileRejected, FileUpdated, FileUploaded
 from chalicelib.followups.events import FollowUpCompleted, FollowUpCreated, FollowUpOverdue
 from chalicelib.forms.events import FormSubmitted
 from chalicelib.mail.events import MailBounced, MailReceived, MailSent
@@ -269,16 +269,33 @@ def mail_bounced(event: Event, data: MailBounced, look: Lookup) -> Entry | None:
                          f"Email to {', '.join(data.recipients) or 'the recipient'} bounced {kind}")
 
 
-@projection(FileUploaded, FileRejected)
-def file_added(event: Event, data: FileUploaded | FileRejected, look: Lookup) -> Entry:
-    """A file on the customer record: shared when the portal may see it; a rejected upload is internal."""
-    if isinstance(data, FileRejected):
-        summary, visibility = f"File rejected: {data.filename} ({data.reason})", INTERNAL
-    else:
-        how = {"mail": "from email", "link": "linked"}.get(data.source, "uploaded")
-        summary, visibility = f"File {how}: {data.filename}", SHARED if data.portal_visible else INTERNAL
-    return entry(event, summary, visibility=visibility, customer_id=data.customer_id, project_id=data.project_id,
-                 task_id=data.task_id, ticket_id=data.ticket_id)
+@projection(FileUploaded, FileUpdated)
+def file_on_record(event: Event, data: FileUploaded | FileUpdated, look: Lookup) -> Entry | None:
+    """A file on the customer record, one entry per file kept in step with the file: shared
+    while the portal may see it, renamed and relinked with it."""
+    if not data.on_record:
+        return None  # a rejected upload has its own entry
+    how = {"mail": "from email", "link": "linked"}.get(data.source, "uploaded")
+    actor = {"type": "user", "id": data.added_by} if data.added_by else event.actor.model_dump(mode="json")
+    return Entry(id=data.file_id, kind=FileUploaded.TYPE, occurred_at=data.added_at or event.occurred_at,
+                 summary=f"File {how}: {data.filename}", actor=actor,
+                 visibility=SHARED if data.portal_visible else INTERNAL, customer_id=data.customer_id,
+                 project_id=data.project_id, task_id=data.task_id, ticket_id=data.ticket_id, version=data.version)
+
+
+@projection(FileDeleted)
+def file_deleted(event: Event, data: FileDeleted, look: Lookup) -> Entry:
+    return Entry(id=data.file_id, kind=FileUploaded.TYPE, occurred_at=event.occurred_at, summary="",
+                 actor=event.actor.model_dump(mode="json"), customer_id=data.customer_id, version=data.version,
+                 removed=True)
+
+
+@projection(FileRejected)
+def file_rejected(event: Event, data: FileRejected, look: Lookup) -> Entry:
+    """A rejected upload is the team's to see: internal."""
+    return entry(event, f"File rejected: {data.filename} ({data.reason})", visibility=INTERNAL,
+                 customer_id=data.customer_id, project_id=data.project_id, task_id=data.task_id,
+                 ticket_id=data.ticket_id)
 
 
 @projection(MilestoneApproved, MilestoneChangesRequested)
