@@ -9,13 +9,15 @@ override, so no client it or the app creates can pick up real credentials."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
 import json
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -263,9 +265,28 @@ class TenantWorld(Provisioned):
 
     client: Any = None
     tokens: dict[str, str] = field(default_factory=dict)
+    # Mints a role's token again: id tokens last an hour, and a session's tenants can outlive that.
+    mint: Callable[[str], str] | None = field(default=None, repr=False)
+
+    def token(self, role: str) -> str:
+        """The role's id token, minted anew when it is within TOKEN_RENEW_SECONDS of expiring."""
+        current = self.tokens[role]
+        if self.mint is not None and seconds_left(current) < TOKEN_RENEW_SECONDS:
+            current = self.tokens[role] = self.mint(role)
+        return current
 
     def as_(self, role: str) -> Api:
-        return Api(self.client, self.tokens[role])
+        return Api(self.client, self.token(role))
+
+
+TOKEN_RENEW_SECONDS = 600
+
+
+def seconds_left(token: str) -> float:
+    """How long a JWT has before its `exp` (read, not verified: the API verifies it)."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return float(claims["exp"]) - time.time()
 
 
 def token_for(aws: resources.LocalResources, email: str) -> str:
@@ -277,4 +298,5 @@ def build_tenant(aws: resources.LocalResources, client: Any, roles: tuple[str, .
     world = TenantWorld(**made.as_dict(), client=client)
     event_bus().drain()  # the tenant's own provisioning (its template library) reacts to Tenant.Created
     world.tokens = {role: token_for(aws, world.emails[role]) for role in roles}
+    world.mint = lambda role: token_for(aws, world.emails[role])
     return world

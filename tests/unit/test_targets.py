@@ -141,3 +141,28 @@ def test_the_deployed_target_logs_in_without_credentials_and_speaks_to_its_url()
     command, environment = target.admin_command()
     assert command[-3:] == ["aws", "--stack", "BlueHill"]
     assert environment.get("AWS_ACCESS_KEY_ID") != "testing"  # the caller's credentials, not the harness's fakes
+
+
+def _token(expires_in: float) -> str:
+    import base64
+    import json
+    import time
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256'})}.{part({'exp': int(time.time() + expires_in)})}.signature"
+
+
+def test_a_worlds_token_is_minted_again_before_it_expires_and_not_before() -> None:
+    """A session's tenants outlive Cognito's one-hour id tokens when the suite runs long."""
+    from bluehill_dev.harness_env import TOKEN_RENEW_SECONDS, TenantWorld
+
+    minted: list[str] = []
+    fresh = _token(3600)
+    world = TenantWorld(tenant_id="t", tokens={"owner": _token(3600), "member": _token(TOKEN_RENEW_SECONDS - 5)},
+                        mint=lambda role: minted.append(role) or fresh)
+    kept = world.tokens["owner"]
+    assert world.token("owner") == kept and minted == []
+    assert world.token("member") == fresh and minted == ["member"]
+    assert world.tokens["member"] == fresh and world.token("member") == fresh and minted == ["member"]

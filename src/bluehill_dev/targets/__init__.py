@@ -128,6 +128,7 @@ class Target(ABC):
         for made in answer["tenants"]:
             world = TenantWorld(**made, client=self.client())
             world.tokens = {role: self.token(world.emails[role], answer["password"]) for role in roles}
+            world.mint = lambda role, world=world: self.token(world.emails[role], answer["password"])
             worlds.append(world)
         return worlds
 
