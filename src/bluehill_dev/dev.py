@@ -388,15 +388,15 @@ def run(api_port: int, moto_port: int, dynamodb_port: int = DEFAULT_DYNAMODB_POR
             stack.activate()
             created = seed.seed()
             tokens = {role: stack.id_token(email, seed.DEMO_PASSWORD) for role, email in seed.logins().items()}
-            fidelity_client.configure(switches)
             server = _local_server(api_port)
             running.callback(server.server.server_close)
             portal_site.start(HOST, portal_port, stack.api_url,
                               portal_site.page_config(stack.endpoint + "/", stack.client_id), running)
             stack.save()
             running.callback(_stack_file().unlink, missing_ok=True)
+            _start_relay(running)  # the seed's events are delivered before the switches apply, as the seed was written
+            fidelity_client.configure(switches)
             jobs = _start_jobs(server.app_object, running)
-            _start_relay(running)
             _start_s3_notifications(server.app_object, running)
             _start_inbound_mail(server.app_object, running)
             print(_banner(stack, tokens, created, jobs, switches), flush=True)
