@@ -9,7 +9,6 @@ override, so no client it or the app creates can pick up real credentials."""
 
 from __future__ import annotations
 
-import base64
 import copy
 import dataclasses
 import json
@@ -284,9 +283,9 @@ TOKEN_RENEW_SECONDS = 600
 
 def seconds_left(token: str) -> float:
     """How long a JWT has before its `exp` (read, not verified: the API verifies it)."""
-    payload = token.split(".")[1]
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return float(claims["exp"]) - time.time()
+    import jwt
+
+    return float(jwt.decode(token, options={"verify_signature": False})["exp"]) - time.time()
 
 
 def token_for(aws: resources.LocalResources, email: str) -> str:

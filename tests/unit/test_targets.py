@@ -144,14 +144,11 @@ def test_the_deployed_target_logs_in_without_credentials_and_speaks_to_its_url()
 
 
 def _token(expires_in: float) -> str:
-    import base64
-    import json
     import time
 
-    def part(value: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    import jwt
 
-    return f"{part({'alg': 'RS256'})}.{part({'exp': int(time.time() + expires_in)})}.signature"
+    return jwt.encode({"exp": int(time.time() + expires_in)}, "a-test-key-of-at-least-32-bytes!", algorithm="HS256")
 
 
 def test_a_worlds_token_is_minted_again_before_it_expires_and_not_before() -> None:

@@ -28,7 +28,7 @@ class _FileFacts(_Published):
     size: int | None = None
     portal_visible: bool
     source: str  # upload | mail | link
-    status: str = "available"  # pending | available | rejected
+    status: str = AVAILABLE  # pending | available | rejected
     added_at: str | None = None  # when it reached the record (the feed entry's instant)
     added_by: str | None = None  # the user who uploaded, linked or mailed it in, if one did
     version: int = 1
